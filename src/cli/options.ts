@@ -1,0 +1,52 @@
+import { Option, type Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import type { LogFormat, LogLevel } from '../log.js';
+
+/**
+ * Flags shared with the Go connector keep its names, and each can also come from the matching
+ * BATON_* environment variable (flag name upper-cased, dashes to underscores), as baton-sdk does.
+ */
+export function envName(flag: string): string {
+  return 'BATON_' + flag.replace(/^-+/, '').replace(/-/g, '_').toUpperCase();
+}
+
+export function option(flags: string, description: string): Option {
+  const long = /--([a-z0-9-]+)/.exec(flags)?.[1];
+  const opt = new Option(flags, description);
+  if (long) opt.env(envName(long));
+  return opt;
+}
+
+export function addLogOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      option('--log-level <level>', 'log level')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
+        .default('info'),
+    )
+    .addOption(option('--log-format <format>', 'log format').choices(['json', 'console']).default('console'));
+}
+
+export interface LogOptions {
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+export function parsePositiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number, got "${value}".`);
+    return n;
+  };
+}
+
+/** Accepts "100ms", "2s", "1.5s" or a bare number of milliseconds. */
+export function parseDuration(name: string) {
+  return (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+    if (!m) throw new ConfigError(`${name} must be a duration like 100ms or 2s, got "${value}".`);
+    const n = Number(m[1]);
+    const unit = m[2] ?? 'ms';
+    return unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+  };
+}

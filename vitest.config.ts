@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores on CI: running more forks than that only adds contention to timing-sensitive
+    // rate-limit tests.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
