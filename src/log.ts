@@ -1,5 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 import { redact } from './secrets.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -13,11 +13,16 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** A stream wrapper that scrubs registered secrets from every serialized log line. */
-function redactingStream(target: NodeJS.WritableStream): DestinationStream {
+/**
+ * The one sink every log line passes through: optional human formatting, then secret scrubbing,
+ * then the target stream. Formatting happens in-process and synchronously so that lines written
+ * just before a process exit are not lost.
+ */
+function redactingSink(target: NodeJS.WritableStream, format: LogFormat): DestinationStream {
+  const prettify = format === 'console' ? prettyFactory({ colorize: false, translateTime: 'SYS:HH:MM:ss' }) : undefined;
   return {
     write(line: string) {
-      target.write(redact(line));
+      target.write(redact(prettify ? prettify(line) : line));
     },
   };
 }
@@ -25,11 +30,7 @@ function redactingStream(target: NodeJS.WritableStream): DestinationStream {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const target = options.destination ?? process.stderr;
-  const sink = redactingStream(target);
-  const stream: DestinationStream =
-    options.format === 'console'
-      ? pretty({ destination: sink as unknown as NodeJS.WritableStream, colorize: false, sync: true })
-      : sink;
+  const stream = redactingSink(target, options.format ?? 'json');
   return pino(
     {
       level,
