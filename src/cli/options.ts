@@ -24,7 +24,16 @@ export function addLogOptions(cmd: Command): Command {
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
         .default('info'),
     )
-    .addOption(option('--log-format <format>', 'log format').choices(['json', 'console']).default('console'));
+    .addOption(
+      option('--log-format <format>', 'log format (default: console on a terminal, json otherwise, as baton)')
+        .choices(['json', 'console'])
+        .default(defaultLogFormat()),
+    );
+}
+
+/** baton's rule: humans at a terminal get console lines, pipes and log collectors get JSON. */
+export function defaultLogFormat(): LogFormat {
+  return process.stdout.isTTY ? 'console' : 'json';
 }
 
 export interface LogOptions {
