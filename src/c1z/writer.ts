@@ -1,0 +1,353 @@
+import { mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import Database from 'better-sqlite3';
+import { toBinary } from '@bufbuild/protobuf';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { CompressStream } from 'zstd-napi';
+import {
+  EntitlementSchema,
+  GrantSchema,
+  ResourceSchema,
+  ResourceTypeSchema,
+  type Entitlement,
+  type Grant,
+  type Resource,
+  type ResourceType,
+} from './messages.js';
+import { C1Z_MAGIC, SCHEMA_STATEMENTS, TABLES } from './schema.js';
+import { newKsuid } from './ksuid.js';
+import { goTimestampNow } from './timestamp.js';
+import { C1zWriteError } from './errors.js';
+
+export interface C1zWriterOptions {
+  /** Where the temporary SQLite database lives (default: the OS temp dir). */
+  tmpDir?: string;
+  /** Rows per transaction. Bigger is faster; memory stays bounded either way. */
+  batchSize?: number;
+  /** zstd level (default 3, like Go's SpeedDefault). */
+  compressionLevel?: number;
+}
+
+export interface C1zWriteResult {
+  path: string;
+  bytes: number;
+  syncId: string;
+}
+
+/** What Go leaves in `sync_token` when a sync ends; copied so our rows look like Go's. */
+const FINISHED_SYNC_TOKEN =
+  '{"actions":null,"current_action":{"operation":"init"},"needs_expansion":false,"entitlement_graph":null}';
+
+// Baton's store keeps the v0.2.58 upsert key (external_id, sync_id). On conflict we refresh every
+// column, not just `data` as Go does, so the text columns can never disagree with the blob.
+const SQL = {
+  resourceType: `insert into ${TABLES.resourceTypes} (external_id, data, sync_id, discovered_at) values (?, ?, ?, ?)
+    on conflict (external_id, sync_id) do update set data = excluded.data, discovered_at = excluded.discovered_at`,
+  resource: `insert into ${TABLES.resources} (resource_type_id, external_id, parent_resource_type_id, parent_resource_id, data, sync_id, discovered_at)
+    values (?, ?, ?, ?, ?, ?, ?)
+    on conflict (external_id, sync_id) do update set resource_type_id = excluded.resource_type_id,
+      parent_resource_type_id = excluded.parent_resource_type_id, parent_resource_id = excluded.parent_resource_id,
+      data = excluded.data, discovered_at = excluded.discovered_at`,
+  entitlement: `insert into ${TABLES.entitlements} (resource_type_id, resource_id, external_id, data, sync_id, discovered_at)
+    values (?, ?, ?, ?, ?, ?)
+    on conflict (external_id, sync_id) do update set resource_type_id = excluded.resource_type_id,
+      resource_id = excluded.resource_id, data = excluded.data, discovered_at = excluded.discovered_at`,
+  grant: `insert into ${TABLES.grants} (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    on conflict (external_id, sync_id) do update set resource_type_id = excluded.resource_type_id,
+      resource_id = excluded.resource_id, entitlement_id = excluded.entitlement_id,
+      principal_resource_type_id = excluded.principal_resource_type_id,
+      principal_resource_id = excluded.principal_resource_id, data = excluded.data,
+      discovered_at = excluded.discovered_at`,
+} as const;
+
+type Statement = Database.Statement<unknown[]>;
+
+/**
+ * Writes one finished sync into a new c1z (baton-sdk v0.2.58's v1 format: `C1ZF\0` + zstd of an
+ * SQLite database). Rows go to a temp database in batched transactions; `finish()` compresses it
+ * next to the target and renames it into place, so the target changes only once the new file is
+ * complete and on disk.
+ */
+export class C1zWriter {
+  readonly syncId: string;
+  readonly outPath: string;
+  private readonly dir: string;
+  private readonly dbPath: string;
+  private readonly batchSize: number;
+  private readonly compressionLevel: number;
+  private db: Database.Database | undefined;
+  private readonly stmts: Record<keyof typeof SQL, Statement>;
+  private readonly startedAt: string;
+  private rowsInBatch = 0;
+  private batchTimestamp = '';
+  private state: 'open' | 'finishing' | 'done' | 'aborted' = 'open';
+  /** Serialized `entitlement` field of grants, per Entitlement object: grants of one entitlement share it. */
+  private entitlementBytes = new WeakMap<Entitlement, Uint8Array>();
+
+  private constructor(outPath: string, dir: string, opts: C1zWriterOptions) {
+    this.outPath = outPath;
+    this.dir = dir;
+    this.dbPath = join(dir, 'db');
+    this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? 5000));
+    this.compressionLevel = opts.compressionLevel ?? 3;
+    this.syncId = newKsuid();
+    this.startedAt = goTimestampNow();
+    const db = new Database(this.dbPath);
+    this.db = db;
+    // The temp DB is thrown away on any failure, so durability is not needed; rollback journal in
+    // memory means no -wal/-journal files and a fully written main file at close.
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('synchronous = OFF');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -16000');
+    for (const sql of SCHEMA_STATEMENTS) db.exec(sql);
+    db.prepare(
+      `insert into ${TABLES.syncRuns} (sync_id, started_at, ended_at, sync_token) values (?, ?, NULL, ?)`,
+    ).run(this.syncId, this.startedAt, '');
+    this.stmts = {
+      resourceType: db.prepare(SQL.resourceType),
+      resource: db.prepare(SQL.resource),
+      entitlement: db.prepare(SQL.entitlement),
+      grant: db.prepare(SQL.grant),
+    };
+  }
+
+  static async create(outPath: string, opts: C1zWriterOptions = {}): Promise<C1zWriter> {
+    const target = resolve(outPath);
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'c1z-writer-'));
+    } catch (err) {
+      throw new C1zWriteError(
+        `Cannot create a temp directory for ${target} under ${opts.tmpDir ?? tmpdir()}.`,
+        err,
+      );
+    }
+    try {
+      return new C1zWriter(target, dir, opts);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw new C1zWriteError(`Cannot create the temp database for ${target} in ${dir}.`, err);
+    }
+  }
+
+  putResourceType(rt: ResourceType): void {
+    this.begin();
+    this.stmts.resourceType.run(rt.id, toBinary(ResourceTypeSchema, rt), this.syncId, this.batchTimestamp);
+    this.rowDone();
+  }
+
+  putResource(r: Resource): void {
+    this.begin();
+    const id = requireId(r.id?.resourceType, r.id?.resource, 'resource');
+    this.stmts.resource.run(
+      id.type,
+      `${id.type}:${id.id}`,
+      r.parentResourceId ? r.parentResourceId.resourceType : null,
+      r.parentResourceId ? r.parentResourceId.resource : null,
+      toBinary(ResourceSchema, r),
+      this.syncId,
+      this.batchTimestamp,
+    );
+    this.rowDone();
+  }
+
+  putEntitlement(e: Entitlement): void {
+    this.begin();
+    const id = requireId(e.resource?.id?.resourceType, e.resource?.id?.resource, `entitlement ${e.id}`);
+    this.stmts.entitlement.run(
+      id.type,
+      id.id,
+      e.id,
+      toBinary(EntitlementSchema, e),
+      this.syncId,
+      this.batchTimestamp,
+    );
+    this.rowDone();
+  }
+
+  putGrant(g: Grant): void {
+    this.begin();
+    const ent = g.entitlement;
+    if (!ent) throw new C1zWriteError(`Grant ${g.id} has no entitlement; every grant must reference one.`);
+    const res = requireId(ent.resource?.id?.resourceType, ent.resource?.id?.resource, `grant ${g.id}`);
+    const principal = requireId(
+      g.principal?.id?.resourceType,
+      g.principal?.id?.resource,
+      `principal of grant ${g.id}`,
+    );
+    this.stmts.grant.run(
+      res.type,
+      res.id,
+      ent.id,
+      principal.type,
+      principal.id,
+      g.id,
+      this.grantBytes(g, ent),
+      this.syncId,
+      this.batchTimestamp,
+    );
+    this.rowDone();
+  }
+
+  /** Distinct rows written so far (upserts of the same id count once). */
+  counts(): { resourceTypes: number; resources: number; entitlements: number; grants: number } {
+    const db = this.openDb();
+    const count = (table: string) =>
+      (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+    return {
+      resourceTypes: count(TABLES.resourceTypes),
+      resources: count(TABLES.resources),
+      entitlements: count(TABLES.entitlements),
+      grants: count(TABLES.grants),
+    };
+  }
+
+  /**
+   * Ends the sync run, closes the database and atomically replaces the target: magic + zstd go to
+   * `<out>.tmp-*` in the target's directory, which is fsynced and renamed over the target.
+   */
+  async finish(): Promise<C1zWriteResult> {
+    const db = this.openDb();
+    this.state = 'finishing';
+    let tmpOut: string | undefined;
+    try {
+      if (db.inTransaction) db.exec('commit');
+      let endedAt = goTimestampNow();
+      if (endedAt < this.startedAt) endedAt = this.startedAt;
+      db.prepare(`update ${TABLES.syncRuns} set ended_at = ?, sync_token = ? where sync_id = ?`).run(
+        endedAt,
+        FINISHED_SYNC_TOKEN,
+        this.syncId,
+      );
+      db.close();
+      this.db = undefined;
+
+      tmpOut = join(
+        dirname(this.outPath),
+        `.${basename(this.outPath)}.tmp-${randomBytes(6).toString('hex')}`,
+      );
+      await this.compressTo(tmpOut);
+      await rename(tmpOut, this.outPath);
+      tmpOut = undefined;
+      await fsyncDir(dirname(this.outPath));
+      const { size } = await stat(this.outPath);
+      this.state = 'done';
+      return { path: this.outPath, bytes: size, syncId: this.syncId };
+    } catch (err) {
+      this.state = 'aborted';
+      if (tmpOut) await unlink(tmpOut).catch(() => undefined);
+      throw err instanceof C1zWriteError
+        ? err
+        : new C1zWriteError(`Writing ${this.outPath} failed: ${(err as Error).message}`, err);
+    } finally {
+      this.closeQuietly();
+      await rm(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Throws everything away; the target path is never touched. Safe to call more than once. */
+  async abort(): Promise<void> {
+    if (this.state === 'done') return;
+    this.state = 'aborted';
+    this.closeQuietly();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async compressTo(tmpOut: string): Promise<void> {
+    await writeFile(tmpOut, C1Z_MAGIC, { flag: 'wx', mode: 0o644 });
+    // Level 3 keeps the window at 2^21, far below baton's 2^27 cap; CRC on as Go writes it.
+    await pipeline(
+      createReadStream(this.dbPath, { highWaterMark: 1 << 20 }),
+      new CompressStream({ compressionLevel: this.compressionLevel, checksumFlag: true }),
+      createWriteStream(tmpOut, { flags: 'a' }),
+    );
+    const fh = await open(tmpOut, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * Grant bytes = field 1 (entitlement, cached per Entitlement object) followed by the rest of the
+   * grant. Protobuf concatenation is field merging, so this decodes to exactly `g`; it saves
+   * re-serialising the entitlement's full resource copy for each of its grants.
+   */
+  private grantBytes(g: Grant, ent: Entitlement): Uint8Array {
+    let entField = this.entitlementBytes.get(ent);
+    if (!entField) {
+      entField = new BinaryWriter().tag(1, 2).bytes(toBinary(EntitlementSchema, ent)).finish();
+      this.entitlementBytes.set(ent, entField);
+    }
+    const rest = toBinary(GrantSchema, { ...g, entitlement: undefined });
+    const out = Buffer.allocUnsafe(entField.length + rest.length);
+    out.set(entField, 0);
+    out.set(rest, entField.length);
+    return out;
+  }
+
+  private openDb(): Database.Database {
+    if (this.state !== 'open' || !this.db) {
+      throw new C1zWriteError(
+        `The c1z writer for ${this.outPath} is already ${this.state}; create a new one.`,
+      );
+    }
+    return this.db;
+  }
+
+  private begin(): Database.Database {
+    const db = this.openDb();
+    if (!db.inTransaction) {
+      db.exec('begin');
+      this.batchTimestamp = goTimestampNow();
+    }
+    return db;
+  }
+
+  private rowDone(): void {
+    if (++this.rowsInBatch >= this.batchSize) {
+      this.rowsInBatch = 0;
+      this.db?.exec('commit');
+    }
+  }
+
+  private closeQuietly(): void {
+    try {
+      this.db?.close();
+    } catch {
+      // already failing; the temp dir is removed next
+    }
+    this.db = undefined;
+  }
+}
+
+function requireId(
+  type: string | undefined,
+  id: string | undefined,
+  what: string,
+): { type: string; id: string } {
+  if (!type || !id)
+    throw new C1zWriteError(`Cannot store ${what}: its resource id needs both a type and an id.`);
+  return { type, id };
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  // Makes the rename durable; some platforms cannot open directories, which is not fatal.
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* best effort */
+  }
+}
