@@ -1,0 +1,377 @@
+import type { z } from 'zod';
+import { C1zWriter } from '../c1z/writer.js';
+import { CoupaConnectorError, ExitCode, InterruptedError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import {
+  AccountGroupSchema,
+  APPROVAL_LIMIT_KEYS,
+  ContentGroupSchema,
+  LICENSE_FLAGS,
+  RoleSchema,
+  UserGroupSchema,
+  UserSchema,
+  type User,
+} from '../coupa/models.js';
+import { CoupaAuthError, CoupaForbiddenError } from '../coupa/errors.js';
+import { Catalog, type C1zSink } from './catalog.js';
+import type { CoupaNamedObject, GroupLikeKind } from './group-like.js';
+import { userGroupKind } from './group.js';
+import { roleKind } from './role.js';
+import { contentGroupKind } from './content-group.js';
+import { accountGroupKind } from './account-group.js';
+import { licenseResourceType } from './license.js';
+import { userResourceType, userToResource } from './user.js';
+import { ResourceTypeId } from './ids.js';
+
+/** Coupa's `fields` projection: attribute names, and {association: [sub-fields]} objects. */
+export type FieldSpec = Array<string | { [association: string]: FieldSpec }>;
+
+/** What the sync needs from the Coupa client; CoupaClient satisfies it. */
+export interface SyncClient {
+  paginate<T>(
+    path: string,
+    opts: {
+      itemSchema: z.ZodType<T>;
+      fields?: FieldSpec;
+      lanes?: number;
+      onEstimate?: (estimatedTotal: number) => void;
+    },
+  ): AsyncGenerator<T[]>;
+  stats(): { requests: number; retries: number; throttled: number; tokenRequests?: number };
+}
+
+export interface SyncProgress {
+  phase: 'lists' | 'users' | 'writing';
+  usersSynced: number;
+  /** Estimated number of users (from the client's probe); undefined until known. */
+  usersEstimated?: number;
+  requests: number;
+  elapsedMs: number;
+}
+
+export interface SyncOptions {
+  client: SyncClient;
+  outPath: string;
+  logger?: Logger;
+  signal?: AbortSignal;
+  onProgress?: (p: SyncProgress) => void;
+  /** Leave account groups out without asking (the OAuth client lacks `core.accounting.read`). */
+  skipAccountGroups?: boolean;
+  /** Parallel key ranges for /api/users; enough to keep 25 req/s busy at ~100 ms latency. */
+  userLanes?: number;
+}
+
+export interface SyncSummary {
+  path: string;
+  bytes: number;
+  syncId: string;
+  durationMs: number;
+  /** Resources written, by resource type id (user, group, role, license, content_group, account_group). */
+  resources: Record<string, number>;
+  entitlements: number;
+  grants: number;
+  grantsByType: Record<string, number>;
+  /** HTTP requests the client made, token requests included. */
+  requests: number;
+  /** The least number of requests this tenant can be read with (see requestFloor). */
+  requestFloor: number;
+  retries: number;
+  /** 429 answers. */
+  throttled: number;
+  accountGroupsSkipped: boolean;
+  /** Groups/roles/… written from a user's embedded reference because their list did not return them. */
+  lateArrivals: number;
+}
+
+/** A failure of the sync itself (not of Coupa, the c1z writer or the user's input). */
+export class SyncError extends CoupaConnectorError {
+  constructor(message: string, cause?: unknown) {
+    super(message, {
+      exitCode: ExitCode.failure,
+      hint: 'The previous output file, if any, was left untouched. Re-run with --log-level debug for details.',
+      cause,
+    });
+  }
+}
+
+export const PAGE_SIZE = 50;
+export const DEFAULT_USER_LANES = 4;
+
+/**
+ * The fewest requests that can read a tenant: one token, then every list in pages of 50. A list
+ * always costs at least one request, even when empty, because only asking tells it is empty.
+ */
+export function requestFloor(counts: {
+  users: number;
+  userGroups: number;
+  roles: number;
+  contentGroups: number;
+  accountGroups?: number;
+}): number {
+  const pages = (n: number) => Math.max(1, Math.ceil(n / PAGE_SIZE));
+  return (
+    1 +
+    pages(counts.users) +
+    pages(counts.userGroups) +
+    pages(counts.roles) +
+    pages(counts.contentGroups) +
+    (counts.accountGroups === undefined ? 0 : pages(counts.accountGroups))
+  );
+}
+
+const REF_FIELDS: FieldSpec = ['id', 'name'];
+const LIMIT_FIELDS: FieldSpec = ['id', 'amount', { currency: ['code'] }];
+
+/**
+ * Exactly what the mapping reads from a user, so that a page of 50 users stays small: identity,
+ * status, manager, approval limits, the four membership lists and every license flag.
+ */
+export function userFields(includeAccountGroups: boolean): FieldSpec {
+  return [
+    'id',
+    'login',
+    'email',
+    'firstname',
+    'lastname',
+    'fullname',
+    'active',
+    'api-user',
+    'employee-number',
+    'created-at',
+    'updated-at',
+    { manager: ['id', 'login'] },
+    ...APPROVAL_LIMIT_KEYS.map((k) => ({ [k]: LIMIT_FIELDS })),
+    { roles: REF_FIELDS },
+    { 'user-groups': REF_FIELDS },
+    { 'content-groups': REF_FIELDS },
+    ...(includeAccountGroups ? [{ 'account-groups': REF_FIELDS }] : []),
+    ...LICENSE_FLAGS,
+  ];
+}
+
+interface SmallList {
+  kind: GroupLikeKind;
+  path: string;
+  schema: z.ZodType<CoupaNamedObject>;
+  fields: FieldSpec;
+}
+
+const USER_GROUPS: SmallList = {
+  kind: userGroupKind,
+  path: '/api/user_groups',
+  schema: UserGroupSchema,
+  fields: ['id', 'name', 'description'],
+};
+const ROLES: SmallList = {
+  kind: roleKind,
+  path: '/api/roles',
+  schema: RoleSchema,
+  fields: ['id', 'name', 'description'],
+};
+const CONTENT_GROUPS: SmallList = {
+  kind: contentGroupKind,
+  path: '/api/business_groups',
+  schema: ContentGroupSchema,
+  fields: ['id', 'name', 'description'],
+};
+const ACCOUNT_GROUPS: SmallList = {
+  kind: accountGroupKind,
+  path: '/api/account_groups',
+  schema: AccountGroupSchema,
+  fields: ['id', 'name'],
+};
+
+async function readList(client: SyncClient, list: SmallList): Promise<CoupaNamedObject[]> {
+  const out: CoupaNamedObject[] = [];
+  for await (const page of client.paginate(list.path, { itemSchema: list.schema, fields: list.fields })) {
+    out.push(...page);
+  }
+  return out;
+}
+
+/** The user-side membership arrays and the kind each one grants. */
+function memberships(user: User, includeAccountGroups: boolean): Array<[GroupLikeKind, CoupaNamedObject[]]> {
+  const out: Array<[GroupLikeKind, CoupaNamedObject[]]> = [
+    [roleKind, user.roles ?? []],
+    [userGroupKind, user['user-groups'] ?? []],
+    [contentGroupKind, user['content-groups'] ?? []],
+  ];
+  if (includeAccountGroups) out.push([accountGroupKind, user['account-groups'] ?? []]);
+  return out;
+}
+
+function isMissingScope(err: unknown): boolean {
+  return err instanceof CoupaAuthError || err instanceof CoupaForbiddenError;
+}
+
+/**
+ * Reads a whole Coupa tenant into a new c1z at `outPath`.
+ *
+ * Request plan: the four small lists from their own endpoints, then one paged pass over
+ * /api/users whose `fields` projection carries every user's memberships and license flags, so
+ * grants cost no request of their own. Users are written as their pages arrive; only the small
+ * objects (groups, roles, licenses) are kept in memory. On any failure or abort nothing is
+ * written to `outPath` and the error is rethrown (typed).
+ */
+export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
+  const logger = opts.logger ?? silentLogger;
+  const { client, signal } = opts;
+  const started = Date.now();
+  const checkAbort = () => {
+    if (signal?.aborted) throw new InterruptedError(abortReason(signal));
+  };
+  checkAbort();
+
+  const writer = await C1zWriter.create(opts.outPath);
+  let usersSynced = 0;
+  let usersEstimated: number | undefined;
+  const progress = (phase: SyncProgress['phase']) =>
+    opts.onProgress?.({
+      phase,
+      usersSynced,
+      usersEstimated,
+      requests: client.stats().requests,
+      elapsedMs: Date.now() - started,
+    });
+
+  try {
+    progress('lists');
+    const includeAccountGroupsWanted = !opts.skipAccountGroups;
+    const [userGroups, roles, contentGroups, accountGroups] = await Promise.all([
+      readList(client, USER_GROUPS),
+      readList(client, ROLES),
+      readList(client, CONTENT_GROUPS),
+      includeAccountGroupsWanted
+        ? readList(client, ACCOUNT_GROUPS).catch((err: unknown) => {
+            if (!isMissingScope(err) || signal?.aborted) throw err;
+            logger.warn(
+              { path: ACCOUNT_GROUPS.path, err: (err as Error).message },
+              'Skipping account groups: the OAuth client may not read them (scope core.accounting.read). ' +
+                'Add the scope to the client in Coupa, or pass --skip-account-groups to silence this warning.',
+            );
+            return undefined;
+          })
+        : Promise.resolve(undefined),
+    ]);
+    checkAbort();
+    const includeAccountGroups = accountGroups !== undefined;
+    logger.info(
+      {
+        userGroups: userGroups.length,
+        roles: roles.length,
+        contentGroups: contentGroups.length,
+        accountGroups: accountGroups?.length ?? 'skipped',
+      },
+      'Listed groups and roles',
+    );
+
+    writer.putResourceType(userResourceType);
+    writer.putResourceType(userGroupKind.resourceType);
+    writer.putResourceType(roleKind.resourceType);
+    writer.putResourceType(licenseResourceType);
+    writer.putResourceType(contentGroupKind.resourceType);
+    if (includeAccountGroups) writer.putResourceType(accountGroupKind.resourceType);
+
+    const catalog = new Catalog(writer);
+    for (const g of userGroups) catalog.addListed(userGroupKind, g);
+    for (const r of roles) catalog.addListed(roleKind, r);
+    for (const c of contentGroups) catalog.addListed(contentGroupKind, c);
+    for (const a of accountGroups ?? []) catalog.addListed(accountGroupKind, a);
+
+    // Keyset pagination cannot return a user twice, but lanes meeting at a boundary or a retried
+    // page could; a duplicate row would make the grant counts lie, so skip repeats.
+    const seenUsers = new Set<number>();
+    progress('users');
+    const pages = client.paginate('/api/users', {
+      itemSchema: UserSchema,
+      fields: userFields(includeAccountGroups),
+      lanes: opts.userLanes ?? DEFAULT_USER_LANES,
+      onEstimate: (n) => {
+        usersEstimated = n;
+      },
+    });
+    for await (const page of pages) {
+      checkAbort();
+      for (const user of page) {
+        if (seenUsers.has(user.id)) continue;
+        seenUsers.add(user.id);
+        writeUser(catalog, writer, user, includeAccountGroups);
+        usersSynced++;
+      }
+      progress('users');
+    }
+    checkAbort();
+
+    for (const late of catalog.lateArrivals) {
+      logger.info(
+        late,
+        'Wrote an object a user references that its list did not return (created during the sync)',
+      );
+    }
+    progress('writing');
+    const written = await writer.finish();
+    const stats = client.stats();
+    const resources = { [ResourceTypeId.user]: usersSynced, ...catalog.resourcesByType() };
+    const grantsByType = catalog.grantsByType();
+    return {
+      path: written.path,
+      bytes: written.bytes,
+      syncId: written.syncId,
+      durationMs: Date.now() - started,
+      resources,
+      entitlements: catalog.entitlements,
+      grants: Object.values(grantsByType).reduce((a, b) => a + b, 0),
+      grantsByType,
+      requests: stats.requests,
+      requestFloor: requestFloor({
+        users: usersSynced,
+        userGroups: userGroups.length,
+        roles: roles.length,
+        contentGroups: contentGroups.length,
+        accountGroups: accountGroups?.length,
+      }),
+      retries: stats.retries,
+      throttled: stats.throttled,
+      accountGroupsSkipped: !includeAccountGroups,
+      lateArrivals: catalog.lateArrivals.length,
+    };
+  } catch (err) {
+    await writer.abort();
+    if (signal?.aborted)
+      throw err instanceof InterruptedError ? err : new InterruptedError(abortReason(signal));
+    if (err instanceof CoupaConnectorError) throw err;
+    throw new SyncError(`Sync into ${opts.outPath} failed: ${(err as Error)?.message ?? String(err)}`, err);
+  }
+}
+
+function writeUser(catalog: Catalog, sink: C1zSink, user: User, includeAccountGroups: boolean): void {
+  sink.putResource(userToResource(user));
+  const uid = String(user.id);
+  for (const [kind, refs] of memberships(user, includeAccountGroups)) {
+    // A list naming the same object twice must still give one grant.
+    const seen = refs.length > 1 ? new Set<number>() : undefined;
+    for (const ref of refs) {
+      if (seen) {
+        if (seen.has(ref.id)) continue;
+        seen.add(ref.id);
+      }
+      catalog.grantMember(kind, ref, uid);
+    }
+  }
+  const flags = user as Record<string, unknown>;
+  for (const flag of LICENSE_FLAGS) {
+    const value = flags[flag];
+    // A key the tenant's Coupa does not know is absent from the answer; present (even false or
+    // null) means the license exists on this tenant.
+    if (value === undefined) continue;
+    if (value === true) catalog.grantLicense(flag, uid);
+    else catalog.ensureLicense(flag);
+  }
+}
+
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof InterruptedError) return 'a signal';
+  return 'an abort request';
+}
