@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { IdOnlySchema } from '../../coupa/models.js';
+import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
+import { statusOf, userPath, type FieldSpec, type ProvisioningContext } from './context.js';
+import { UnknownUserError } from './errors.js';
+
+/** An item of a user's association array, as the API shows it. */
+export interface Ref {
+  id: number;
+  name?: string | null;
+}
+
+const RefSchema = z.looseObject({ id: z.number().int(), name: z.string().nullish() });
+
+function listSchema(kind: AssociationKind) {
+  const field = ASSOCIATIONS[kind].field;
+  return z.looseObject({ id: z.number().int(), [field]: z.array(RefSchema).nullish() });
+}
+
+export function listFields(kind: AssociationKind): FieldSpec {
+  return ['id', { [ASSOCIATIONS[kind].field]: ['id', 'name'] }];
+}
+
+function listOf(kind: AssociationKind, user: Record<string, unknown>): Ref[] {
+  const items = user[ASSOCIATIONS[kind].field] as Ref[] | null | undefined;
+  return (items ?? []).map((r) => ({ id: r.id, name: r.name ?? null }));
+}
+
+/** Reads just one association array of the user, fresh from the API. */
+export async function readList(ctx: ProvisioningContext, userId: number, kind: AssociationKind): Promise<Ref[]> {
+  try {
+    const user = await ctx.api.get(userPath(userId), { fields: listFields(kind), schema: listSchema(kind) });
+    return listOf(kind, user);
+  } catch (err) {
+    if (statusOf(err) === 404) throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
+    throw err;
+  }
+}
+
+/** The body that sets the array to `list`: every item by id, the complete list. */
+export function listBody(kind: AssociationKind, list: readonly Ref[]): Record<string, unknown> {
+  return { [ASSOCIATIONS[kind].field]: list.map((r) => ({ id: r.id })) };
+}
+
+/** PUTs the list and returns the array as the API says it now is. */
+export async function putList(
+  ctx: ProvisioningContext,
+  userId: number,
+  kind: AssociationKind,
+  list: readonly Ref[],
+): Promise<Ref[]> {
+  const user = await ctx.api.put(userPath(userId), listBody(kind, list), {
+    fields: listFields(kind),
+    schema: listSchema(kind),
+  });
+  return listOf(kind, user);
+}
+
+/**
+ * Whether the role/group/… exists, to tell "not held" from "no such thing". Undefined when the
+ * check itself failed (e.g. the token lacks the read scope for that resource).
+ */
+export async function associationExists(
+  ctx: ProvisioningContext,
+  kind: AssociationKind,
+  id: number,
+): Promise<boolean | undefined> {
+  try {
+    await ctx.api.get(`${ASSOCIATIONS[kind].resourcePath}/${id}`, { fields: ['id'], schema: IdOnlySchema });
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    ctx.logger.debug({ err: String(err) }, 'existence check failed; treating the entitlement as existing');
+    return undefined;
+  }
+}
+
+export const ids = (list: readonly Ref[]): Set<number> => new Set(list.map((r) => r.id));
+
+export function holdsAll(list: readonly Ref[], wanted: readonly Ref[]): boolean {
+  const have = ids(list);
+  return wanted.every((r) => have.has(r.id));
+}
+
+export function holdsAny(list: readonly Ref[], unwanted: readonly Ref[]): boolean {
+  const have = ids(list);
+  return unwanted.some((r) => have.has(r.id));
+}
+
+export function describeList(list: readonly Ref[]): string {
+  return list.length ? list.map((r) => (r.name ? `${r.id} (${r.name})` : String(r.id))).join(', ') : '(none)';
+}

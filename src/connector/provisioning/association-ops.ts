@@ -1,0 +1,117 @@
+import { ASSOCIATIONS, type AssociationTarget } from './entitlement-ref.js';
+import { coupaMessageOf, statusOf, userLockKey, userLocks, userPath, type ProvisioningContext } from './context.js';
+import { associationExists, describeList, holdsAll, listBody, putList, readList, type Ref } from './association-list.js';
+import { converge, planRemoval } from './converge.js';
+import { ChangeRejectedError, UnknownEntitlementError, VerificationError } from './errors.js';
+import { audited } from './audit.js';
+import type { ProvisioningResult } from './result.js';
+
+/** Grant of a role, user group, content group or account group: read fresh, PUT the full list plus one. */
+export function grantAssociation(
+  ctx: ProvisioningContext,
+  userId: number,
+  target: AssociationTarget,
+): Promise<ProvisioningResult> {
+  return userLocks.run(userLockKey(ctx, userId), () =>
+    audited(ctx, { operation: 'grant', userId, entitlement: target.entitlementId }, async () => {
+      const { field, noun } = ASSOCIATIONS[target.kind];
+      const before = await readList(ctx, userId, target.kind);
+      const base = { operation: 'grant' as const, userId, entitlementId: target.entitlementId, before };
+      if (before.some((r) => r.id === target.id)) {
+        return {
+          ...base,
+          outcome: 'already-granted',
+          after: before,
+          message: `User ${userId} already has ${noun} ${target.id}; nothing to do.`,
+        };
+      }
+      const desired: Ref[] = [...before, { id: target.id }];
+      if (ctx.dryRun) {
+        return {
+          ...base,
+          outcome: 'planned',
+          plannedCalls: [{ method: 'PUT', path: userPath(userId), body: listBody(target.kind, desired) }],
+          message: `Would grant ${noun} ${target.id} to user ${userId}.`,
+        };
+      }
+      let after: Ref[];
+      try {
+        after = await putList(ctx, userId, target.kind, desired);
+      } catch (err) {
+        if (statusOf(err) !== 400) throw err;
+        if ((await associationExists(ctx, target.kind, target.id)) === false) {
+          throw new UnknownEntitlementError(
+            target.entitlementId,
+            `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${ASSOCIATIONS[target.kind].resourcePath}/${target.id} answered 404)`,
+          );
+        }
+        throw new ChangeRejectedError(
+          `Coupa refused to add ${noun} ${target.id} to user ${userId} (PUT ${ctx.baseUrl}${userPath(userId)})`,
+          coupaMessageOf(err),
+          'Fix what Coupa complains about (in Coupa or in the request) and rerun; nothing was changed.',
+        );
+      }
+      if (!holdsAll(after, desired)) {
+        throw new VerificationError(
+          `PUT ${ctx.baseUrl}${userPath(userId)} answered 200, but \`${field}\` is ${describeList(after)}, ` +
+            `without ${describeList(desired.filter((d) => !after.some((a) => a.id === d.id)))}.`,
+        );
+      }
+      return {
+        ...base,
+        outcome: 'granted',
+        after,
+        message: `Granted ${noun} ${target.id} to user ${userId}.`,
+      };
+    }),
+  );
+}
+
+/** Revoke: read fresh, then converge to the list minus one (journaled clear-then-set if the tenant merges). */
+export function revokeAssociation(
+  ctx: ProvisioningContext,
+  userId: number,
+  target: AssociationTarget,
+): Promise<ProvisioningResult> {
+  return userLocks.run(userLockKey(ctx, userId), () =>
+    audited(ctx, { operation: 'revoke', userId, entitlement: target.entitlementId }, async () => {
+      const { noun, resourcePath } = ASSOCIATIONS[target.kind];
+      const before = await readList(ctx, userId, target.kind);
+      const base = { operation: 'revoke' as const, userId, entitlementId: target.entitlementId, before };
+      const held = before.find((r) => r.id === target.id);
+      if (!held) {
+        if ((await associationExists(ctx, target.kind, target.id)) === false) {
+          throw new UnknownEntitlementError(
+            target.entitlementId,
+            `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${resourcePath}/${target.id} answered 404)`,
+          );
+        }
+        return {
+          ...base,
+          outcome: 'already-revoked',
+          after: before,
+          message: `User ${userId} does not have ${noun} ${target.id}; nothing to do.`,
+        };
+      }
+      const job = {
+        operation: 'revoke',
+        userId,
+        kind: target.kind,
+        entitlementId: target.entitlementId,
+        current: before,
+        desired: before.filter((r) => r.id !== target.id),
+        removed: [held],
+      };
+      if (ctx.dryRun) {
+        return {
+          ...base,
+          outcome: 'planned',
+          plannedCalls: planRemoval(ctx, job),
+          message: `Would revoke ${noun} ${target.id} from user ${userId}.`,
+        };
+      }
+      const after = await converge(ctx, job);
+      return { ...base, outcome: 'revoked', after, message: `Revoked ${noun} ${target.id} from user ${userId}.` };
+    }),
+  );
+}

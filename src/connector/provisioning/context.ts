@@ -1,0 +1,76 @@
+import type { ZodType } from 'zod';
+import type { Logger } from '../../log.js';
+import { CoupaApiError, CoupaAuthError, CoupaForbiddenError } from '../../coupa/errors.js';
+import type { ArrayModeMemory } from './array-mode.js';
+import type { AuditLog } from './audit-log.js';
+import type { Journal } from './journal.js';
+import { KeyedMutex } from './user-lock.js';
+
+/** `fields` projection as the client serialises it. */
+export type FieldSpec = Array<string | Record<string, FieldSpec>>;
+
+/** The slice of CoupaClient provisioning uses; tests and embedders may pass anything shaped like it. */
+export interface CoupaWriteApi {
+  get<T>(path: string, opts: { query?: Record<string, string>; fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
+  put<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
+  post<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
+}
+
+/** A write that a dry run would have sent. */
+export interface PlannedCall {
+  method: 'PUT' | 'POST';
+  path: string;
+  body: unknown;
+  /** When the call depends on what the API answers to the previous one. */
+  note?: string;
+}
+
+export interface RetryPolicy {
+  /** Clear-then-set rounds of a removal in a merging tenant before giving up (≥ 1). */
+  rounds: number;
+  /** Attempts of the "set the rest" write within a round, on top of the client's own retries. */
+  setAttempts: number;
+  /** Pause between attempts. */
+  delayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { rounds: 3, setAttempts: 3, delayMs: 500 };
+
+export interface ProvisioningContext {
+  api: CoupaWriteApi;
+  /** Identifies the tenant in the journal, the audit log and the array-mode memory. */
+  baseUrl: string;
+  logger: Logger;
+  dryRun: boolean;
+  journal: Journal;
+  audit: AuditLog;
+  modes: ArrayModeMemory;
+  retry: RetryPolicy;
+}
+
+/** One process-wide lock table, so that two provisioners in one process still serialise per user. */
+export const userLocks = new KeyedMutex();
+
+export function userLockKey(ctx: ProvisioningContext, userId: number): string {
+  return `${ctx.baseUrl}|${userId}`;
+}
+
+export function userPath(userId: number): string {
+  return `/api/users/${userId}`;
+}
+
+export function statusOf(err: unknown): number | undefined {
+  if (err instanceof CoupaApiError || err instanceof CoupaAuthError || err instanceof CoupaForbiddenError) {
+    return err.status;
+  }
+  return undefined;
+}
+
+export function coupaMessageOf(err: unknown): string | undefined {
+  if (err instanceof CoupaApiError) return err.coupaMessage ?? err.message;
+  return err instanceof Error ? err.message : undefined;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

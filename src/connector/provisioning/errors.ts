@@ -1,0 +1,110 @@
+import { CoupaConnectorError, ExitCode } from '../../errors.js';
+
+/**
+ * Provisioning failures. Each message names the user, the entitlement and the URL involved, and
+ * the hint says what to do next; none may carry a secret.
+ */
+
+/** The user id does not exist in Coupa (404), or is not a Coupa user id at all. */
+export class UnknownUserError extends CoupaConnectorError {
+  readonly userId: string;
+
+  constructor(userId: string, detail: string) {
+    super(`Coupa has no user ${JSON.stringify(userId)} (${detail}).`, {
+      hint: 'Pass the numeric Coupa user id, as shown in the c1z (resource id of a `user` resource).',
+    });
+    this.userId = userId;
+  }
+}
+
+/** The entitlement id cannot be parsed, or names a role/group/license Coupa does not know. */
+export class UnknownEntitlementError extends CoupaConnectorError {
+  readonly entitlementId: string;
+
+  constructor(entitlementId: string, detail: string, hint?: string) {
+    super(`Unknown entitlement ${JSON.stringify(entitlementId)}: ${detail}.`, {
+      exitCode: ExitCode.usage,
+      hint:
+        hint ??
+        'Entitlement ids look like role:<id>:member, group:<id>:member, content_group:<id>:member, ' +
+          'account_group:<id>:member or license:<license id>:assigned; list them with `coupa-connector inspect entitlements`.',
+    });
+    this.entitlementId = entitlementId;
+  }
+}
+
+/** Coupa answered 200 to `<flag>: false` but the user still holds the license (instance rules). */
+export class LicenseRevocationRefusedError extends CoupaConnectorError {
+  readonly userId: string;
+  readonly flag: string;
+
+  constructor(userId: string, flag: string, url: string) {
+    super(
+      `Coupa accepted the request to remove the ${flag} license from user ${userId} (${url}) but the user still holds it.`,
+      {
+        hint:
+          'This Coupa instance does not let this license be revoked through the API (common for purchasing-user and ' +
+          'contracts-user); remove it in Coupa’s admin UI or ask Coupa support.',
+      },
+    );
+    this.userId = userId;
+    this.flag = flag;
+  }
+}
+
+/** The API accepted a write but the state it returned is not what was asked for. */
+export class VerificationError extends CoupaConnectorError {
+  constructor(message: string, hint?: string) {
+    super(message, {
+      hint: hint ?? 'Nothing was retried automatically; read the user in Coupa and rerun the command if needed.',
+    });
+  }
+}
+
+/** Coupa rejected a change (400) for a reason other than an unknown entitlement, e.g. a validation rule. */
+export class ChangeRejectedError extends CoupaConnectorError {
+  readonly coupaMessage?: string;
+
+  constructor(message: string, coupaMessage?: string, hint?: string) {
+    super(coupaMessage ? `${message}: ${coupaMessage}` : message, { exitCode: ExitCode.failure, hint });
+    this.coupaMessage = coupaMessage;
+  }
+}
+
+/**
+ * A removal in a merging tenant cleared the list but could not put the rest back. The journal holds
+ * the intended list; `coupa-connector recover` finishes the job. Exit code 5.
+ */
+export class NeedsRecoveryError extends CoupaConnectorError {
+  readonly userId: string;
+  readonly field: string;
+  readonly intended: readonly { id: number; name?: string | null }[];
+  readonly journalPath: string;
+
+  constructor(opts: {
+    userId: string;
+    field: string;
+    intended: readonly { id: number; name?: string | null }[];
+    journalPath: string;
+    operation: string;
+    cause?: unknown;
+  }) {
+    const list = opts.intended.length
+      ? opts.intended.map((r) => (r.name ? `${r.id} (${r.name})` : String(r.id))).join(', ')
+      : '(empty)';
+    const causeText = opts.cause instanceof Error ? ` Last error: ${opts.cause.message}` : '';
+    super(
+      `${opts.operation} did not finish: user ${opts.userId} may now hold less than intended in \`${opts.field}\`. ` +
+        `The list to restore is: ${list}.${causeText}`,
+      {
+        exitCode: ExitCode.needsRecovery,
+        hint: `Run \`coupa-connector recover -p --journal ${opts.journalPath}\` with the same connection flags to put it back.`,
+        cause: opts.cause,
+      },
+    );
+    this.userId = opts.userId;
+    this.field = opts.field;
+    this.intended = opts.intended;
+    this.journalPath = opts.journalPath;
+  }
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { LicenseTarget } from './entitlement-ref.js';
+import { statusOf, userLockKey, userLocks, userPath, type ProvisioningContext } from './context.js';
+import { LicenseRevocationRefusedError, UnknownEntitlementError, UnknownUserError, VerificationError } from './errors.js';
+import { audited } from './audit.js';
+import type { ProvisioningResult } from './result.js';
+
+/**
+ * Licenses are boolean flags on the user, so a grant or revoke is a single PUT of one key and
+ * needs no journal. Coupa may answer 200 yet keep a license it will not remove (instance rules,
+ * e.g. purchasing-user): the returned flag is checked, and a kept license is an error.
+ */
+
+function flagSchema(flag: string) {
+  return z.looseObject({ id: z.number().int(), [flag]: z.boolean().nullish() });
+}
+
+async function readFlag(ctx: ProvisioningContext, userId: number, target: LicenseTarget): Promise<boolean> {
+  let user: Record<string, unknown>;
+  try {
+    user = await ctx.api.get(userPath(userId), { fields: ['id', target.flag], schema: flagSchema(target.flag) });
+  } catch (err) {
+    if (statusOf(err) === 404) throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
+    throw err;
+  }
+  if (!(target.flag in user)) {
+    throw new UnknownEntitlementError(
+      target.entitlementId,
+      `this Coupa instance (${ctx.baseUrl}) does not report the ${target.flag} license on users`,
+      'The license may not exist in this Coupa release or instance; sync and pick a license from the c1z.',
+    );
+  }
+  return user[target.flag] === true;
+}
+
+export function setLicense(
+  ctx: ProvisioningContext,
+  userId: number,
+  target: LicenseTarget,
+  assign: boolean,
+): Promise<ProvisioningResult> {
+  const operation = assign ? ('grant' as const) : ('revoke' as const);
+  return userLocks.run(userLockKey(ctx, userId), () =>
+    audited(ctx, { operation, userId, entitlement: target.entitlementId }, async () => {
+      const before = await readFlag(ctx, userId, target);
+      const base = { operation, userId, entitlementId: target.entitlementId, before };
+      if (before === assign) {
+        return {
+          ...base,
+          outcome: assign ? 'already-granted' : 'already-revoked',
+          after: before,
+          message: `User ${userId} ${assign ? 'already has' : 'does not have'} the ${target.flag} license; nothing to do.`,
+        };
+      }
+      const body = { [target.flag]: assign };
+      if (ctx.dryRun) {
+        return {
+          ...base,
+          outcome: 'planned',
+          plannedCalls: [{ method: 'PUT', path: userPath(userId), body }],
+          message: `Would ${assign ? 'grant' : 'revoke'} the ${target.flag} license ${assign ? 'to' : 'from'} user ${userId}.`,
+        };
+      }
+      const user = await ctx.api.put(userPath(userId), body, {
+        fields: ['id', target.flag],
+        schema: flagSchema(target.flag),
+      });
+      const after = user[target.flag] === true;
+      if (after !== assign) {
+        if (!assign) throw new LicenseRevocationRefusedError(String(userId), target.flag, `${ctx.baseUrl}${userPath(userId)}`);
+        throw new VerificationError(
+          `PUT ${ctx.baseUrl}${userPath(userId)} answered 200, but the ${target.flag} license is still not set.`,
+          'The license may be unavailable on this instance (no seats left, or not purchased); check it in Coupa.',
+        );
+      }
+      return {
+        ...base,
+        outcome: assign ? 'granted' : 'revoked',
+        after,
+        message: `${assign ? 'Granted' : 'Revoked'} the ${target.flag} license ${assign ? 'to' : 'from'} user ${userId}.`,
+      };
+    }),
+  );
+}

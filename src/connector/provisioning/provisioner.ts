@@ -1,0 +1,98 @@
+import { silentLogger, type Logger } from '../../log.js';
+import { processArrayModes, type ArrayModeMemory } from './array-mode.js';
+import { AuditLog, DEFAULT_AUDIT_LOG_PATH } from './audit-log.js';
+import { Journal, DEFAULT_JOURNAL_PATH } from './journal.js';
+import { DEFAULT_RETRY_POLICY, type CoupaWriteApi, type ProvisioningContext, type RetryPolicy } from './context.js';
+import { parseUserId, resolveEntitlement, resolveGrant, type EntitlementTarget } from './entitlement-ref.js';
+import { grantAssociation, revokeAssociation } from './association-ops.js';
+import { setLicense } from './license-ops.js';
+import { createAccount, setActive, type CreateAccountInput } from './account-ops.js';
+import { recover, type RecoveryReport } from './recover.js';
+import type { ProvisioningResult } from './result.js';
+
+export interface ProvisionerOptions {
+  /** A CoupaClient created with the write scopes (or anything with the same get/put/post). */
+  api: CoupaWriteApi;
+  /** The tenant's base URL; keys the journal, the audit log and the array-mode memory. */
+  baseUrl: string | URL;
+  logger?: Logger;
+  /** Read current state, plan the writes, send none of them. */
+  dryRun?: boolean;
+  /** Default `.coupa-connector/journal.jsonl` in the working directory. */
+  journalPath?: string;
+  /** Default `.coupa-connector/audit.jsonl` in the working directory. */
+  auditLogPath?: string;
+  /** Defaults to the process-wide memory. */
+  arrayModes?: ArrayModeMemory;
+  retry?: Partial<RetryPolicy>;
+}
+
+/**
+ * Grants, revokes, account changes and recovery against one Coupa tenant. Every method is safe to
+ * call concurrently: operations on one user are serialised, different users proceed in parallel.
+ */
+export class Provisioner {
+  private readonly ctx: ProvisioningContext;
+
+  constructor(opts: ProvisionerOptions) {
+    this.ctx = {
+      api: opts.api,
+      baseUrl: String(opts.baseUrl).replace(/\/+$/, ''),
+      logger: opts.logger ?? silentLogger,
+      dryRun: opts.dryRun ?? false,
+      journal: new Journal(opts.journalPath ?? DEFAULT_JOURNAL_PATH),
+      audit: new AuditLog(opts.auditLogPath ?? DEFAULT_AUDIT_LOG_PATH),
+      modes: opts.arrayModes ?? processArrayModes,
+      retry: { ...DEFAULT_RETRY_POLICY, ...opts.retry },
+    };
+    if (!this.ctx.dryRun) {
+      // Refuse up front rather than after a change that could then not be journaled or logged.
+      this.ctx.audit.ensureWritable();
+      this.ctx.journal.ensureWritable();
+    }
+  }
+
+  get journalPath(): string {
+    return this.ctx.journal.path;
+  }
+
+  get auditLogPath(): string {
+    return this.ctx.audit.path;
+  }
+
+  grant(entitlementId: string, userId: string | number): Promise<ProvisioningResult> {
+    return this.apply(resolveEntitlement(entitlementId), parseUserId(userId), true);
+  }
+
+  revoke(entitlementId: string, userId: string | number): Promise<ProvisioningResult> {
+    return this.apply(resolveEntitlement(entitlementId), parseUserId(userId), false);
+  }
+
+  /** baton's `--revoke-grant <entitlement id>:user:<uid>`. */
+  revokeGrant(grantId: string): Promise<ProvisioningResult> {
+    const { target, userId } = resolveGrant(grantId);
+    return this.apply(target, userId, false);
+  }
+
+  createAccount(input: CreateAccountInput): Promise<ProvisioningResult> {
+    return createAccount(this.ctx, input);
+  }
+
+  enableUser(userId: string | number): Promise<ProvisioningResult> {
+    return setActive(this.ctx, parseUserId(userId), true);
+  }
+
+  disableUser(userId: string | number): Promise<ProvisioningResult> {
+    return setActive(this.ctx, parseUserId(userId), false);
+  }
+
+  /** Finishes every removal the journal holds as unfinished for this tenant. */
+  recover(): Promise<RecoveryReport> {
+    return recover(this.ctx);
+  }
+
+  private apply(target: EntitlementTarget, userId: number, grant: boolean): Promise<ProvisioningResult> {
+    if (target.kind === 'license') return setLicense(this.ctx, userId, target, grant);
+    return grant ? grantAssociation(this.ctx, userId, target) : revokeAssociation(this.ctx, userId, target);
+  }
+}

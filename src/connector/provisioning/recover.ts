@@ -1,0 +1,116 @@
+import { formatError } from '../../errors.js';
+import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
+import { userLockKey, userLocks, type ProvisioningContext } from './context.js';
+import { describeList, holdsAll, holdsAny, putList, readList, type Ref } from './association-list.js';
+import { converge } from './converge.js';
+import type { JournalIntent, JournalRef } from './journal.js';
+import { VerificationError } from './errors.js';
+
+export interface RecoveryEntryReport {
+  entryId: string;
+  userId: number;
+  entitlementId: string;
+  field: string;
+  intended: JournalRef[];
+  /** `consistent`: the user already held exactly the intended list; `restored`: writes made it so. */
+  outcome: 'consistent' | 'restored' | 'failed' | 'planned';
+  after?: Ref[];
+  message: string;
+}
+
+export interface RecoveryReport {
+  journalPath: string;
+  entries: RecoveryEntryReport[];
+  /** Unfinished entries that belong to another tenant and were left alone. */
+  otherTenants: number;
+  badLines: number[];
+}
+
+function kindOfField(field: string): AssociationKind | undefined {
+  return (Object.keys(ASSOCIATIONS) as AssociationKind[]).find((k) => ASSOCIATIONS[k].field === field);
+}
+
+/**
+ * Replays every unfinished journal entry of this tenant: reads the user fresh and brings the list
+ * to the intended one, with the same never-less-than-intended procedure as a revoke. What the
+ * user gained since (grants made after the failure) is kept; what the entry meant to remove, and
+ * what later journaled removals on the same list removed, stays removed.
+ */
+export async function recover(ctx: ProvisioningContext): Promise<RecoveryReport> {
+  const scan = ctx.journal.scan();
+  const mine = scan.unfinished.filter((e) => e.baseUrl === ctx.baseUrl);
+  const report: RecoveryReport = {
+    journalPath: ctx.journal.path,
+    entries: [],
+    otherTenants: scan.unfinished.length - mine.length,
+    badLines: scan.badLines,
+  };
+  for (const entry of mine) {
+    report.entries.push(await recoverEntry(ctx, entry, removedLater(scan.all, entry)));
+  }
+  return report;
+}
+
+/** Items that journaled removals issued after `entry` took off the same list of the same user. */
+function removedLater(all: readonly JournalIntent[], entry: JournalIntent): Set<number> {
+  const later = all.slice(all.indexOf(entry) + 1);
+  const out = new Set<number>();
+  for (const e of later) {
+    if (e.baseUrl === entry.baseUrl && e.userId === entry.userId && e.field === entry.field) {
+      for (const r of e.removed) out.add(r.id);
+    }
+  }
+  return out;
+}
+
+async function recoverEntry(
+  ctx: ProvisioningContext,
+  entry: JournalIntent,
+  alsoRemoved: Set<number>,
+): Promise<RecoveryEntryReport> {
+  const base = {
+    entryId: entry.entryId,
+    userId: entry.userId,
+    entitlementId: entry.entitlementId,
+    field: entry.field,
+    intended: entry.intended,
+  };
+  const kind = kindOfField(entry.field);
+  if (!kind) return { ...base, outcome: 'failed', message: `Unknown field \`${entry.field}\` in the journal entry.` };
+  return userLocks.run(userLockKey(ctx, entry.userId), async () => {
+    try {
+      const current = await readList(ctx, entry.userId, kind);
+      const removedIds = new Set([...entry.removed.map((r) => r.id), ...alsoRemoved]);
+      const intended = entry.intended.filter((r) => !removedIds.has(r.id));
+      const desired: Ref[] = [...intended];
+      for (const r of current) if (!removedIds.has(r.id) && !desired.some((d) => d.id === r.id)) desired.push(r);
+      const removed = current.filter((r) => removedIds.has(r.id));
+      if (holdsAll(current, desired) && removed.length === 0) {
+        if (!ctx.dryRun) ctx.journal.finish(entry.entryId, 'consistent');
+        return { ...base, outcome: 'consistent', after: current, message: `User ${entry.userId} already holds ${describeList(current)}.` };
+      }
+      if (ctx.dryRun) {
+        return { ...base, outcome: 'planned', message: `Would set \`${entry.field}\` of user ${entry.userId} to ${describeList(desired)}.` };
+      }
+      let after: Ref[];
+      if (removed.length === 0) {
+        // Only additions: one PUT of the complete list is right in both array modes.
+        after = await putList(ctx, entry.userId, kind, desired);
+        if (!holdsAll(after, desired) || holdsAny(after, entry.removed)) {
+          throw new VerificationError(`The API answered ${describeList(after)} after setting ${describeList(desired)}.`);
+        }
+        ctx.journal.finish(entry.entryId, 'restored');
+      } else {
+        after = await converge(
+          ctx,
+          { operation: 'recover', userId: entry.userId, kind, entitlementId: entry.entitlementId, current, desired, removed },
+          entry,
+        );
+      }
+      return { ...base, outcome: 'restored', after, message: `User ${entry.userId} now holds ${describeList(after)}.` };
+    } catch (err) {
+      return { ...base, outcome: 'failed', message: formatError(err) };
+    }
+  });
+}
+
