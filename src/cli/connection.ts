@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { registerSecret } from '../secrets.js';
+import {
+  ACCOUNTING_READ_SCOPE,
+  CoupaClient,
+  DEFAULT_RATE_LIMIT,
+  READ_SCOPES,
+  resolveBaseUrl,
+  WRITE_SCOPES,
+} from '../coupa/index.js';
+import { option, parseDuration } from './options.js';
+
+/** What addConnectionOptions adds to a command's parsed options. */
+export interface ConnectionOptions {
+  coupaDomain?: string;
+  coupaClientId?: string;
+  coupaClientSecret?: string;
+  baseUrl?: string;
+  rateLimit?: number;
+  burst?: number;
+  requestTimeout?: number;
+  maxRetries?: number;
+}
+
+function nonNegative(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+      throw new ConfigError(`${name} must be a number >= 0, got "${value}".`);
+    }
+    return n;
+  };
+}
+
+function wholeNumber(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
+    return n;
+  };
+}
+
+/**
+ * The flags every command that talks to Coupa shares, named as in baton-coupa, each also read from
+ * its BATON_* variable. Help shows the variable's name, never a value: the secret has no default.
+ */
+export function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .addOption(option('--coupa-domain <domain>', 'Coupa instance: acme, acme.coupahost.com or https://acme.coupahost.com'))
+    .addOption(option('--coupa-client-id <id>', 'OAuth2 client identifier (client-credentials grant)'))
+    .addOption(option('--coupa-client-secret <secret>', 'OAuth2 client secret; prefer the environment variable'))
+    .addOption(
+      option('--base-url <url>', 'explicit API root instead of --coupa-domain (a proxy, or the simulator on http://127.0.0.1)'),
+    )
+    .addOption(
+      option('--rate-limit <n>', 'requests per second sent to Coupa (0 = no client-side limit)')
+        .argParser(nonNegative('--rate-limit'))
+        .default(DEFAULT_RATE_LIMIT.perSecond),
+    )
+    .addOption(
+      option('--burst <n>', 'requests that may go out back to back before --rate-limit applies')
+        .argParser(wholeNumber('--burst', 1))
+        .default(DEFAULT_RATE_LIMIT.burst),
+    )
+    .addOption(
+      option('--request-timeout <duration>', 'time limit per request attempt, e.g. 30s or 500ms')
+        .argParser(parseDuration('--request-timeout'))
+        .default(30_000, '30s'),
+    )
+    .addOption(
+      option('--max-retries <n>', 'retries per request on 429, 5xx and network errors (default 6)').argParser(
+        wholeNumber('--max-retries', 0),
+      ),
+    );
+}
+
+function required(value: string | undefined, flag: string, env: string): string {
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigError(`Missing ${flag}.`, `Pass ${flag} or set ${env}.`);
+  }
+  return value;
+}
+
+/** A client for the parsed options; scopes: read set (+ accounting read) (+ write set when provisioning). */
+export function clientFromOptions(
+  opts: ConnectionOptions,
+  ctx: { provisioning?: boolean; accounting?: boolean; logger: Logger; signal?: AbortSignal },
+): CoupaClient {
+  registerSecret(opts.coupaClientSecret);
+  if (!opts.baseUrl && !opts.coupaDomain) {
+    throw new ConfigError(
+      'Missing --coupa-domain.',
+      'Pass --coupa-domain (BATON_COUPA_DOMAIN), or --base-url (BATON_BASE_URL) for a proxy or the simulator.',
+    );
+  }
+  const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl });
+  const clientId = required(opts.coupaClientId, '--coupa-client-id', 'BATON_COUPA_CLIENT_ID');
+  const clientSecret = required(opts.coupaClientSecret, '--coupa-client-secret', 'BATON_COUPA_CLIENT_SECRET');
+  const scopes = [
+    ...READ_SCOPES,
+    ...(ctx.accounting ? [ACCOUNTING_READ_SCOPE] : []),
+    ...(ctx.provisioning ? WRITE_SCOPES : []),
+  ];
+  const perSecond = opts.rateLimit ?? DEFAULT_RATE_LIMIT.perSecond;
+  return new CoupaClient({
+    baseUrl,
+    clientId,
+    clientSecret,
+    scopes,
+    rateLimit: perSecond === 0 ? false : { perSecond, burst: opts.burst ?? DEFAULT_RATE_LIMIT.burst },
+    timeoutMs: opts.requestTimeout,
+    retry: { limit: opts.maxRetries },
+    logger: ctx.logger,
+    signal: ctx.signal,
+  });
+}

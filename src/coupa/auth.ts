@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import { registerSecret } from '../secrets.js';
+import { CoupaApiError, CoupaAuthError } from './errors.js';
+import { joinUrl } from './base-url.js';
+import { coupaErrorMessage, excerpt, parseJson, validate } from './response.js';
+import { describe, type Transport } from './transport.js';
+
+const TokenResponseSchema = z.looseObject({
+  access_token: z.string().min(1),
+  token_type: z.string().nullish(),
+  expires_in: z.union([z.number(), z.string().regex(/^\d+$/)]).nullish(),
+  scope: z.string().nullish(),
+});
+
+/** Coupa documents 24 h tokens and advises renewing after 20 h; assume that when expires_in is absent. */
+const ASSUMED_LIFETIME_S = 20 * 3600;
+
+interface Token {
+  value: string;
+  /** performance.now() time from which we fetch a new one. */
+  renewAt: number;
+}
+
+const CREDENTIALS_HINT =
+  'Check --coupa-client-id and --coupa-client-secret (BATON_COUPA_CLIENT_ID / BATON_COUPA_CLIENT_SECRET), ' +
+  'and that the OAuth client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients) is active and uses the client-credentials grant.';
+
+/**
+ * OAuth2 client credentials against `/oauth2/token`. The id and secret go in the form body, the
+ * way Coupa documents it (baton-coupa uses HTTP Basic; Coupa accepts both). This way there is no
+ * question of how to escape a secret containing `:` or `%` inside a Basic header.
+ *
+ * One token is shared by all requests; concurrent callers that find it missing or due for
+ * renewal wait on a single token request (single flight).
+ */
+export class TokenSource {
+  private token?: Token;
+  private inflight?: Promise<Token>;
+  private granted?: ReadonlySet<string>;
+  private readonly tokenUrl: URL;
+
+  constructor(
+    private readonly opts: {
+      baseUrl: URL;
+      clientId: string;
+      clientSecret: string;
+      scopes: string[];
+      renewBeforeSeconds: number;
+      transport: Transport;
+      userAgent: string;
+      logger: Logger;
+    },
+  ) {
+    registerSecret(opts.clientSecret);
+    this.tokenUrl = joinUrl(opts.baseUrl, '/oauth2/token');
+  }
+
+  get grantedScopes(): ReadonlySet<string> | undefined {
+    return this.granted;
+  }
+
+  /** A valid access token, fetching one if there is none or it is due for renewal. */
+  async get(): Promise<string> {
+    const t = this.token;
+    if (t && performance.now() < t.renewAt) return t.value;
+    this.inflight ??= this.fetchToken().finally(() => {
+      this.inflight = undefined;
+    });
+    return (await this.inflight).value;
+  }
+
+  /**
+   * Coupa refused `value` (401): drop it, unless a concurrent caller already replaced it, so a
+   * burst of 401s from several lanes costs one token request, not one each.
+   */
+  invalidate(value: string): void {
+    if (this.token?.value === value) this.token = undefined;
+  }
+
+  private async fetchToken(): Promise<Token> {
+    const { transport, logger } = this.opts;
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: this.opts.clientId,
+      client_secret: this.opts.clientSecret,
+      scope: this.opts.scopes.join(' '),
+    }).toString();
+    const what = describe('POST', this.tokenUrl);
+    transport.stats.tokenRequests++;
+    logger.debug({ request: what, scopes: this.opts.scopes.join(' ') }, 'requesting access token');
+    const res = await transport.exchange({
+      method: 'POST',
+      url: this.tokenUrl,
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': this.opts.userAgent,
+      },
+      body,
+      // Asking for a token twice is harmless.
+      idempotent: true,
+    });
+    if (res.status !== 200) throw this.tokenError(res.status, res.text);
+    const parsed = validate(TokenResponseSchema, parseJson(res, what), what);
+    registerSecret(parsed.access_token);
+    const lifetimeS = parsed.expires_in == null ? ASSUMED_LIFETIME_S : Number(parsed.expires_in);
+    // Never renew more than half-way through a token's life, whatever the option says.
+    const renewBeforeS = Math.min(this.opts.renewBeforeSeconds, lifetimeS / 2);
+    const token = { value: parsed.access_token, renewAt: performance.now() + (lifetimeS - renewBeforeS) * 1000 };
+    if (parsed.scope != null) this.granted = new Set(parsed.scope.split(/\s+/).filter(Boolean));
+    this.token = token;
+    logger.debug({ expiresInS: lifetimeS, scope: parsed.scope ?? undefined }, 'access token received');
+    return token;
+  }
+
+  private tokenError(status: number, text: string): Error {
+    const where = `${this.tokenUrl.origin}${this.tokenUrl.pathname}`;
+    let code: string | undefined;
+    try {
+      const b = JSON.parse(text) as { error?: unknown };
+      if (typeof b.error === 'string') code = b.error;
+    } catch {
+      code = undefined;
+    }
+    if (code === 'invalid_scope') {
+      return new CoupaAuthError(
+        `Coupa refused the requested scopes at ${where} (invalid_scope): ${this.opts.scopes.join(' ')}.`,
+        {
+          status,
+          path: this.tokenUrl.pathname,
+          hint: 'Add these scopes to the OAuth client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients).',
+        },
+      );
+    }
+    if (code !== undefined || status === 400 || status === 401) {
+      return new CoupaAuthError(
+        `Coupa rejected the client id/secret at ${where} (${code ?? `HTTP ${status}`}).`,
+        { status, path: this.tokenUrl.pathname, hint: CREDENTIALS_HINT },
+      );
+    }
+    return new CoupaApiError({
+      status,
+      method: 'POST',
+      path: this.tokenUrl.pathname,
+      coupaMessage: coupaErrorMessage(text),
+      excerpt: excerpt(text),
+    });
+  }
+}

@@ -1,0 +1,225 @@
+import { z, type ZodType } from 'zod';
+import { silentLogger, type Logger } from '../log.js';
+import { registerSecret } from '../secrets.js';
+import { TokenSource } from './auth.js';
+import { joinUrl, resolveBaseUrl } from './base-url.js';
+import { CoupaApiError, CoupaAuthError, CoupaForbiddenError, CoupaResponseValidationError } from './errors.js';
+import { serializeFields, type FieldSpec } from './fields.js';
+import type { HttpResponse } from './http.js';
+import { IdOnlySchema } from './models.js';
+import { paginateById, PaginationStuckError, type PageRequest } from './paginate.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
+import { coupaErrorMessage, excerpt, parseJson, validate } from './response.js';
+import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
+import { scopeFor } from './scopes.js';
+import { describe, Transport, type ClientStats } from './transport.js';
+
+export interface CoupaClientOptions {
+  /** Instance or proxy root, e.g. from resolveBaseUrl(); plain http only to loopback. */
+  baseUrl: URL | string;
+  clientId: string;
+  clientSecret: string;
+  /** OAuth scopes to request: READ_SCOPES, plus ACCOUNTING_READ_SCOPE / WRITE_SCOPES as needed. */
+  scopes: string[];
+  /** Client-side token bucket; default { perSecond: 25, burst: 20 } (Coupa's limit). false = none. */
+  rateLimit?: RateLimit | false;
+  /** Per attempt, body included. Default 30 000 ms. */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  /** Renew the token this long before it expires. Default 300 s. */
+  tokenRenewBeforeSeconds?: number;
+  /** Default silentLogger. Requests are logged at debug level, never with headers or bodies. */
+  logger?: Logger;
+  /** Aborts everything in flight and every wait; its reason is what the pending calls reject with. */
+  signal?: AbortSignal;
+  userAgent?: string;
+}
+
+export interface PaginateCallOptions<T> {
+  itemSchema: ZodType<T>;
+  fields?: FieldSpec;
+  query?: Record<string, string>;
+  /** Concurrent id-range lanes (see paginate.ts); default 1. */
+  lanes?: number;
+  onEstimate?: (approxTotal: number) => void;
+}
+
+interface CallOptions {
+  query?: Record<string, string>;
+  fields?: FieldSpec;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_USER_AGENT = 'coupa-connector';
+
+/**
+ * The Coupa Core API over JSON: OAuth2 client credentials, rate limiting, retries, response
+ * validation and keyset pagination. One instance per run; every request shares its token, its
+ * rate limiter and its retry budget.
+ */
+export class CoupaClient {
+  private readonly baseUrl: URL;
+  private readonly transport: Transport;
+  private readonly auth: TokenSource;
+  private readonly userAgent: string;
+
+  constructor(opts: CoupaClientOptions) {
+    registerSecret(opts.clientSecret);
+    // Re-checked here so that no caller can hand credentials to plain http off the machine.
+    this.baseUrl = resolveBaseUrl({ baseUrl: String(opts.baseUrl) });
+    const logger = opts.logger ?? silentLogger;
+    const rateLimit = opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit;
+    this.userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
+    this.transport = new Transport({
+      limiter: rateLimit === false ? undefined : new RateLimiter(rateLimit),
+      retry: { ...DEFAULT_RETRY, ...definedOnly(opts.retry ?? {}) },
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      logger,
+      signal: opts.signal,
+    });
+    this.auth = new TokenSource({
+      baseUrl: this.baseUrl,
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      scopes: opts.scopes,
+      renewBeforeSeconds: opts.tokenRenewBeforeSeconds ?? 300,
+      transport: this.transport,
+      userAgent: this.userAgent,
+      logger,
+    });
+  }
+
+  /** Scopes Coupa granted (the token response's `scope`); undefined before the first token or if Coupa did not say. */
+  get grantedScopes(): ReadonlySet<string> | undefined {
+    return this.auth.grantedScopes;
+  }
+
+  stats(): ClientStats {
+    const s = this.transport.stats;
+    return { ...s, byStatus: { ...s.byStatus } };
+  }
+
+  async get<T>(path: string, opts: { query?: Record<string, string>; fields?: FieldSpec; schema: ZodType<T> }): Promise<T> {
+    const { res, what } = await this.call('GET', path, opts);
+    return validate(opts.schema, parseJson(res, what), what);
+  }
+
+  async put<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T> {
+    const { res, what } = await this.call('PUT', path, { ...opts, body });
+    return validate(opts.schema, parseJson(res, what), what);
+  }
+
+  async post<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T> {
+    const { res, what } = await this.call('POST', path, { ...opts, body });
+    return validate(opts.schema, parseJson(res, what), what);
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.call('DELETE', path, {});
+  }
+
+  /**
+   * Every item of an index endpoint, page by page, validated and deduplicated by id. Pages come in
+   * id order within a lane; with `lanes > 1` the lanes' pages interleave. Breaking out of the loop
+   * stops the requests still in flight.
+   */
+  async *paginate<T extends { id: number }>(path: string, opts: PaginateCallOptions<T>): AsyncGenerator<T[]> {
+    const itemsSchema = z.array(z.unknown());
+    const fetchPage = async (req: PageRequest): Promise<T[]> => {
+      const { res, what } = await this.call('GET', path, {
+        query: { ...opts.query, ...req.query },
+        fields: req.probe ? ['id'] : opts.fields,
+        signal: req.signal,
+      });
+      const endpoint = `${what} (${req.label})`;
+      const raw = validate(itemsSchema, parseJson(res, endpoint), endpoint);
+      const schema = (req.probe ? IdOnlySchema : opts.itemSchema) as ZodType<T>;
+      return raw.map((item, index) =>
+        validate(schema, item, endpoint, { index, id: (item as { id?: unknown } | null)?.id }),
+      );
+    };
+    try {
+      yield* paginateById(fetchPage, { lanes: opts.lanes, onEstimate: opts.onEstimate });
+    } catch (err) {
+      if (err instanceof PaginationStuckError) {
+        throw new CoupaResponseValidationError(
+          `GET ${path} (${err.label}): the page did not advance past id ${err.cursor}; the server ignores id[gt] or order_by=id.`,
+          { endpoint: `GET ${path}`, field: 'id' },
+        );
+      }
+      throw err;
+    }
+  }
+
+  private url(path: string, query?: Record<string, string>, fields?: FieldSpec): URL {
+    const url = joinUrl(this.baseUrl, path);
+    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    if (fields) url.searchParams.set('fields', serializeFields(fields));
+    return url;
+  }
+
+  /**
+   * One API call with a bearer token. A 401 means the token was revoked or expired early: fetch
+   * a new one and try once more; a second 401 is final.
+   */
+  private async call(method: string, path: string, opts: CallOptions): Promise<{ res: HttpResponse; what: string }> {
+    const url = this.url(path, opts.query, opts.fields);
+    const what = describe(method, url);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    for (let renewed = false; ; renewed = true) {
+      const token = await this.auth.get();
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        authorization: `Bearer ${token}`,
+        'user-agent': this.userAgent,
+      };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await this.transport.exchange({
+        method,
+        url,
+        headers,
+        body,
+        idempotent: method !== 'POST',
+        signal: opts.signal,
+      });
+      if (res.status >= 200 && res.status < 300) return { res, what };
+      const scope = scopeFor(method, url.pathname);
+      if (res.status === 401) {
+        this.auth.invalidate(token);
+        if (!renewed) continue;
+        throw new CoupaAuthError(
+          `Coupa refused a freshly issued access token for ${what} (401).`,
+          {
+            status: 401,
+            path: url.pathname,
+            scope,
+            hint: scope
+              ? `The OAuth client probably lacks the ${scope} scope; add it in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients).`
+              : 'Check that the OAuth client is active and has the scopes this command needs.',
+          },
+        );
+      }
+      if (res.status === 403) {
+        throw new CoupaForbiddenError(`Coupa refused ${what} (403 Forbidden).`, {
+          path: url.pathname,
+          scope,
+          hint: scope
+            ? `The OAuth client probably lacks the ${scope} scope; add it in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients).`
+            : 'The OAuth client lacks a permission this call needs.',
+        });
+      }
+      throw new CoupaApiError({
+        status: res.status,
+        method,
+        path: url.pathname,
+        coupaMessage: coupaErrorMessage(res.text),
+        excerpt: res.text ? excerpt(res.text) : undefined,
+      });
+    }
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,190 @@
+import type { Logger } from '../log.js';
+import { CoupaRedirectError, CoupaUnavailableError, RetryBudgetExceededError } from './errors.js';
+import { NetworkError, sendOnce, type HttpResponse } from './http.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, RetryBudget, type RetryOptions } from './retry.js';
+import { sleep } from './sleep.js';
+
+export interface ClientStats {
+  /** HTTP requests sent, token requests and retries included. */
+  requests: number;
+  retries: number;
+  /** Answers by status code; network failures count under their code (e.g. "ECONNRESET"). */
+  byStatus: Record<string, number>;
+  /** 429 answers. */
+  throttled: number;
+  tokenRequests: number;
+}
+
+export interface Exchange {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+  /**
+   * Whether repeating the request is harmless when we cannot tell if the server acted on it
+   * (5xx, reset after sending). POST is not: it could create a user twice. Every request is
+   * retried after a 429 or a connection that never opened, since the server did not act then.
+   */
+  idempotent: boolean;
+  /** Extra abort source (a pagination lane being stopped), on top of the client's signal. */
+  signal?: AbortSignal;
+}
+
+/** `METHOD /path` with no host and no query string: safe to show, and what users recognise. */
+export function describe(method: string, url: URL): string {
+  return `${method} ${url.pathname}`;
+}
+
+/**
+ * Rate limiting, per-attempt timeouts and retries for every request the client makes, the token
+ * request included. Returns any answer that is not worth retrying (2xx and 4xx alike) and leaves
+ * its meaning to the caller; redirects are refused here, once, for everyone.
+ */
+export class Transport {
+  readonly stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, throttled: 0, tokenRequests: 0 };
+  private readonly budget: RetryBudget;
+  private readonly retry: Required<RetryOptions>;
+
+  constructor(
+    private readonly opts: {
+      limiter?: RateLimiter;
+      retry: Required<RetryOptions>;
+      timeoutMs: number;
+      logger: Logger;
+      signal?: AbortSignal;
+    },
+  ) {
+    this.retry = opts.retry;
+    this.budget = new RetryBudget(opts.retry.budget);
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.opts.signal;
+  }
+
+  async exchange(req: Exchange): Promise<HttpResponse> {
+    const signal = combine(this.opts.signal, req.signal);
+    const what = describe(req.method, req.url);
+    const { logger } = this.opts;
+    for (let retries = 0; ; retries++) {
+      signal?.throwIfAborted();
+      await this.opts.limiter?.acquire(signal);
+      this.stats.requests++;
+      const started = performance.now();
+      let res: HttpResponse | undefined;
+      let failure = '';
+      let retryAfterMs: number | undefined;
+      try {
+        res = await sendOnce({ ...req, timeoutMs: this.opts.timeoutMs, signal });
+      } catch (err) {
+        if (!(err instanceof NetworkError)) throw err;
+        this.count(err.code);
+        logger.debug({ request: what, code: err.code, ms: elapsed(started) }, 'coupa request failed');
+        if (!err.retryable || (!req.idempotent && err.sent)) {
+          throw networkFailure(req.url, what, err);
+        }
+        failure = `${err.code} (${err.message})`;
+        if (retries >= this.retry.limit || !this.budget.remaining) {
+          throw this.giveUp(what, retries, failure, undefined, err);
+        }
+      }
+      if (res) {
+        this.count(String(res.status));
+        logger.debug({ request: what, status: res.status, ms: elapsed(started) }, 'coupa request');
+        if (res.status >= 300 && res.status < 400) throw redirectError(req.url, what, res);
+        if (!isRetryableStatus(res.status)) return res;
+        if (res.status !== 429 && !req.idempotent) return res;
+        if (res.status === 429) this.stats.throttled++;
+        failure = `HTTP ${res.status}`;
+        retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+        if (retryAfterMs !== undefined && retryAfterMs > this.retry.maxDelayMs) {
+          throw new CoupaUnavailableError(
+            `Coupa asked us to wait ${Math.ceil(retryAfterMs / 1000)} s before retrying ${what} (HTTP ${res.status}), longer than the ${this.retry.maxDelayMs / 1000} s we wait at most.`,
+            { lastStatus: res.status, hint: 'Try again later, when Coupa is less loaded.' },
+          );
+        }
+        if (retries >= this.retry.limit || !this.budget.remaining) {
+          throw this.giveUp(what, retries, failure, res.status);
+        }
+      }
+      this.budget.take();
+      this.stats.retries++;
+      const delay = Math.max(retryAfterMs ?? 0, backoffDelay(retries, this.retry));
+      // A Retry-After speaks for the whole client: hold every lane, not just this request.
+      if (retryAfterMs !== undefined) this.opts.limiter?.pauseUntil(performance.now() + retryAfterMs);
+      logger.debug({ request: what, failure, retry: retries + 1, delayMs: delay }, 'coupa request retry');
+      await sleep(delay, signal);
+    }
+  }
+
+  private count(key: string): void {
+    this.stats.byStatus[key] = (this.stats.byStatus[key] ?? 0) + 1;
+  }
+
+  private giveUp(what: string, retries: number, failure: string, status?: number, cause?: unknown): Error {
+    if (retries < this.retry.limit) {
+      return new RetryBudgetExceededError(
+        `Gave up on ${what}: the client's budget of ${this.retry.budget} retries is spent (last failure: ${failure}).`,
+        {
+          lastStatus: status,
+          cause,
+          hint: 'Coupa is failing or throttling too often for this run to finish; try again later, or lower --rate-limit.',
+        },
+      );
+    }
+    return new CoupaUnavailableError(
+      `Gave up on ${what} after ${retries + 1} attempts (last failure: ${failure}).`,
+      {
+        lastStatus: status,
+        cause,
+        hint: 'Coupa is unavailable or overloaded; try again later, or raise --max-retries / --request-timeout.',
+      },
+    );
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+function combine(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
+  if (a && b) return AbortSignal.any([a, b]);
+  return a ?? b;
+}
+
+function networkFailure(url: URL, what: string, err: NetworkError): CoupaUnavailableError {
+  if (err.code === 'ENOTFOUND') {
+    return new CoupaUnavailableError(`Could not resolve host ${url.hostname} for ${what} (ENOTFOUND).`, {
+      cause: err,
+      hint: 'Check --coupa-domain (or --base-url) and your DNS / network.',
+    });
+  }
+  return new CoupaUnavailableError(`${what} to ${url.host} failed: ${err.code} (${err.message}).`, {
+    cause: err,
+    hint: err.sent
+      ? 'The request may have reached Coupa; check the result before repeating it.'
+      : 'Check the host, your network and any proxy, then try again.',
+  });
+}
+
+function redirectError(url: URL, what: string, res: HttpResponse): CoupaRedirectError {
+  const raw = res.headers.get('location') ?? '';
+  let target: URL | undefined;
+  try {
+    target = new URL(raw, url);
+  } catch {
+    target = undefined;
+  }
+  const where = target ? `${target.origin}${target.pathname}` : 'an unreadable location';
+  const otherHost = target ? target.origin !== url.origin : true;
+  return new CoupaRedirectError(
+    `${what} at ${url.host} was redirected (HTTP ${res.status}) to ${where}; redirects are never followed${
+      otherHost ? ', so credentials are not sent to another host' : ''
+    }.`,
+    {
+      location: where,
+      hint: 'Point --coupa-domain / --base-url at the Coupa instance itself (the host serving /api and /oauth2/token).',
+    },
+  );
+}
