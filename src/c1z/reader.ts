@@ -1,0 +1,355 @@
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import {
+  EntitlementSchema,
+  GrantSchema,
+  ResourceSchema,
+  ResourceTypeSchema,
+  type Entitlement,
+  type Grant,
+  type Resource,
+  type ResourceType,
+} from './messages.js';
+import { REQUIRED_TABLES, TABLES } from './schema.js';
+import { decodeC1z, decodeLimits } from './container.js';
+import { C1zError, CorruptC1zError, NoSyncError } from './errors.js';
+
+export interface C1zReaderOptions {
+  /** Where the decompressed database goes (default: the OS temp dir). */
+  tmpDir?: string;
+  /** Decoded-size cap; default BATON_DECODER_MAX_DECODED_SIZE_MB or 3 GiB. */
+  maxDecodedBytes?: number;
+  /** zstd window cap; default BATON_DECODER_MAX_MEMORY_MB or 128 MiB. */
+  maxWindowBytes?: number;
+  /** Read this sync instead of the one baton would pick. */
+  syncId?: string;
+  /** Fail with NoSyncError unless the file holds a finished sync (baton would fall back). */
+  requireFinished?: boolean;
+}
+
+export interface SyncRun {
+  syncId: string;
+  startedAt: string;
+  /** null = the sync never finished. */
+  endedAt: string | null;
+}
+
+export interface GrantFilter {
+  resourceType?: string;
+  resourceId?: string;
+  entitlementId?: string;
+  principalType?: string;
+  principalId?: string;
+}
+
+export interface C1zStats {
+  resourceTypes: number;
+  resources: Record<string, number>;
+  entitlements: number;
+  grants: number;
+  grantsByResourceType: Record<string, number>;
+}
+
+/** Rows per query; like baton's page size, it bounds memory while letting callers look things up mid-iteration. */
+const PAGE_SIZE = 5000;
+
+type Params = (string | number)[];
+
+/**
+ * Reads a v1 c1z (ours or Go's). The file is decompressed into a temp dir once; rows are then
+ * streamed page by page from the sync baton would show (§2.3 of the format doc): the latest
+ * finished run, else the latest unfinished one, else rows of every sync.
+ */
+export class C1zReader {
+  readonly path: string;
+  readonly sync: SyncRun | null;
+  private readonly db: Database.Database;
+  private readonly dir: string;
+  private closed = false;
+
+  private constructor(path: string, dir: string, db: Database.Database, sync: SyncRun | null) {
+    this.path = path;
+    this.dir = dir;
+    this.db = db;
+    this.sync = sync;
+  }
+
+  static async open(path: string, opts: C1zReaderOptions = {}): Promise<C1zReader> {
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'c1z-'));
+    } catch (err) {
+      throw new C1zError(
+        path,
+        `Cannot create a temp directory to read ${path}.`,
+        'Set TMPDIR to a writable directory.',
+        err,
+      );
+    }
+    let db: Database.Database | undefined;
+    try {
+      const dbPath = join(dir, 'db');
+      await decodeC1z(path, dbPath, decodeLimits(opts));
+      await checkSqliteHeader(path, dbPath);
+      try {
+        db = new Database(dbPath, { readonly: true, fileMustExist: true });
+        checkTables(path, db);
+      } catch (err) {
+        if (err instanceof C1zError) throw err;
+        throw new CorruptC1zError(
+          path,
+          `the decompressed data is not a readable SQLite database (${(err as Error).message})`,
+          err,
+        );
+      }
+      const sync = pickSync(path, db, opts);
+      return new C1zReader(path, dir, db, sync);
+    } catch (err) {
+      db?.close();
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** True when the chosen sync has an end time (baton's `Stats` only counts finished syncs). */
+  get finished(): boolean {
+    return this.sync?.endedAt != null;
+  }
+
+  resourceTypes(): IterableIterator<ResourceType> {
+    return this.list(TABLES.resourceTypes, ResourceTypeSchema, [], []);
+  }
+
+  resources(filter: { resourceType?: string } = {}): IterableIterator<Resource> {
+    const where: string[] = [];
+    const params: Params = [];
+    addEq(where, params, 'resource_type_id', filter.resourceType);
+    return this.list(TABLES.resources, ResourceSchema, where, params);
+  }
+
+  entitlements(filter: { resourceType?: string; resourceId?: string } = {}): IterableIterator<Entitlement> {
+    const where: string[] = [];
+    const params: Params = [];
+    addEq(where, params, 'resource_type_id', filter.resourceType);
+    addEq(where, params, 'resource_id', filter.resourceId);
+    return this.list(TABLES.entitlements, EntitlementSchema, where, params);
+  }
+
+  grants(filter: GrantFilter = {}): IterableIterator<Grant> {
+    const where: string[] = [];
+    const params: Params = [];
+    addEq(where, params, 'resource_type_id', filter.resourceType);
+    addEq(where, params, 'resource_id', filter.resourceId);
+    addEq(where, params, 'entitlement_id', filter.entitlementId);
+    addEq(where, params, 'principal_resource_type_id', filter.principalType);
+    addEq(where, params, 'principal_resource_id', filter.principalId);
+    return this.list(TABLES.grants, GrantSchema, where, params);
+  }
+
+  getResourceType(id: string): ResourceType | undefined {
+    return this.getOne(TABLES.resourceTypes, ResourceTypeSchema, ['external_id = ?'], [id]);
+  }
+
+  getResource(type: string, id: string): Resource | undefined {
+    return this.getOne(
+      TABLES.resources,
+      ResourceSchema,
+      ['resource_type_id = ?', 'external_id = ?'],
+      [type, `${type}:${id}`],
+    );
+  }
+
+  getEntitlement(id: string): Entitlement | undefined {
+    return this.getOne(TABLES.entitlements, EntitlementSchema, ['external_id = ?'], [id]);
+  }
+
+  getGrant(id: string): Grant | undefined {
+    return this.getOne(TABLES.grants, GrantSchema, ['external_id = ?'], [id]);
+  }
+
+  stats(): C1zStats {
+    const count = (table: string) => {
+      const { sql, params } = this.scoped(`select count(*) as n from ${table}`, [], []);
+      return (this.query(() => this.db.prepare(sql).get(...params)) as { n: number }).n;
+    };
+    const grouped = (table: string) => {
+      const { sql, params } = this.scoped(
+        `select resource_type_id as k, count(*) as n from ${table}`,
+        [],
+        [],
+      );
+      const rows = this.query(() =>
+        this.db.prepare(`${sql} group by resource_type_id order by resource_type_id`).all(...params),
+      ) as {
+        k: string;
+        n: number;
+      }[];
+      return Object.fromEntries(rows.map((r) => [r.k, r.n]));
+    };
+    return {
+      resourceTypes: count(TABLES.resourceTypes),
+      resources: grouped(TABLES.resources),
+      entitlements: count(TABLES.entitlements),
+      grants: count(TABLES.grants),
+      grantsByResourceType: grouped(TABLES.grants),
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.close();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  private scoped(select: string, where: string[], params: Params): { sql: string; params: Params } {
+    const w = [...where];
+    const p = [...params];
+    if (this.sync) {
+      w.push('sync_id = ?');
+      p.push(this.sync.syncId);
+    }
+    return { sql: w.length ? `${select} where ${w.join(' and ')}` : select, params: p };
+  }
+
+  private *list<Desc extends DescMessage>(
+    table: string,
+    schema: Desc,
+    where: string[],
+    params: Params,
+  ): Generator<MessageShape<Desc>, void, undefined> {
+    const { sql, params: p } = this.scoped(
+      `select id, data from ${table}`,
+      [...where, 'id > ?'],
+      [...params],
+    );
+    // The `id > ?` placeholder sits before sync_id in the where list, so the cursor goes in its slot.
+    const cursorIndex = params.length;
+    const stmt = this.db.prepare(`${sql} order by id limit ${PAGE_SIZE}`);
+    let last = 0;
+    for (;;) {
+      if (this.closed) return;
+      const args = [...p];
+      args.splice(cursorIndex, 0, last);
+      const rows = this.query(() => stmt.all(...args)) as { id: number; data: Uint8Array }[];
+      for (const row of rows) yield this.decode(table, schema, row);
+      if (rows.length < PAGE_SIZE) return;
+      last = rows[rows.length - 1]!.id;
+    }
+  }
+
+  private getOne<Desc extends DescMessage>(
+    table: string,
+    schema: Desc,
+    where: string[],
+    params: Params,
+  ): MessageShape<Desc> | undefined {
+    const { sql, params: p } = this.scoped(`select id, data from ${table}`, where, params);
+    const row = this.query(() => this.db.prepare(`${sql} order by id limit 1`).get(...p)) as
+      { id: number; data: Uint8Array } | undefined;
+    return row ? this.decode(table, schema, row) : undefined;
+  }
+
+  private decode<Desc extends DescMessage>(
+    table: string,
+    schema: Desc,
+    row: { id: number; data: Uint8Array },
+  ): MessageShape<Desc> {
+    try {
+      return fromBinary(schema, row.data);
+    } catch (err) {
+      throw new CorruptC1zError(
+        this.path,
+        `row ${row.id} of ${table} is not a valid ${schema.typeName} (${(err as Error).message})`,
+        err,
+      );
+    }
+  }
+
+  /** SQLite can discover corruption at any page it touches, not only at open. */
+  private query<T>(run: () => T): T {
+    if (this.closed) throw new C1zError(this.path, `The reader for ${this.path} is closed.`);
+    try {
+      return run();
+    } catch (err) {
+      if (err instanceof C1zError) throw err;
+      throw new CorruptC1zError(this.path, `reading the database failed (${(err as Error).message})`, err);
+    }
+  }
+}
+
+function addEq(where: string[], params: Params, column: string, value: string | undefined): void {
+  if (value === undefined) return;
+  where.push(`${column} = ?`);
+  params.push(value);
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Catches garbage before SQLite sees it, and clears Go's WAL flag: Go's files are fully
+ * checkpointed but marked WAL (header bytes 18/19 = 2), which a read-only open would otherwise
+ * try to honour by creating -shm/-wal files.
+ */
+async function checkSqliteHeader(path: string, dbPath: string): Promise<void> {
+  const fh = await open(dbPath, 'r+');
+  try {
+    const head = Buffer.alloc(100);
+    const { bytesRead } = await fh.read(head, 0, 100, 0);
+    if (bytesRead < 100 || !head.subarray(0, 16).equals(SQLITE_HEADER)) {
+      throw new CorruptC1zError(path, 'the decompressed data is not an SQLite database');
+    }
+    if (head[18] === 2 || head[19] === 2) await fh.write(Buffer.from([1, 1]), 0, 2, 18);
+  } finally {
+    await fh.close();
+  }
+}
+
+function checkTables(path: string, db: Database.Database): void {
+  const rows = db.prepare(`select name from sqlite_master where type = 'table'`).all() as { name: string }[];
+  const have = new Set(rows.map((r) => r.name));
+  const missing = REQUIRED_TABLES.filter((t) => !have.has(t));
+  if (missing.length)
+    throw new CorruptC1zError(path, `the database lacks the c1z table(s) ${missing.join(', ')}`);
+}
+
+function pickSync(path: string, db: Database.Database, opts: C1zReaderOptions): SyncRun | null {
+  const cols = `sync_id as syncId, started_at as startedAt, ended_at as endedAt`;
+  const q = (sql: string, ...p: string[]) => {
+    try {
+      return db.prepare(sql).get(...p) as SyncRun | undefined;
+    } catch (err) {
+      throw new CorruptC1zError(path, `its sync runs cannot be read (${(err as Error).message})`, err);
+    }
+  };
+  if (opts.syncId !== undefined) {
+    const run = q(`select ${cols} from ${TABLES.syncRuns} where sync_id = ?`, opts.syncId);
+    if (!run) throw new NoSyncError(path, `there is no sync with id ${opts.syncId}`);
+    return normalise(run);
+  }
+  // baton v0.2.58: latest finished by ended_at (text order), else latest unfinished by started_at.
+  const finished = q(
+    `select ${cols} from ${TABLES.syncRuns} where ended_at is not null order by ended_at desc limit 1`,
+  );
+  if (finished) return normalise(finished);
+  if (opts.requireFinished) throw new NoSyncError(path, 'no sync in it has finished');
+  const unfinished = q(
+    `select ${cols} from ${TABLES.syncRuns} where ended_at is null order by started_at desc limit 1`,
+  );
+  return unfinished ? normalise(unfinished) : null;
+}
+
+function normalise(run: SyncRun): SyncRun {
+  return {
+    syncId: String(run.syncId),
+    startedAt: String(run.startedAt),
+    endedAt: run.endedAt == null ? null : String(run.endedAt),
+  };
+}
