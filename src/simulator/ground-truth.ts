@@ -1,0 +1,32 @@
+import type { Tenant } from './tenant.js';
+import type { GroundTruth } from './types.js';
+
+/** The tenant as a sync should see it: what tests compare a c1z against. */
+export function groundTruth(tenant: Tenant): GroundTruth {
+  const gt: GroundTruth = {
+    users: [],
+    userGroups: tenant.userGroups.list.map(({ id, name }) => ({ id, name })),
+    roles: tenant.roles.list.map(({ id, name }) => ({ id, name })),
+    contentGroups: tenant.contentGroups.list.map(({ id, name }) => ({ id, name })),
+    accountGroups: tenant.accountGroups.list.map(({ id, name }) => ({ id, name })),
+    licenseFlags: [...tenant.licenseFlags],
+    memberships: { roles: [], userGroups: [], contentGroups: [], accountGroups: [], licenses: [] },
+  };
+  const m = gt.memberships;
+  for (const u of tenant.users.list) {
+    gt.users.push({
+      id: u.id,
+      login: u.login,
+      email: u.email,
+      fullname: `${u.firstname} ${u.lastname}`,
+      active: u.active,
+      apiUser: u.apiUser,
+    });
+    for (const r of u.roleIds) if (tenant.roles.get(r)) m.roles.push([u.id, r]);
+    for (const g of u.userGroupIds) if (tenant.userGroups.get(g)) m.userGroups.push([u.id, g]);
+    for (const g of u.contentGroupIds) if (tenant.contentGroups.get(g)) m.contentGroups.push([u.id, g]);
+    for (const g of u.accountGroupIds) if (tenant.accountGroups.get(g)) m.accountGroups.push([u.id, g]);
+    for (const f of tenant.licensesOf(u)) m.licenses.push([u.id, f]);
+  }
+  return gt;
+}

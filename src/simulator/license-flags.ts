@@ -1,0 +1,36 @@
+/** The 19 license flags of coupa-api.md §4, as hyphenated output keys. */
+export const ALL_LICENSE_FLAGS: readonly string[] = [
+  'purchasing-user',
+  'expense-user',
+  'sourcing-user',
+  'inventory-user',
+  'contracts-user',
+  'analytics-user',
+  'aic-user',
+  'spend-guard-user',
+  'ccw-user',
+  'clm-advanced-user',
+  'supply-chain-user',
+  'risk-assess-user',
+  'travel-user',
+  'treasury-user',
+  'invoicing-user',
+  'category-planner-user',
+  'category-strategy-user',
+  'intake-user',
+  'coupa-navi-ai-agent-user',
+];
+
+/** Share of generated users holding each flag (unlisted flags: 2%). */
+export const LICENSE_SHARE: Readonly<Record<string, number>> = {
+  'expense-user': 0.85,
+  'purchasing-user': 0.4,
+  'invoicing-user': 0.2,
+  'travel-user': 0.15,
+  'contracts-user': 0.12,
+  'sourcing-user': 0.1,
+  'analytics-user': 0.05,
+  'inventory-user': 0.05,
+  'intake-user': 0.08,
+  'supply-chain-user': 0.03,
+};

@@ -1,0 +1,113 @@
+import type { Tenant } from './tenant.js';
+
+/** Sizes and seed of a generated tenant; every count is the total number of records of that type. */
+export interface TenantSpec {
+  seed?: number;
+  users?: number;
+  userGroups?: number;
+  /** Total roles including the four built-ins (Approver, Admin, User, Buyer); never fewer than 4. */
+  roles?: number;
+  contentGroups?: number;
+  accountGroups?: number;
+  /** Hyphenated output keys of the license flags the tenant has; default: all 19 of coupa-api.md §4. */
+  licenseFlags?: string[];
+}
+
+export interface SimulatorOptions {
+  host?: string;
+  port?: number;
+  tenant?: TenantSpec | Tenant;
+  clientId?: string;
+  clientSecret?: string;
+  /**
+   * Scopes the OAuth client was created with. A token request naming a scope outside this list is
+   * answered per `scopeMismatch`. Default: every scope of coupa-api.md §2.
+   */
+  allowedScopes?: string[];
+  /**
+   * What a token request for scopes the client lacks gets: 'reject' = 400 invalid_scope (what
+   * Doorkeeper-based Rails servers do; default), 'intersect' = a token with only the allowed ones.
+   */
+  scopeMismatch?: 'reject' | 'intersect';
+  missingScopeStatus?: 401 | 403;
+  tokenTtlSeconds?: number;
+  arrayMode?: 'merge' | 'replace';
+  unrevokableLicenses?: string[];
+  membershipDelete?: boolean;
+  /**
+   * Whether membership changes made group-side (/api/user_group_memberships) bump the user's
+   * updated-at. Coupa does not document it; default false (the pessimistic case for delta syncs).
+   * User-side changes (PUT /api/users/:id) always bump it.
+   */
+  groupSideEditsBumpUser?: boolean;
+  rateLimit?: { perSecond: number; burst: number } | false;
+  retryAfter?: boolean;
+  latencyMs?: number;
+  defaultOrder?: 'id' | 'shuffled';
+  faults?: FaultRule[];
+}
+
+export interface RequestCounters {
+  total: number;
+  byRoute: Record<string, number>;
+  byStatus: Record<string, number>;
+  byRouteStatus: Record<string, Record<string, number>>;
+}
+
+export interface GroundTruth {
+  users: Array<{ id: number; login: string; email: string; fullname: string; active: boolean; apiUser: boolean }>;
+  userGroups: Array<{ id: number; name: string }>;
+  roles: Array<{ id: number; name: string }>;
+  contentGroups: Array<{ id: number; name: string }>;
+  accountGroups: Array<{ id: number; name: string }>;
+  licenseFlags: string[];
+  memberships: {
+    roles: Array<[userId: number, roleId: number]>;
+    userGroups: Array<[number, number]>;
+    contentGroups: Array<[number, number]>;
+    accountGroups: Array<[number, number]>;
+    licenses: Array<[userId: number, flag: string]>;
+  };
+}
+
+export interface FaultRequestInfo {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+}
+
+export type FaultRule = {
+  match?: { method?: string; path?: string | RegExp };
+  probability?: number;
+  onRequests?: number[];
+  afterRequests?: number;
+  times?: number;
+} & (
+  | { kind: 'status'; status: number; retryAfterSeconds?: number }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'malformed-json' }
+  | { kind: 'html-200' }
+  | { kind: 'xml' }
+  | { kind: 'revoke-token' }
+  | { kind: 'transform'; transform: (body: unknown, req: FaultRequestInfo) => unknown }
+);
+
+export interface FaultController {
+  add(rule: FaultRule): () => void;
+  clear(): void;
+}
+
+export interface Simulator {
+  readonly url: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly tenant: Tenant;
+  counters(): RequestCounters;
+  resetCounters(): void;
+  groundTruth(): GroundTruth;
+  readonly faults: FaultController;
+  revokeTokens(): void;
+  expireTokens(): void;
+  close(): Promise<void>;
+}
