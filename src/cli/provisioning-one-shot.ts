@@ -1,13 +1,235 @@
 import type { Command } from 'commander';
+import { ConfigError, CoupaConnectorError, ExitCode } from '../errors.js';
+import { createLogger, type Logger, type LogFormat, type LogLevel } from '../log.js';
+import { redact } from '../secrets.js';
+import { resolveBaseUrl } from '../coupa/index.js';
+import { clientFromOptions, type ConnectionOptions } from './connection.js';
+import { option } from './options.js';
+import {
+  ArrayModeMemory,
+  DEFAULT_AUDIT_LOG_PATH,
+  DEFAULT_JOURNAL_PATH,
+  Provisioner,
+  resolveEntitlement,
+  resolveGrant,
+  type ProvisioningResult,
+  type RecoveryReport,
+} from '../connector/provisioning/index.js';
+import { dirname, join } from 'node:path';
 
 /**
  * baton's one-shot provisioning flags (--grant-entitlement, --revoke-grant, --create-account-*,
  * --invoke-action) live on the root command next to the sync flags. The root command calls these
- * two hooks; the provisioning module owns what they do.
+ * two hooks; the provisioning module owns what they do. The friendlier subcommands (grant, revoke,
+ * create-account, enable-user, disable-user, recover) share the helpers below.
  */
-export function addOneShotOptions(_cmd: Command): void {}
+
+/** Options every provisioning entry point has. */
+export interface ProvisioningFlags extends ConnectionOptions {
+  provisioning?: boolean;
+  dryRun?: boolean;
+  journal?: string;
+  auditLog?: string;
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
+}
+
+/** -p and the safety flags, for the root command and every provisioning subcommand. */
+export function addProvisioningOptions(cmd: Command, { withProvisioningFlag = true } = {}): Command {
+  if (withProvisioningFlag) {
+    cmd.addOption(option('-p, --provisioning', 'allow changes in Coupa (grant, revoke, create, enable/disable, recover)'));
+  }
+  return cmd
+    .addOption(option('--dry-run', 'print the writes a provisioning command would send, and send none'))
+    .addOption(
+      option('--journal <path>', 'journal of unfinished removals, read by `recover`').default(DEFAULT_JOURNAL_PATH),
+    )
+    .addOption(option('--audit-log <path>', 'JSON-lines log of every change').default(DEFAULT_AUDIT_LOG_PATH));
+}
+
+export function addOneShotOptions(cmd: Command): void {
+  addProvisioningOptions(cmd);
+  cmd
+    .addOption(option('--grant-entitlement <entitlement-id>', 'one-shot: grant this entitlement (needs -p)'))
+    .addOption(option('--grant-principal <user-id>', 'one-shot: the Coupa user id to grant to'))
+    .addOption(
+      option('--grant-principal-type <type>', 'one-shot: the principal resource type (only "user" exists)'),
+    )
+    .addOption(option('--revoke-grant <grant-id>', 'one-shot: revoke this grant, <entitlement id>:user:<user id> (needs -p)'))
+    .addOption(option('--create-account-login <login>', 'one-shot: create a user with this login (needs -p)'))
+    .addOption(option('--create-account-email <email>', 'one-shot: email of the user to create'))
+    .addOption(
+      option(
+        '--create-account-profile <json>',
+        'one-shot: JSON with firstname, lastname, sso_identifier, employee_number, manager_login, licenses, authentication_method',
+      ),
+    )
+    .addOption(
+      option('--invoke-action <action>', 'one-shot: run an account action (needs -p)').choices([
+        'enable_user',
+        'disable_user',
+      ]),
+    )
+    .addOption(option('--invoke-action-args <json>', 'one-shot: the action\'s arguments, e.g. {"user_id":"12"}'));
+}
+
+interface OneShotFlags extends ProvisioningFlags {
+  grantEntitlement?: string;
+  grantPrincipal?: string;
+  grantPrincipalType?: string;
+  revokeGrant?: string;
+  createAccountLogin?: string;
+  createAccountEmail?: string;
+  createAccountProfile?: string;
+  invokeAction?: string;
+  invokeActionArgs?: string;
+}
 
 /** Runs the one-shot operation the options ask for; false when they ask for none (then the root syncs). */
-export async function runOneShot(_opts: Record<string, unknown>): Promise<boolean> {
-  return false;
+export async function runOneShot(raw: Record<string, unknown>): Promise<boolean> {
+  const opts = raw as OneShotFlags;
+  const requested = [
+    opts.grantEntitlement !== undefined && '--grant-entitlement',
+    opts.revokeGrant !== undefined && '--revoke-grant',
+    (opts.createAccountLogin ?? opts.createAccountEmail ?? opts.createAccountProfile) !== undefined &&
+      '--create-account-login',
+    opts.invokeAction !== undefined && '--invoke-action',
+  ].filter((f): f is string => Boolean(f));
+  if (requested.length === 0) return false;
+  if (requested.length > 1) {
+    throw new ConfigError(`Pass one provisioning action at a time, got ${requested.join(' and ')}.`);
+  }
+  const flag = requested[0]!;
+  requireProvisioning(opts, flag);
+
+  if (opts.grantEntitlement !== undefined) {
+    if (opts.grantPrincipalType !== undefined && opts.grantPrincipalType !== 'user') {
+      throw new ConfigError(
+        `--grant-principal-type must be "user" (Coupa grants go to users), got ${JSON.stringify(opts.grantPrincipalType)}.`,
+      );
+    }
+    if (!opts.grantPrincipal) {
+      throw new ConfigError('--grant-entitlement needs --grant-principal <user id>.');
+    }
+    const entitlementId = opts.grantEntitlement;
+    const accounting = resolveEntitlement(entitlementId).kind === 'account_group';
+    await withProvisioner(opts, { accounting }, async (p) => report(await p.grant(entitlementId, opts.grantPrincipal!)));
+  } else if (opts.revokeGrant !== undefined) {
+    const grantId = opts.revokeGrant;
+    const accounting = resolveGrant(grantId).target.kind === 'account_group';
+    await withProvisioner(opts, { accounting }, async (p) => report(await p.revokeGrant(grantId)));
+  } else if (opts.invokeAction !== undefined) {
+    const userId = actionUserId(opts.invokeActionArgs);
+    const enable = opts.invokeAction === 'enable_user';
+    if (!enable && opts.invokeAction !== 'disable_user') {
+      throw new ConfigError(`Unknown --invoke-action ${JSON.stringify(opts.invokeAction)}; use enable_user or disable_user.`);
+    }
+    await withProvisioner(opts, {}, async (p) => report(await (enable ? p.enableUser(userId) : p.disableUser(userId))));
+  } else {
+    const input = {
+      login: opts.createAccountLogin ?? '',
+      email: opts.createAccountEmail ?? '',
+      profile: opts.createAccountProfile,
+    };
+    await withProvisioner(opts, {}, async (p) => report(await p.createAccount(input)));
+  }
+  return true;
+}
+
+function actionUserId(args: string | undefined): string {
+  if (!args) throw new ConfigError('--invoke-action needs --invoke-action-args \'{"user_id":"<id>"}\'.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch (err) {
+    throw new ConfigError(`--invoke-action-args is not valid JSON: ${(err as Error).message}.`);
+  }
+  const id = (parsed as { user_id?: unknown } | null)?.user_id;
+  if ((typeof id !== 'string' && typeof id !== 'number') || String(id).trim() === '') {
+    throw new ConfigError('--invoke-action-args must hold "user_id", e.g. \'{"user_id":"12"}\'.');
+  }
+  return String(id);
+}
+
+/** Everything that writes to Coupa is refused without -p, as in baton connectors. */
+export function requireProvisioning(opts: ProvisioningFlags, what: string): void {
+  if (!opts.provisioning) {
+    throw new ConfigError(
+      `${what} changes Coupa and is refused without -p/--provisioning.`,
+      'Add -p (or set BATON_PROVISIONING=1) to allow changes; add --dry-run as well to see the planned calls first.',
+    );
+  }
+}
+
+/**
+ * Builds the client (with the write scopes) and the provisioner, runs `fn`, and turns the process
+ * exit code into the one the outcome deserves. SIGINT/SIGTERM do not cut a change in half: the
+ * current operation finishes (a removal is journaled anyway), then the process exits with 130.
+ */
+export async function withProvisioner(
+  opts: ProvisioningFlags,
+  ctx: { accounting?: boolean },
+  fn: (p: Provisioner, logger: Logger) => Promise<void>,
+): Promise<void> {
+  const logger = createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'console' });
+  const api = clientFromOptions(opts, { provisioning: true, accounting: ctx.accounting, logger });
+  const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
+  const journalPath = opts.journal ?? DEFAULT_JOURNAL_PATH;
+  const provisioner = new Provisioner({
+    api,
+    baseUrl,
+    logger,
+    dryRun: opts.dryRun ?? false,
+    journalPath,
+    auditLogPath: opts.auditLog ?? DEFAULT_AUDIT_LOG_PATH,
+    // Remembered next to the journal so a later run skips the detection write on merging tenants.
+    arrayModes: opts.dryRun ? new ArrayModeMemory() : new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
+  });
+  let interrupted: string | undefined;
+  const onSignal = (signal: string) => {
+    if (interrupted) process.exit(ExitCode.interrupted);
+    interrupted = signal;
+    process.stderr.write(`Received ${signal}: finishing the change in progress, then stopping (again to quit now).\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await fn(provisioner, logger);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted && !process.exitCode) process.exitCode = ExitCode.interrupted;
+}
+
+function print(line: string): void {
+  process.stdout.write(redact(line) + '\n');
+}
+
+/** Prints one result: the sentence, then for dry runs each planned write. */
+export function report(result: ProvisioningResult): void {
+  print(result.message);
+  for (const call of result.plannedCalls ?? []) {
+    print(`  ${call.method} ${call.path} ${JSON.stringify(call.body)}${call.note ? `   # ${call.note}` : ''}`);
+  }
+  if (result.plannedCalls) print('Dry run: nothing was changed.');
+}
+
+/** Prints the recovery report; exit code 5 while anything is left unfinished. */
+export function reportRecovery(r: RecoveryReport): void {
+  if (r.entries.length === 0) print(`Nothing to recover in ${r.journalPath}.`);
+  for (const e of r.entries) {
+    print(`${e.outcome.padEnd(10)} user ${e.userId} ${e.entitlementId} (\`${e.field}\`): ${e.message}`);
+  }
+  if (r.otherTenants > 0) {
+    print(`${r.otherTenants} unfinished entr${r.otherTenants === 1 ? 'y belongs' : 'ies belong'} to another base URL; run recover against it.`);
+  }
+  if (r.badLines.length > 0) print(`Skipped unreadable journal lines: ${r.badLines.join(', ')}.`);
+  const failed = r.entries.filter((e) => e.outcome === 'failed').length;
+  if (failed > 0) {
+    throw new CoupaConnectorError(`${failed} journal entr${failed === 1 ? 'y' : 'ies'} could not be recovered.`, {
+      exitCode: ExitCode.needsRecovery,
+      hint: 'Fix the cause shown above and run recover again; the entries stay in the journal until they succeed.',
+    });
+  }
 }
