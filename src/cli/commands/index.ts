@@ -2,6 +2,7 @@ import type { CliCommand } from '../command.js';
 import { grantCommand, revokeCommand } from './grant.js';
 import { createAccountCommand, disableUserCommand, enableUserCommand } from './accounts.js';
 import { recoverCommand } from './recover.js';
+import { simulateCommand } from './simulate.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
@@ -11,4 +12,5 @@ export const commands: CliCommand[] = [
   enableUserCommand,
   disableUserCommand,
   recoverCommand,
+  simulateCommand,
 ];

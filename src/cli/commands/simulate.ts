@@ -1,0 +1,124 @@
+import { Option, type Command } from 'commander';
+import type { CliCommand } from '../command.js';
+import { ConfigError } from '../../errors.js';
+import { parseDuration, parsePositiveNumber } from '../options.js';
+import { ALL_LICENSE_FLAGS, DEFAULT_TENANT_SPEC, startSimulator } from '../../simulator/index.js';
+
+interface SimulateOptions {
+  host: string;
+  port: number;
+  users: number;
+  groups: number;
+  roles: number;
+  contentGroups: number;
+  accountGroups: number;
+  seed: number;
+  latency: number;
+  rateLimit: number | boolean;
+  burst: number;
+  arrayMode: 'merge' | 'replace';
+  tokenTtl: number;
+  clientId?: string;
+  clientSecret?: string;
+  unrevokableLicenses?: string;
+  membershipDelete?: boolean;
+  missingScopeStatus: string;
+  defaultOrder: 'id' | 'shuffled';
+}
+
+function wholeNumber(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
+    return n;
+  };
+}
+
+export const simulateCommand: CliCommand = {
+  register(program: Command) {
+    program
+      .command('simulate')
+      .description('Run a fake Coupa Core API (OAuth2, users, roles, groups, rate limit) on this machine until Ctrl-C.')
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option('--port <port>', 'port to listen on (0 = any free port)', wholeNumber('--port', 0), 8443)
+      .option('--users <n>', 'number of users in the generated tenant', wholeNumber('--users', 0), 10_000)
+      .option('--groups <n>', 'number of user groups', wholeNumber('--groups', 0), DEFAULT_TENANT_SPEC.userGroups)
+      .option('--roles <n>', 'number of roles including the 4 built-ins', wholeNumber('--roles', 4), DEFAULT_TENANT_SPEC.roles)
+      .option('--content-groups <n>', 'number of content (business) groups', wholeNumber('--content-groups', 0), DEFAULT_TENANT_SPEC.contentGroups)
+      .option('--account-groups <n>', 'number of account groups', wholeNumber('--account-groups', 0), DEFAULT_TENANT_SPEC.accountGroups)
+      .option('--seed <n>', 'seed of the tenant generator (same seed, same tenant)', wholeNumber('--seed', 0), DEFAULT_TENANT_SPEC.seed)
+      .option('--latency <duration>', 'delay added to every API response, e.g. 100ms', parseDuration('--latency'), 0)
+      .option('--rate-limit <perSecond>', 'requests per second before 429', parsePositiveNumber('--rate-limit'), 25)
+      .option('--no-rate-limit', 'turn the rate limiter off')
+      .option('--burst <n>', 'burst allowance of the rate limiter', parsePositiveNumber('--burst'), 20)
+      .addOption(
+        new Option('--array-mode <mode>', 'what a non-empty association array on PUT does: merge (Coupa docs) or replace')
+          .choices(['merge', 'replace'])
+          .default('merge'),
+      )
+      .option('--token-ttl <seconds>', 'access token lifetime in seconds', wholeNumber('--token-ttl', 1), 86_400)
+      .option('--client-id <id>', 'OAuth2 client id to accept')
+      .option('--client-secret <secret>', 'OAuth2 client secret to accept')
+      .option('--unrevokable-licenses <flags>', 'comma-separated license flags that PUT false silently keeps, e.g. purchasing-user')
+      .option('--membership-delete', 'enable DELETE /api/user_group_memberships/:id')
+      .addOption(new Option('--missing-scope-status <status>', 'status for a call the token lacks the scope for').choices(['401', '403']).default('403'))
+      .addOption(new Option('--default-order <order>', 'index order without order_by').choices(['id', 'shuffled']).default('id'))
+      .action(async (opts: SimulateOptions) => {
+        const unrevokable = opts.unrevokableLicenses?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+        const unknown = unrevokable.filter((f) => !ALL_LICENSE_FLAGS.includes(f));
+        if (unknown.length) {
+          throw new ConfigError(`--unrevokable-licenses: unknown license flag(s) ${unknown.join(', ')}.`, `Known flags: ${ALL_LICENSE_FLAGS.join(', ')}.`);
+        }
+        const started = performance.now();
+        const sim = await startSimulator({
+          host: opts.host,
+          port: opts.port,
+          tenant: {
+            seed: opts.seed,
+            users: opts.users,
+            userGroups: opts.groups,
+            roles: opts.roles,
+            contentGroups: opts.contentGroups,
+            accountGroups: opts.accountGroups,
+          },
+          clientId: opts.clientId,
+          clientSecret: opts.clientSecret,
+          latencyMs: opts.latency,
+          rateLimit: opts.rateLimit === false ? false : { perSecond: opts.rateLimit === true ? 25 : opts.rateLimit, burst: opts.burst },
+          arrayMode: opts.arrayMode,
+          tokenTtlSeconds: opts.tokenTtl,
+          unrevokableLicenses: unrevokable,
+          membershipDelete: opts.membershipDelete ?? false,
+          missingScopeStatus: opts.missingScopeStatus === '401' ? 401 : 403,
+          defaultOrder: opts.defaultOrder,
+        });
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        // The credentials are the simulator's own demo values, printed on purpose so they can be used.
+        process.stdout.write(
+          [
+            `Coupa simulator listening on ${sim.url} (${opts.users} users, seed ${opts.seed}, ready in ${seconds}s)`,
+            `  client id:     ${sim.clientId}`,
+            `  client secret: ${sim.clientSecret}`,
+            `  admin:         ${sim.url}/__sim/counters  ${sim.url}/__sim/ground-truth`,
+            '',
+            'Sync it with:',
+            `  coupa-connector sync --base-url ${sim.url} --coupa-client-id ${sim.clientId} --coupa-client-secret ${sim.clientSecret}`,
+            '',
+            'Press Ctrl-C to stop.',
+            '',
+          ].join('\n'),
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            resolve();
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+        await sim.close();
+        process.stdout.write('Coupa simulator stopped.\n');
+      });
+  },
+};
