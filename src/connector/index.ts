@@ -24,5 +24,4 @@ export {
   type SyncSummary,
   type SyncProgress,
   type SyncClient,
-  type FieldSpec,
 } from './sync.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { ZodType } from 'zod';
 import { C1zWriter } from '../c1z/writer.js';
 import { CoupaConnectorError, ExitCode, InterruptedError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -13,6 +13,8 @@ import {
   type User,
 } from '../coupa/models.js';
 import { CoupaAuthError, CoupaForbiddenError } from '../coupa/errors.js';
+import type { CoupaClient } from '../coupa/client.js';
+import type { FieldSpec } from '../coupa/fields.js';
 import { Catalog, type C1zSink } from './catalog.js';
 import type { CoupaNamedObject, GroupLikeKind } from './group-like.js';
 import { userGroupKind } from './group.js';
@@ -23,22 +25,8 @@ import { licenseResourceType } from './license.js';
 import { userResourceType, userToResource } from './user.js';
 import { ResourceTypeId } from './ids.js';
 
-/** Coupa's `fields` projection: attribute names, and {association: [sub-fields]} objects. */
-export type FieldSpec = Array<string | { [association: string]: FieldSpec }>;
-
-/** What the sync needs from the Coupa client; CoupaClient satisfies it. */
-export interface SyncClient {
-  paginate<T>(
-    path: string,
-    opts: {
-      itemSchema: z.ZodType<T>;
-      fields?: FieldSpec;
-      lanes?: number;
-      onEstimate?: (estimatedTotal: number) => void;
-    },
-  ): AsyncGenerator<T[]>;
-  stats(): { requests: number; retries: number; throttled: number; tokenRequests?: number };
-}
+/** What the sync needs from the Coupa client. */
+export type SyncClient = Pick<CoupaClient, 'paginate' | 'stats'>;
 
 export interface SyncProgress {
   phase: 'lists' | 'users' | 'writing';
@@ -152,7 +140,7 @@ export function userFields(includeAccountGroups: boolean): FieldSpec {
 interface SmallList {
   kind: GroupLikeKind;
   path: string;
-  schema: z.ZodType<CoupaNamedObject>;
+  schema: ZodType<CoupaNamedObject & { id: number }>;
   fields: FieldSpec;
 }
 

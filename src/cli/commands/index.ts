@@ -1,4 +1,8 @@
 import type { CliCommand } from '../command.js';
+import { rootCommand } from './root.js';
+import { syncCommand } from './sync.js';
+import { demoCommand } from './demo.js';
+import { capabilitiesCommand } from './capabilities.js';
 import { grantCommand, revokeCommand } from './grant.js';
 import { createAccountCommand, disableUserCommand, enableUserCommand } from './accounts.js';
 import { recoverCommand } from './recover.js';
@@ -6,6 +10,10 @@ import { simulateCommand } from './simulate.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
+  rootCommand,
+  syncCommand,
+  demoCommand,
+  capabilitiesCommand,
   grantCommand,
   revokeCommand,
   createAccountCommand,

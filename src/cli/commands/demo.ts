@@ -1,0 +1,184 @@
+import { Option } from 'commander';
+import type { CliCommand } from '../command.js';
+import { addLogOptions, type LogOptions } from '../options.js';
+import { createProgress } from '../progress.js';
+import { formatSummary } from '../summary.js';
+import { withSignals } from './sync.js';
+import { createLogger } from '../../log.js';
+import { ConfigError } from '../../errors.js';
+import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../coupa/index.js';
+import { startSimulator } from '../../simulator/index.js';
+import { syncToC1z } from '../../connector/sync.js';
+import { C1zReader } from '../../c1z/reader.js';
+import { findAnnotation } from '../../c1z/any.js';
+import { UserTraitSchema } from '../../c1z/messages.js';
+
+interface DemoOptions extends LogOptions {
+  users: number;
+  seed: number;
+  file: string;
+  rateLimit: number;
+  latency: number;
+  progress: boolean;
+}
+
+function wholeNumber(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
+    return n;
+  };
+}
+
+const TYPE_LABELS: Record<string, string> = {
+  role: 'roles',
+  group: 'user groups',
+  license: 'licenses',
+  content_group: 'content groups',
+  account_group: 'account groups',
+};
+
+/** Who-has-what, read back from the file just written, to show that it holds what Coupa said. */
+async function whoHasWhat(path: string): Promise<string> {
+  const reader = await C1zReader.open(path);
+  try {
+    const out: string[] = [`Who has what (read back from ${path}):`];
+    let shown = 0;
+    let exampleUser: string | undefined;
+    for (const user of reader.resources({ resourceType: 'user' })) {
+      const uid = user.id!.resource;
+      const held = new Map<string, string[]>();
+      for (const g of reader.grants({ principalType: 'user', principalId: uid })) {
+        const res = g.entitlement?.resource;
+        if (!res?.id) continue;
+        const list = held.get(res.id.resourceType) ?? [];
+        list.push(res.displayName);
+        held.set(res.id.resourceType, list);
+      }
+      // Show users that hold a bit of everything, so the sample shows every kind of grant.
+      if (!held.has('role') || !held.has('group') || !held.has('license')) continue;
+      const login = findAnnotation(user.annotations, UserTraitSchema)?.login ?? '';
+      out.push(`  ${user.displayName} (${login}, user ${uid})`);
+      for (const [type, label] of Object.entries(TYPE_LABELS)) {
+        const names = held.get(type);
+        if (names) out.push(`    ${label.padEnd(15)} ${names.sort().join(', ')}`);
+      }
+      exampleUser ??= uid;
+      if (++shown === 3) break;
+    }
+
+    out.push('', 'Members of the largest role, user group and license:');
+    let exampleEntitlement: string | undefined;
+    for (const type of ['role', 'group', 'license']) {
+      let best: { id: string; name: string; members: number } | undefined;
+      for (const ent of reader.entitlements({ resourceType: type })) {
+        let members = 0;
+        for (const _ of reader.grants({ entitlementId: ent.id })) members++;
+        if (!best || members > best.members) best = { id: ent.id, name: ent.displayName, members };
+      }
+      if (best) {
+        out.push(`  ${best.name.padEnd(30)} ${String(best.members).padStart(6)} users   (${best.id})`);
+        exampleEntitlement ??= best.id;
+      }
+    }
+
+    out.push(
+      '',
+      'Try next:',
+      `  coupa-connector stats -f ${path}`,
+      `  coupa-connector resources -f ${path} --resource-type role`,
+      ...(exampleUser ? [`  coupa-connector access -f ${path} --principal ${exampleUser}`] : []),
+      ...(exampleEntitlement
+        ? [`  coupa-connector access -f ${path} --entitlement ${exampleEntitlement}`]
+        : []),
+      `  coupa-connector grants -f ${path} -o csv > grants.csv`,
+    );
+    return out.join('\n') + '\n';
+  } finally {
+    reader.close();
+  }
+}
+
+async function runDemo(opts: DemoOptions): Promise<void> {
+  const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
+  const sim = await startSimulator({
+    tenant: { seed: opts.seed, users: opts.users },
+    rateLimit: opts.rateLimit === 0 ? false : { perSecond: opts.rateLimit, burst: 20 },
+    latencyMs: opts.latency,
+  });
+  try {
+    process.stderr.write(
+      `Started a simulated Coupa at ${sim.url} with ${opts.users.toLocaleString('en-US')} users (seed ${opts.seed}); syncing it into ${opts.file}\n`,
+    );
+    const summary = await withSignals(async (signal) => {
+      const client = new CoupaClient({
+        baseUrl: sim.url,
+        clientId: sim.clientId,
+        clientSecret: sim.clientSecret,
+        scopes: [...READ_SCOPES, ACCOUNTING_READ_SCOPE],
+        rateLimit: opts.rateLimit === 0 ? false : { perSecond: opts.rateLimit, burst: 20 },
+        logger,
+        signal,
+      });
+      const bar = createProgress(opts.progress);
+      try {
+        return await syncToC1z({
+          client,
+          outPath: opts.file,
+          logger,
+          signal,
+          onProgress: (p) => bar.update(p),
+        });
+      } finally {
+        bar.stop();
+      }
+    });
+    process.stdout.write(formatSummary(summary) + '\n');
+    process.stdout.write(await whoHasWhat(opts.file));
+  } finally {
+    await sim.close();
+  }
+}
+
+export const demoCommand: CliCommand = {
+  register(program) {
+    const cmd = program
+      .command('demo')
+      .description(
+        'Start a simulated Coupa tenant in this process, sync it into demo.c1z, and show who has what. ' +
+          'Needs no Coupa account and no network.',
+      )
+      .addOption(
+        new Option('--users <n>', 'users in the simulated tenant')
+          .argParser(wholeNumber('--users', 1))
+          .default(2000),
+      )
+      .addOption(
+        new Option('--seed <n>', 'seed of the generated tenant (same seed, same tenant)')
+          .argParser(wholeNumber('--seed', 0))
+          .default(1),
+      )
+      .addOption(new Option('-f, --file <path>', 'the c1z file to write').default('demo.c1z'))
+      .addOption(
+        new Option(
+          '--rate-limit <n>',
+          "requests per second the simulator allows, like Coupa's limit (0 = unlimited)",
+        )
+          .argParser(wholeNumber('--rate-limit', 0))
+          .default(25),
+      )
+      .addOption(
+        new Option('--latency <ms>', 'simulated network latency per request, in ms')
+          .argParser(wholeNumber('--latency', 0))
+          .default(20),
+      )
+      .addOption(
+        new Option('--no-progress', 'no progress bar (it is only ever shown when stderr is a terminal)'),
+      );
+    addLogOptions(cmd);
+    cmd.action(async (opts: DemoOptions) => {
+      await runDemo(opts);
+    });
+  },
+};

@@ -1,0 +1,22 @@
+import type { CliCommand } from '../command.js';
+import { addOneShotOptions, runOneShot } from '../provisioning-one-shot.js';
+import { addSyncOptions, runSync, type SyncCommandOptions } from './sync.js';
+
+/**
+ * baton-coupa syncs when run without a command; so does this CLI, with the same flags. The root
+ * also carries baton's one-shot provisioning flags (--grant-entitlement, …), which run instead of
+ * a sync when given.
+ */
+export const rootCommand: CliCommand = {
+  register(program) {
+    // Root options only before a subcommand name: otherwise the root would take `sync -f x` for
+    // itself, and every subcommand that also has -f or --coupa-domain would never see them.
+    program.enablePositionalOptions();
+    addSyncOptions(program);
+    addOneShotOptions(program);
+    program.action(async (opts: SyncCommandOptions & Record<string, unknown>) => {
+      if (await runOneShot(opts)) return;
+      await runSync(opts);
+    });
+  },
+};

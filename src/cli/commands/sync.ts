@@ -1,0 +1,150 @@
+import { Option, type Command } from 'commander';
+import type { CliCommand } from '../command.js';
+import { addConnectionOptions, clientFromOptions, type ConnectionOptions } from '../connection.js';
+import { addLogOptions, option, type LogOptions } from '../options.js';
+import { createProgress } from '../progress.js';
+import { formatSummary } from '../summary.js';
+import { createLogger, type Logger } from '../../log.js';
+import { InterruptedError } from '../../errors.js';
+import { CoupaAuthError } from '../../coupa/errors.js';
+import { syncToC1z, type SyncClient, type SyncSummary } from '../../connector/sync.js';
+
+export interface SyncCommandOptions extends ConnectionOptions, LogOptions {
+  file: string;
+  progress: boolean;
+  skipAccountGroups?: boolean;
+}
+
+export const DEFAULT_SYNC_FILE = 'sync.c1z';
+
+/** The sync flags, shared by the root command (baton's default action) and `sync`. */
+export function addSyncOptions(cmd: Command): Command {
+  addConnectionOptions(cmd);
+  cmd
+    .addOption(
+      option(
+        '-f, --file <path>',
+        'the c1z file to write; replaced only once the new one is complete',
+      ).default(DEFAULT_SYNC_FILE),
+    )
+    .addOption(
+      option(
+        '--skip-account-groups',
+        'do not read account groups (needs the core.accounting.read scope; without it they are skipped with a warning anyway)',
+      ),
+    )
+    .addOption(
+      new Option('--no-progress', 'no progress bar (it is only ever shown when stderr is a terminal)'),
+    );
+  addLogOptions(cmd);
+  return cmd;
+}
+
+/**
+ * Runs a sync until done or until SIGINT/SIGTERM. A signal aborts every request in flight and
+ * discards the half-written file; a second signal exits at once.
+ */
+export async function withSignals<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new InterruptedError(sig));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await run(controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted) throw controller.signal.reason as InterruptedError;
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The token endpoint refused a scope we asked for (Doorkeeper answers invalid_scope). */
+function isScopeRefusal(err: unknown): boolean {
+  return (
+    err instanceof CoupaAuthError &&
+    err.path.endsWith('/oauth2/token') &&
+    err.message.includes('invalid_scope')
+  );
+}
+
+/**
+ * Syncs with account groups when allowed. An OAuth client without `core.accounting.read` either
+ * gets a token without it (then the account-group list is refused and syncToC1z skips them) or is
+ * refused the token outright; in the second case the sync is retried without that scope.
+ */
+export async function syncWithAccountingFallback(
+  makeClient: (accounting: boolean) => SyncClient,
+  opts: { file: string; skipAccountGroups?: boolean; progress: boolean; logger: Logger; signal: AbortSignal },
+): Promise<SyncSummary> {
+  const run = async (accounting: boolean) => {
+    const bar = createProgress(opts.progress);
+    try {
+      return await syncToC1z({
+        client: makeClient(accounting),
+        outPath: opts.file,
+        logger: opts.logger,
+        signal: opts.signal,
+        skipAccountGroups: !accounting,
+        onProgress: (p) => bar.update(p),
+      });
+    } finally {
+      bar.stop();
+    }
+  };
+  if (opts.skipAccountGroups) return run(false);
+  try {
+    return await run(true);
+  } catch (err) {
+    if (!isScopeRefusal(err) || opts.signal.aborted) throw err;
+    opts.logger.warn(
+      'Skipping account groups: Coupa refused the core.accounting.read scope for this OAuth client. ' +
+        'Add the scope to the client in Coupa, or pass --skip-account-groups to silence this warning.',
+    );
+    return run(false);
+  }
+}
+
+export async function runSync(opts: SyncCommandOptions): Promise<SyncSummary> {
+  const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
+  const summary = await withSignals((signal) =>
+    syncWithAccountingFallback((accounting) => clientFromOptions(opts, { accounting, logger, signal }), {
+      file: opts.file,
+      skipAccountGroups: opts.skipAccountGroups,
+      progress: opts.progress,
+      logger,
+      signal,
+    }),
+  );
+  process.stdout.write(formatSummary(summary));
+  return summary;
+}
+
+export const syncCommand: CliCommand = {
+  register(program) {
+    const cmd = program
+      .command('sync')
+      .description(
+        'Read users, roles, user groups, licenses, content groups and account groups from Coupa into a c1z file ' +
+          '(also what runs when no command is given, as in baton-coupa).',
+      );
+    addSyncOptions(cmd);
+    cmd.addHelpText(
+      'after',
+      `
+Every flag can also be set through its BATON_* variable (shown above), e.g. BATON_COUPA_CLIENT_SECRET.
+The output file is replaced only when the new one is complete; on an error or Ctrl-C it is left untouched.
+
+Examples:
+  $ coupa-connector sync --coupa-domain acme --coupa-client-id ID -f acme.c1z   (secret in BATON_COUPA_CLIENT_SECRET)
+  $ coupa-connector sync --base-url http://127.0.0.1:8080 --coupa-client-id ID --coupa-client-secret S`,
+    );
+    cmd.action(async (opts: SyncCommandOptions) => {
+      await runSync(opts);
+    });
+  },
+};
