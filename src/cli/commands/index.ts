@@ -7,6 +7,7 @@ import { grantCommand, revokeCommand } from './grant.js';
 import { createAccountCommand, disableUserCommand, enableUserCommand } from './accounts.js';
 import { recoverCommand } from './recover.js';
 import { simulateCommand } from './simulate.js';
+import { inspectCommand } from './inspect.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
@@ -21,4 +22,5 @@ export const commands: CliCommand[] = [
   disableUserCommand,
   recoverCommand,
   simulateCommand,
+  inspectCommand,
 ];

@@ -1,0 +1,409 @@
+/**
+ * What the inspector commands show, independent of how it is printed. Each listing yields rows
+ * lazily (JSON and CSV stream them) and reports dangling references — grants whose entitlement,
+ * principal or entitlement resource is absent from the sync — once iteration ends. baton's own
+ * `grants` command fails on those; here they are shown and flagged instead.
+ */
+import { toJson, type DescMessage, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
+import { c1zRegistry } from './any.js';
+import {
+  Entitlement_PurposeValue,
+  EntitlementSchema,
+  GrantSchema,
+  ResourceSchema,
+  ResourceType_Trait,
+  ResourceTypeSchema,
+  type Entitlement,
+  type Grant,
+  type Resource,
+} from './messages.js';
+import type { C1zReader } from './reader.js';
+
+export interface Column {
+  key: string;
+  header: string;
+}
+
+export interface Row {
+  /** Plain strings for console and CSV, keyed by Column.key. */
+  cells: Record<string, string>;
+  /** The row in JSON output. */
+  json: JsonValue;
+}
+
+export interface Listing {
+  /** Key of the row array in the JSON document. */
+  name: string;
+  columns: Column[];
+  /** JSON fields written before the rows (e.g. the principal an access query is about). */
+  head?: Record<string, JsonValue>;
+  rows: Iterable<Row>;
+  /** JSON output is the head alone (stats). */
+  headOnlyJson?: boolean;
+  /** Filled in while `rows` is iterated; read it afterwards. */
+  dangling: DanglingCounts;
+}
+
+export interface DanglingCounts {
+  grants: number;
+  entitlement: number;
+  principal: number;
+  resource: number;
+}
+
+/** `type:id` or a bare id; the type never contains a colon, ids may. */
+export interface ObjectRef {
+  type?: string;
+  id: string;
+}
+
+export function parseRef(value: string, defaultType?: string): ObjectRef {
+  if (defaultType !== undefined && !value.startsWith(`${defaultType}:`))
+    return { type: defaultType, id: value };
+  const i = value.indexOf(':');
+  if (i <= 0 || i === value.length - 1) return { type: defaultType, id: value };
+  return { type: value.slice(0, i), id: value.slice(i + 1) };
+}
+
+export function messageJson<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): JsonValue {
+  try {
+    return toJson(schema, message, { registry: c1zRegistry });
+  } catch (err) {
+    // An annotation type this build does not know cannot be rendered as protojson; say so in the
+    // row rather than failing the whole listing.
+    return { unrenderable: (err as Error).message };
+  }
+}
+
+const traitNames: Record<number, string> = {
+  [ResourceType_Trait.USER]: 'user',
+  [ResourceType_Trait.GROUP]: 'group',
+  [ResourceType_Trait.ROLE]: 'role',
+  [ResourceType_Trait.APP]: 'app',
+};
+
+const purposeNames: Record<number, string> = {
+  [Entitlement_PurposeValue.ASSIGNMENT]: 'assignment',
+  [Entitlement_PurposeValue.PERMISSION]: 'permission',
+};
+
+const refText = (type: string | undefined, id: string | undefined) =>
+  type || id ? `${type ?? ''}:${id ?? ''}` : '';
+const noDangling = (): DanglingCounts => ({ grants: 0, entitlement: 0, principal: 0, resource: 0 });
+
+export function listResourceTypes(reader: C1zReader): Listing {
+  return {
+    name: 'resourceTypes',
+    columns: [
+      { key: 'id', header: 'ID' },
+      { key: 'displayName', header: 'Display Name' },
+      { key: 'traits', header: 'Traits' },
+    ],
+    dangling: noDangling(),
+    rows: map(reader.resourceTypes(), (rt) => ({
+      cells: {
+        id: rt.id,
+        displayName: rt.displayName,
+        traits: rt.traits.map((t) => traitNames[t] ?? String(t)).join(' '),
+      },
+      json: messageJson(ResourceTypeSchema, rt),
+    })),
+  };
+}
+
+export function listResources(reader: C1zReader, filter: { resourceType?: string }): Listing {
+  return {
+    name: 'resources',
+    columns: [
+      { key: 'resourceType', header: 'Resource Type' },
+      { key: 'id', header: 'ID' },
+      { key: 'displayName', header: 'Display Name' },
+      { key: 'parent', header: 'Parent' },
+    ],
+    dangling: noDangling(),
+    rows: map(reader.resources(filter), (r) => ({
+      cells: {
+        resourceType: r.id?.resourceType ?? '',
+        id: r.id?.resource ?? '',
+        displayName: r.displayName,
+        parent: refText(r.parentResourceId?.resourceType, r.parentResourceId?.resource),
+      },
+      json: messageJson(ResourceSchema, r),
+    })),
+  };
+}
+
+export function listEntitlements(
+  reader: C1zReader,
+  filter: { resourceType?: string; resourceId?: string },
+): Listing {
+  return {
+    name: 'entitlements',
+    columns: [
+      { key: 'id', header: 'ID' },
+      { key: 'displayName', header: 'Display Name' },
+      { key: 'resource', header: 'Resource' },
+      { key: 'purpose', header: 'Purpose' },
+      { key: 'slug', header: 'Slug' },
+    ],
+    dangling: noDangling(),
+    rows: map(reader.entitlements(filter), (e) => ({
+      cells: {
+        id: e.id,
+        displayName: e.displayName,
+        resource: refText(e.resource?.id?.resourceType, e.resource?.id?.resource),
+        purpose: purposeNames[e.purpose] ?? '',
+        slug: e.slug,
+      },
+      json: messageJson(EntitlementSchema, e),
+    })),
+  };
+}
+
+/** Looks up what grants point at, once per object: grants repeat the same few entitlements and users. */
+class Lookups {
+  private readonly resources = new Map<string, Resource | null>();
+  private readonly entitlements = new Map<string, Entitlement | null>();
+  constructor(private readonly reader: C1zReader) {}
+
+  resource(type: string | undefined, id: string | undefined): Resource | undefined {
+    if (!type || !id) return undefined;
+    const key = `${type}:${id}`;
+    let hit = this.resources.get(key);
+    if (hit === undefined) {
+      hit = this.reader.getResource(type, id) ?? null;
+      this.resources.set(key, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  entitlement(id: string | undefined): Entitlement | undefined {
+    if (!id) return undefined;
+    let hit = this.entitlements.get(id);
+    if (hit === undefined) {
+      hit = this.reader.getEntitlement(id) ?? null;
+      this.entitlements.set(id, hit);
+    }
+    return hit ?? undefined;
+  }
+}
+
+interface ResolvedGrant {
+  grant: Grant;
+  entitlement: Entitlement | undefined;
+  principal: Resource | undefined;
+  resource: Resource | undefined;
+  missing: ('entitlement' | 'principal' | 'resource')[];
+}
+
+function resolveGrant(lookups: Lookups, counts: DanglingCounts, grant: Grant): ResolvedGrant {
+  const entId = grant.entitlement?.id;
+  const entitlement = lookups.entitlement(entId);
+  const principal = lookups.resource(grant.principal?.id?.resourceType, grant.principal?.id?.resource);
+  const resId = grant.entitlement?.resource?.id;
+  const resource = lookups.resource(resId?.resourceType, resId?.resource);
+  const missing: ResolvedGrant['missing'] = [];
+  if (!entitlement) missing.push('entitlement');
+  if (!principal) missing.push('principal');
+  if (!resource) missing.push('resource');
+  if (missing.length) {
+    counts.grants++;
+    for (const m of missing) counts[m]++;
+  }
+  return { grant, entitlement, principal, resource, missing };
+}
+
+const MISSING_MARK = 'MISSING';
+
+export function listGrants(
+  reader: C1zReader,
+  filter: { resourceType?: string; resourceId?: string; entitlementId?: string; principal?: ObjectRef },
+): Listing {
+  const dangling = noDangling();
+  const lookups = new Lookups(reader);
+  const grants = reader.grants({
+    resourceType: filter.resourceType,
+    resourceId: filter.resourceId,
+    entitlementId: filter.entitlementId,
+    principalType: filter.principal?.type,
+    principalId: filter.principal?.id,
+  });
+  return {
+    name: 'grants',
+    columns: [
+      { key: 'id', header: 'ID' },
+      { key: 'entitlement', header: 'Entitlement' },
+      { key: 'entitlementName', header: 'Entitlement Name' },
+      { key: 'principal', header: 'Principal' },
+      { key: 'principalName', header: 'Principal Name' },
+      { key: 'missing', header: 'Missing' },
+    ],
+    dangling,
+    rows: map(grants, (g) => {
+      const r = resolveGrant(lookups, dangling, g);
+      return {
+        cells: {
+          id: g.id,
+          entitlement: g.entitlement?.id ?? '',
+          entitlementName: r.entitlement?.displayName ?? '',
+          principal: refText(g.principal?.id?.resourceType, g.principal?.id?.resource),
+          principalName: r.principal?.displayName ?? '',
+          missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
+        },
+        json: {
+          grant: messageJson(GrantSchema, g),
+          entitlementDisplayName: r.entitlement?.displayName ?? null,
+          principalDisplayName: r.principal?.displayName ?? null,
+          dangling: r.missing.length > 0,
+          missing: r.missing,
+        },
+      };
+    }),
+  };
+}
+
+/** Every entitlement a principal holds (`access --principal user:42`). */
+export function accessOfPrincipal(reader: C1zReader, principal: ObjectRef): Listing {
+  const dangling = noDangling();
+  const lookups = new Lookups(reader);
+  const type = principal.type;
+  const self = type ? lookups.resource(type, principal.id) : undefined;
+  return {
+    name: 'entitlements',
+    head: {
+      principal: {
+        resourceType: type ?? null,
+        id: principal.id,
+        displayName: self?.displayName ?? null,
+        missing: type ? !self : null,
+      },
+    },
+    columns: [
+      { key: 'entitlement', header: 'Entitlement' },
+      { key: 'entitlementName', header: 'Entitlement Name' },
+      { key: 'resource', header: 'Resource' },
+      { key: 'resourceName', header: 'Resource Name' },
+      { key: 'principal', header: 'Principal' },
+      { key: 'missing', header: 'Missing' },
+    ],
+    dangling,
+    rows: map(reader.grants({ principalType: type, principalId: principal.id }), (g) => {
+      const r = resolveGrant(lookups, dangling, g);
+      const res = g.entitlement?.resource?.id;
+      return {
+        cells: {
+          entitlement: g.entitlement?.id ?? '',
+          entitlementName: r.entitlement?.displayName ?? '',
+          resource: refText(res?.resourceType, res?.resource),
+          resourceName: r.resource?.displayName ?? '',
+          principal: refText(g.principal?.id?.resourceType, g.principal?.id?.resource),
+          missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
+        },
+        json: {
+          entitlementId: g.entitlement?.id ?? null,
+          entitlementDisplayName: r.entitlement?.displayName ?? null,
+          resourceType: res?.resourceType ?? null,
+          resourceId: res?.resource ?? null,
+          resourceDisplayName: r.resource?.displayName ?? null,
+          principalType: g.principal?.id?.resourceType ?? null,
+          principalId: g.principal?.id?.resource ?? null,
+          grantId: g.id,
+          dangling: r.missing.length > 0,
+          missing: r.missing,
+        },
+      };
+    }),
+  };
+}
+
+/** Every principal holding an entitlement (`access --entitlement role:3:member`). */
+export function accessToEntitlement(reader: C1zReader, entitlementId: string): Listing {
+  const dangling = noDangling();
+  const lookups = new Lookups(reader);
+  const ent = lookups.entitlement(entitlementId);
+  return {
+    name: 'principals',
+    head: {
+      entitlement: {
+        id: entitlementId,
+        displayName: ent?.displayName ?? null,
+        resourceType: ent?.resource?.id?.resourceType ?? null,
+        resourceId: ent?.resource?.id?.resource ?? null,
+        missing: !ent,
+      },
+    },
+    columns: [
+      { key: 'principal', header: 'Principal' },
+      { key: 'principalName', header: 'Principal Name' },
+      { key: 'grant', header: 'Grant' },
+      { key: 'missing', header: 'Missing' },
+    ],
+    dangling,
+    rows: map(reader.grants({ entitlementId }), (g) => {
+      const r = resolveGrant(lookups, dangling, g);
+      return {
+        cells: {
+          principal: refText(g.principal?.id?.resourceType, g.principal?.id?.resource),
+          principalName: r.principal?.displayName ?? '',
+          grant: g.id,
+          missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
+        },
+        json: {
+          principalType: g.principal?.id?.resourceType ?? null,
+          principalId: g.principal?.id?.resource ?? null,
+          principalDisplayName: r.principal?.displayName ?? null,
+          grantId: g.id,
+          dangling: r.missing.length > 0,
+          missing: r.missing,
+        },
+      };
+    }),
+  };
+}
+
+export function statsListing(reader: C1zReader): Listing {
+  const s = reader.stats();
+  const rows: Row[] = [];
+  const add = (what: string, n: number) => rows.push({ cells: { what, count: String(n) }, json: null });
+  add('resource types', s.resourceTypes);
+  for (const [type, n] of Object.entries(s.resources)) add(`resources: ${type}`, n);
+  add(
+    'resources (total)',
+    Object.values(s.resources).reduce((a, b) => a + b, 0),
+  );
+  add('entitlements', s.entitlements);
+  for (const [type, n] of Object.entries(s.grantsByResourceType)) add(`grants on ${type}`, n);
+  add('grants (total)', s.grants);
+  return {
+    name: 'counts',
+    columns: [
+      { key: 'what', header: 'What' },
+      { key: 'count', header: 'Count' },
+    ],
+    head: {
+      syncId: reader.sync?.syncId ?? null,
+      startedAt: reader.sync?.startedAt ?? null,
+      endedAt: reader.sync?.endedAt ?? null,
+      finished: reader.finished,
+      stats: s as unknown as JsonValue,
+    },
+    rows,
+    headOnlyJson: true,
+    dangling: noDangling(),
+  };
+}
+
+export function danglingWarning(d: DanglingCounts): string | undefined {
+  if (d.grants === 0) return undefined;
+  const parts = (['principal', 'entitlement', 'resource'] as const)
+    .filter((k) => d[k] > 0)
+    .map((k) => `${d[k]} missing ${k}`);
+  return (
+    `${d.grants} grant(s) reference objects absent from the file (${parts.join(', ')}); ` +
+    `they are shown flagged ${MISSING_MARK}. baton's own grants command fails on such files.`
+  );
+}
+
+function* map<T>(items: Iterable<T>, fn: (item: T) => Row): Generator<Row> {
+  for (const item of items) yield fn(item);
+}

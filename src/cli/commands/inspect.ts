@@ -1,0 +1,170 @@
+import { Option, type Command } from 'commander';
+import type { CliCommand } from '../command.js';
+import { option } from '../options.js';
+import { ConfigError } from '../../errors.js';
+import { C1zReader } from '../../c1z/reader.js';
+import {
+  accessOfPrincipal,
+  accessToEntitlement,
+  danglingWarning,
+  listEntitlements,
+  listGrants,
+  listResources,
+  listResourceTypes,
+  parseRef,
+  statsListing,
+  type Listing,
+} from '../../c1z/inspect.js';
+import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
+
+export interface InspectOptions {
+  file: string;
+  output: OutputFormat;
+  resourceType?: string;
+  resource?: string;
+  entitlement?: string;
+  principal?: string;
+  syncId?: string;
+}
+
+type Kind = 'resource-types' | 'resources' | 'entitlements' | 'grants' | 'stats' | 'access';
+
+const DESCRIPTIONS: Record<Kind, string> = {
+  'resource-types': 'List the resource types in a c1z file',
+  resources: 'List the resources in a c1z file (filter with --resource-type)',
+  entitlements: 'List the entitlements in a c1z file (filter with --resource-type, --resource)',
+  grants:
+    'List the grants in a c1z file (filter with --resource-type, --resource, --entitlement, --principal)',
+  stats: 'Count the objects of the sync a c1z file holds',
+  access:
+    'Who has what: --principal user:42 lists every entitlement it holds; --entitlement role:3:member lists every principal holding it',
+};
+
+const FILTERS: Record<Kind, ('resourceType' | 'resource' | 'entitlement' | 'principal')[]> = {
+  'resource-types': [],
+  resources: ['resourceType'],
+  entitlements: ['resourceType', 'resource'],
+  grants: ['resourceType', 'resource', 'entitlement', 'principal'],
+  stats: [],
+  access: ['entitlement', 'principal'],
+};
+
+/** Builds the listing a command asks for; throws ConfigError for filter combinations that make no sense. */
+export function buildListing(kind: Kind, reader: C1zReader, o: InspectOptions): Listing {
+  const resource = o.resource !== undefined ? parseRef(o.resource, o.resourceType) : undefined;
+  if (resource && !resource.type) {
+    throw new ConfigError(
+      `--resource "${o.resource}" needs a type: pass it as type:id or add --resource-type.`,
+    );
+  }
+  if (resource && o.resourceType && resource.type !== o.resourceType) {
+    throw new ConfigError(`--resource "${o.resource}" is not of --resource-type ${o.resourceType}.`);
+  }
+  switch (kind) {
+    case 'resource-types':
+      return listResourceTypes(reader);
+    case 'resources':
+      return listResources(reader, { resourceType: o.resourceType });
+    case 'entitlements':
+      return listEntitlements(reader, {
+        resourceType: resource?.type ?? o.resourceType,
+        resourceId: resource?.id,
+      });
+    case 'grants':
+      return listGrants(reader, {
+        resourceType: resource?.type ?? o.resourceType,
+        resourceId: resource?.id,
+        entitlementId: o.entitlement,
+        principal: o.principal !== undefined ? parseRef(o.principal) : undefined,
+      });
+    case 'stats':
+      return statsListing(reader);
+    case 'access':
+      if ((o.principal === undefined) === (o.entitlement === undefined)) {
+        throw new ConfigError('access needs exactly one of --principal <type:id> or --entitlement <id>.');
+      }
+      return o.principal !== undefined
+        ? accessOfPrincipal(reader, parseRef(o.principal))
+        : accessToEntitlement(reader, o.entitlement!);
+  }
+}
+
+export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = processIo): Promise<void> {
+  // Validate flags before the (possibly large) file is decompressed.
+  if (kind === 'access' && (o.principal === undefined) === (o.entitlement === undefined)) {
+    throw new ConfigError('access needs exactly one of --principal <type:id> or --entitlement <id>.');
+  }
+  const reader = await C1zReader.open(o.file, { syncId: o.syncId });
+  try {
+    if (!reader.sync) {
+      io.err(`warning: ${o.file} has no sync run; showing rows of every sync, as baton does.\n`);
+    } else if (!reader.finished) {
+      io.err(
+        `warning: the latest sync in ${o.file} (${reader.sync.syncId}) never finished; showing it anyway, as baton does.\n`,
+      );
+    }
+    const listing = buildListing(kind, reader, o);
+    if (o.output === 'console') await writeConsoleHead(kind, listing, io);
+    await render(listing, o.output, io);
+    const warning = danglingWarning(listing.dangling);
+    if (warning) io.err(`warning: ${warning}\n`);
+  } finally {
+    reader.close();
+  }
+}
+
+async function writeConsoleHead(kind: Kind, listing: Listing, io: InspectIo): Promise<void> {
+  const head = listing.head as Record<string, Record<string, unknown> | unknown> | undefined;
+  if (kind === 'stats' && head) {
+    await io.out(
+      `Sync ${String(head.syncId ?? '(none)')}  started ${String(head.startedAt ?? '-')}  ended ${String(head.endedAt ?? '(unfinished)')}\n\n`,
+    );
+  } else if (kind === 'access' && head) {
+    const subject = (head.principal ?? head.entitlement) as Record<string, unknown>;
+    const label = head.principal
+      ? `Principal ${subject.resourceType ?? '*'}:${String(subject.id)}`
+      : `Entitlement ${String(subject.id)}`;
+    const name = subject.displayName
+      ? ` (${String(subject.displayName)})`
+      : subject.missing
+        ? ' [MISSING from the file]'
+        : '';
+    await io.out(`${label}${name}\n\n`);
+  }
+}
+
+const filterOptions = {
+  resourceType: () => new Option('--resource-type <id>', 'only this resource type, e.g. user'),
+  resource: () =>
+    new Option('--resource <type:id>', 'only this resource, e.g. group:10 (or an id with --resource-type)'),
+  entitlement: () => new Option('--entitlement <id>', 'only this entitlement, e.g. role:3:member'),
+  principal: () => new Option('--principal <type:id>', 'only this principal, e.g. user:42 (or a bare id)'),
+};
+
+function registerKind(program: Command, kind: Kind, io: InspectIo | undefined): void {
+  const cmd = program
+    .command(kind)
+    .description(DESCRIPTIONS[kind])
+    .addOption(option('-f, --file <path>', 'the c1z file to read').default('sync.c1z'))
+    .addOption(
+      new Option('-o, --output <format>', 'console (aligned table), json (protojson) or csv')
+        .choices(['console', 'json', 'csv'])
+        .default('console'),
+    )
+    .addOption(new Option('--sync-id <id>', 'read this sync instead of the latest finished one'));
+  for (const f of FILTERS[kind]) cmd.addOption(filterOptions[f]());
+  cmd.action(async (opts: InspectOptions) => {
+    await runInspect(kind, opts, io);
+  });
+}
+
+/** The inspector commands; `io` lets tests capture what they print. */
+export function createInspectCommand(io?: InspectIo): CliCommand {
+  return {
+    register(program) {
+      for (const kind of Object.keys(DESCRIPTIONS) as Kind[]) registerKind(program, kind, io);
+    },
+  };
+}
+
+export const inspectCommand: CliCommand = createInspectCommand();
