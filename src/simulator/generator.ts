@@ -124,7 +124,8 @@ function makeUser(rand: Random, tenant: Tenant, n: number, flagShares: number[],
   const first = apiUser ? 'Integration' : pick(rand, FIRST);
   const last = apiUser ? `Client ${n}` : pick(rand, LAST);
   const login = apiUser ? `api.integration.${n}` : `${first}.${last}.${n}`.toLowerCase().replace(/[^a-z0-9.]/g, '');
-  const created = EPOCH + Math.floor(rand() * 1500) * DAY + Math.floor(rand() * DAY);
+  // Coupa stores whole seconds; so do we, or `updated_at[lt_or_eq]=<printed value>` would miss.
+  const created = EPOCH + Math.floor(rand() * 1500) * DAY + Math.floor(rand() * 86_400) * 1000;
   let licenses = 0;
   if (!apiUser) flagShares.forEach((share, bit) => rand() < share && (licenses |= 1 << bit));
   const roleIds = [3];

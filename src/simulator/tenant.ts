@@ -186,7 +186,7 @@ export class Tenant {
     return this.licenseFlags.filter((_, bit) => (user.licenses & (1 << bit)) !== 0);
   }
 
-  setLicense(userId: number, flag: string, value: boolean, now = Date.now()): void {
+  setLicense(userId: number, flag: string, value: boolean, now = nowSeconds()): void {
     this.updateUser(userId, { [flag]: value }, { now });
   }
 
@@ -235,7 +235,7 @@ export class Tenant {
 
   /** POST /api/user_group_memberships. */
   createMembership(input: Record<string, unknown>, opts: { bumpUser?: boolean; now?: number } = {}): MembershipRecord {
-    const now = opts.now ?? Date.now();
+    const now = opts.now ?? nowSeconds();
     const body = normalizeKeys(input);
     const userId = refId(body['user-id'] ?? body['user']);
     const groupId = refId(body['user-group-id'] ?? body['user-group']);
@@ -260,7 +260,7 @@ export class Tenant {
     const user = this.users.get(m.userId);
     if (user) {
       this.unlinkGroup(user, m.userGroupId);
-      if (opts.bumpUser) user.updatedAt = opts.now ?? Date.now();
+      if (opts.bumpUser) user.updatedAt = opts.now ?? nowSeconds();
     } else {
       this.memberships.remove(id);
     }
@@ -282,7 +282,7 @@ export class Tenant {
       const v = body[key];
       if (typeof v !== 'string' || v.trim() === '') errors.push(`${label} can't be blank`);
     }
-    const now = opts.now ?? Date.now();
+    const now = opts.now ?? nowSeconds();
     const draft: UserRecord = {
       id: this.users.nextId,
       login: '',
@@ -333,7 +333,7 @@ export class Tenant {
     const plan = this.planUserChange(user, body, opts, errors, false);
     if (errors.length) throw badRequest('user', ...errors);
     const before = JSON.stringify(user);
-    const now = opts.now ?? Date.now();
+    const now = opts.now ?? nowSeconds();
     this.applyPlan(user, plan, now);
     if (JSON.stringify(user) !== before) user.updatedAt = Math.max(now, user.updatedAt + 1000);
     return user;
@@ -492,12 +492,12 @@ export class Tenant {
   // ---- other records (tests add or remove them mid-sync) ---------------------------------------
 
   createRole(name: string, extra: Partial<Omit<RoleRecord, 'id'>> = {}): RoleRecord {
-    const now = Date.now();
+    const now = nowSeconds();
     return this.roles.insert((id) => ({ id, name, description: null, omnipotent: false, systemRole: false, createdAt: now, updatedAt: now, ...extra }));
   }
 
   createUserGroup(name: string, extra: Partial<Omit<UserGroupRecord, 'id'>> = {}): UserGroupRecord {
-    const now = Date.now();
+    const now = nowSeconds();
     return this.userGroups.insert((id) => ({
       id,
       name,
@@ -513,12 +513,12 @@ export class Tenant {
   }
 
   createContentGroup(name: string, extra: Partial<Omit<ContentGroupRecord, 'id'>> = {}): ContentGroupRecord {
-    const now = Date.now();
+    const now = nowSeconds();
     return this.contentGroups.insert((id) => ({ id, name, description: null, createdAt: now, updatedAt: now, ...extra }));
   }
 
   createAccountGroup(name: string, extra: Partial<Omit<AccountGroupRecord, 'id'>> = {}): AccountGroupRecord {
-    const now = Date.now();
+    const now = nowSeconds();
     return this.accountGroups.insert((id) => ({
       id,
       name,
@@ -575,4 +575,9 @@ function unableToFind(typeName: string, attr: string, ref: unknown, possible: st
     `Unable to find valid ${typeName} record for ${attr} with keys {${keys}}. ` +
     `Possible keys are [${possible.map((p) => `"${p}"`).join(', ')}]`
   );
+}
+
+/** Coupa timestamps have one-second resolution. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000) * 1000;
 }

@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
+import { call, sim, token } from './helpers.js';
+
+function form(params: Record<string, string>): URLSearchParams {
+  return new URLSearchParams(params);
+}
+
+describe('OAuth2 token endpoint', () => {
+  let s: Simulator;
+  beforeAll(async () => {
+    s = await sim({ allowedScopes: ['core.user.read', 'core.common.read', 'core.accounting.read', 'openid'] });
+  });
+  afterAll(() => s.close());
+
+  it('issues a bearer token for credentials in the form body', async () => {
+    const res = await fetch(`${s.url}/oauth2/token`, {
+      method: 'POST',
+      body: form({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, scope: 'core.user.read' }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body['token_type']).toBe('bearer');
+    expect(body['expires_in']).toBe(86400);
+    expect(body['scope']).toBe('core.user.read');
+    expect(typeof body['access_token']).toBe('string');
+    const users = await call(s, body['access_token'] as string, 'GET', '/api/users?limit=1');
+    expect(users.status).toBe(200);
+  });
+
+  it('accepts credentials as HTTP Basic (what baton-coupa sends)', async () => {
+    const basic = Buffer.from(`${encodeURIComponent(s.clientId)}:${encodeURIComponent(s.clientSecret)}`).toString('base64');
+    const res = await fetch(`${s.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${basic}` },
+      body: form({ grant_type: 'client_credentials', scope: 'core.user.read core.common.read' }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { scope: string }).scope).toBe('core.user.read core.common.read');
+  });
+
+  it('answers 400 invalid_client for a wrong secret, in the body or in Basic', async () => {
+    const bodyRes = await fetch(`${s.url}/oauth2/token`, {
+      method: 'POST',
+      body: form({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: 'wrong-secret' }),
+    });
+    expect(bodyRes.status).toBe(400);
+    expect(await bodyRes.json()).toMatchObject({ error: 'invalid_client' });
+    const basicRes = await fetch(`${s.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${s.clientId}:nope`).toString('base64')}` },
+      body: form({ grant_type: 'client_credentials' }),
+    });
+    expect(basicRes.status).toBe(400);
+    expect(await basicRes.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('rejects other grant types', async () => {
+    const res = await fetch(`${s.url}/oauth2/token`, {
+      method: 'POST',
+      body: form({ grant_type: 'password', client_id: s.clientId, client_secret: s.clientSecret }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'unsupported_grant_type' });
+  });
+
+  it('rejects a scope the client was not created with (400 invalid_scope)', async () => {
+    const res = await fetch(`${s.url}/oauth2/token`, {
+      method: 'POST',
+      body: form({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, scope: 'core.user.read core.user.write' }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_scope' });
+  });
+
+  it('grants every allowed scope when none is requested', async () => {
+    const res = await fetch(`${s.url}/oauth2/token`, {
+      method: 'POST',
+      body: form({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret }),
+    });
+    expect(((await res.json()) as { scope: string }).scope.split(' ').sort()).toEqual(
+      ['core.accounting.read', 'core.common.read', 'core.user.read', 'openid'].sort(),
+    );
+  });
+});
+
+describe('scope enforcement', () => {
+  let s: Simulator;
+  beforeAll(async () => {
+    s = await sim();
+  });
+  afterAll(() => s.close());
+
+  it('answers 403 on account groups to a token without core.accounting.read, 200 with it', async () => {
+    const without = await token(s, 'core.user.read core.common.read core.user_group.read');
+    expect((await call(s, without, 'GET', '/api/account_groups')).status).toBe(403);
+    expect((await call(s, without, 'GET', '/api/users?limit=1')).status).toBe(200);
+    expect((await call(s, without, 'GET', '/api/roles')).status).toBe(200);
+    expect((await call(s, without, 'GET', '/api/business_groups')).status).toBe(200);
+    expect((await call(s, without, 'GET', '/api/user_groups')).status).toBe(200);
+    const withIt = await token(s, 'core.accounting.read');
+    expect((await call(s, withIt, 'GET', '/api/account_groups')).status).toBe(200);
+  });
+
+  it('maps each resource to its scope family (read vs write)', async () => {
+    const readOnly = await token(s, 'core.user.read');
+    expect((await call(s, readOnly, 'GET', '/api/roles')).status).toBe(403);
+    expect((await call(s, readOnly, 'GET', '/api/user_groups')).status).toBe(403);
+    expect((await call(s, readOnly, 'GET', '/api/user_group_memberships')).status).toBe(403);
+    const before = JSON.stringify(s.tenant.users.get(1));
+    expect((await call(s, readOnly, 'PUT', '/api/users/1', { body: { active: !s.tenant.users.get(1)!.active } })).status).toBe(403);
+    expect(JSON.stringify(s.tenant.users.get(1))).toBe(before);
+    const write = await token(s, 'core.user.write');
+    expect((await call(s, write, 'GET', '/api/users/1')).status).toBe(403);
+    expect((await call(s, write, 'PUT', '/api/users/1', { body: { 'default-locale': 'fr' } })).status).toBe(200);
+  });
+
+  it('can answer 401 instead of 403 on a missing scope', async () => {
+    const s401 = await sim({ missingScopeStatus: 401 });
+    try {
+      const t = await token(s401, 'core.user.read');
+      expect((await call(s401, t, 'GET', '/api/account_groups')).status).toBe(401);
+    } finally {
+      await s401.close();
+    }
+  });
+
+  it('intersects instead of rejecting when configured to', async () => {
+    const s2 = await sim({ allowedScopes: ['core.user.read'], scopeMismatch: 'intersect' });
+    try {
+      const res = await fetch(`${s2.url}/oauth2/token`, {
+        method: 'POST',
+        body: form({ grant_type: 'client_credentials', client_id: s2.clientId, client_secret: s2.clientSecret, scope: 'core.user.read core.accounting.read' }),
+      });
+      const body = (await res.json()) as { scope: string; access_token: string };
+      expect(body.scope).toBe('core.user.read');
+      expect((await call(s2, body.access_token, 'GET', '/api/account_groups')).status).toBe(403);
+    } finally {
+      await s2.close();
+    }
+  });
+});
+
+describe('bearer tokens', () => {
+  it('401 for an unknown token and for no token at all', async () => {
+    const s = await sim();
+    try {
+      expect((await call(s, 'not-a-token', 'GET', '/api/users')).status).toBe(401);
+      const res = await fetch(`${s.url}/api/users`, { headers: { Accept: 'application/json' } });
+      expect(res.status).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('401 after the token lifetime elapses', async () => {
+    const s = await sim({ tokenTtlSeconds: 1 });
+    try {
+      const t = await token(s);
+      expect((await call(s, t, 'GET', '/api/users?limit=1')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 1100));
+      const res = await call(s, t, 'GET', '/api/users?limit=1');
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain('invalid_token');
+      const fresh = await token(s);
+      expect((await call(s, fresh, 'GET', '/api/users?limit=1')).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('expireTokens(), revokeTokens() and the admin route invalidate every issued token', async () => {
+    const s = await sim();
+    try {
+      const a = await token(s);
+      s.expireTokens();
+      expect((await call(s, a, 'GET', '/api/users?limit=1')).status).toBe(401);
+      const b = await token(s);
+      expect((await call(s, b, 'GET', '/api/users?limit=1')).status).toBe(200);
+      s.revokeTokens();
+      expect((await call(s, b, 'GET', '/api/users?limit=1')).status).toBe(401);
+      const c = await token(s);
+      expect((await fetch(`${s.url}/__sim/revoke-tokens`, { method: 'POST' })).status).toBe(200);
+      expect((await call(s, c, 'GET', '/api/users?limit=1')).status).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+});
