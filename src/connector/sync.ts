@@ -188,8 +188,12 @@ function memberships(user: User, includeAccountGroups: boolean): Array<[GroupLik
   return out;
 }
 
-function isMissingScope(err: unknown): boolean {
-  return err instanceof CoupaAuthError || err instanceof CoupaForbiddenError;
+/**
+ * The account-group list itself was refused (401/403), as happens when the token lacks
+ * `core.accounting.read`. A refused token request is not this: bad credentials must fail the sync.
+ */
+function isMissingScope(err: unknown, path: string): boolean {
+  return (err instanceof CoupaAuthError || err instanceof CoupaForbiddenError) && err.path.endsWith(path);
 }
 
 /**
@@ -231,7 +235,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       readList(client, CONTENT_GROUPS),
       includeAccountGroupsWanted
         ? readList(client, ACCOUNT_GROUPS).catch((err: unknown) => {
-            if (!isMissingScope(err) || signal?.aborted) throw err;
+            if (!isMissingScope(err, ACCOUNT_GROUPS.path) || signal?.aborted) throw err;
             logger.warn(
               { path: ACCOUNT_GROUPS.path, err: (err as Error).message },
               'Skipping account groups: the OAuth client may not read them (scope core.accounting.read). ' +
@@ -250,7 +254,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
         contentGroups: contentGroups.length,
         accountGroups: accountGroups?.length ?? 'skipped',
       },
-      'Listed groups and roles',
+      'listed groups and roles',
     );
 
     writer.putResourceType(userResourceType);

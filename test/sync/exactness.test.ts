@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Simulator } from '../../src/simulator/index.js';
+import { syncToC1z, type SyncSummary } from '../../src/connector/sync.js';
+import {
+  clientFor,
+  expectedContents,
+  fastSimulator,
+  floorOf,
+  keysetPages,
+  readFile,
+  tempDir,
+  type FileContents,
+} from './helpers.js';
+import { UserTrait_AccountType, UserTrait_Status_Status } from '../../src/c1z/messages.js';
+
+/**
+ * The acceptance test of the sync: the c1z read back holds exactly the simulator's ground truth
+ * (every resource and every grant, no more, no less), and the sync costs the floor number of
+ * requests, read from the simulator's own counters.
+ */
+function checkExact(sim: Simulator, file: FileContents, summary: SyncSummary) {
+  const gt = sim.groundTruth();
+  const expected = expectedContents(gt, { accountGroups: true });
+
+  expect(file.resourceTypes).toEqual(
+    new Set(['user', 'group', 'role', 'license', 'content_group', 'account_group']),
+  );
+  expect(file.resources).toEqual(expected.resources);
+  expect(file.entitlements).toEqual(expected.entitlements);
+  expect(file.grantTuples).toEqual(expected.grantTuples);
+  expect(file.grantIds).toEqual(expected.grantIds);
+  // No duplicate rows hiding behind the sets.
+  expect(file.grantRows).toBe(expected.grantIds.size);
+  expect(file.dangling).toEqual([]);
+
+  // Names and user state, against the simulator's own records.
+  for (const g of gt.userGroups) expect(file.displayNames.get(`group:${g.id}`)).toBe(g.name);
+  for (const r of gt.roles) expect(file.displayNames.get(`role:${r.id}`)).toBe(r.name);
+  for (const c of gt.contentGroups) expect(file.displayNames.get(`content_group:${c.id}`)).toBe(c.name);
+  for (const a of gt.accountGroups) expect(file.displayNames.get(`account_group:${a.id}`)).toBe(a.name);
+  let apiUsers = 0;
+  for (const u of gt.users) {
+    expect(file.displayNames.get(`user:${u.id}`)).toBe(u.fullname || u.login);
+    const trait = file.userTraits.get(String(u.id));
+    expect(trait?.login).toBe(u.login);
+    expect(trait?.status?.status).toBe(
+      u.active ? UserTrait_Status_Status.ENABLED : UserTrait_Status_Status.DISABLED,
+    );
+    expect(trait?.accountType).toBe(u.apiUser ? UserTrait_AccountType.SERVICE : UserTrait_AccountType.HUMAN);
+    if (u.apiUser) apiUsers++;
+  }
+  // The generated tenants have API users, so "kept as SERVICE with their grants" was exercised.
+  expect(apiUsers).toBeGreaterThan(0);
+
+  // The summary agrees with the file.
+  expect(summary.grants).toBe(expected.grantIds.size);
+  expect(summary.resources.user).toBe(gt.users.length);
+  expect(summary.accountGroupsSkipped).toBe(false);
+}
+
+describe('sync of a 1k-user tenant', () => {
+  let sim: Simulator;
+  const tmp = tempDir();
+  let summary: SyncSummary;
+  let file: FileContents;
+
+  beforeAll(async () => {
+    sim = await fastSimulator({ tenant: { seed: 11, users: 1000 } });
+    sim.resetCounters();
+    summary = await syncToC1z({ client: clientFor(sim), outPath: join(tmp.dir, 'out.c1z') });
+    file = await readFile(summary.path);
+  });
+  afterAll(async () => {
+    await sim.close();
+    tmp.cleanup();
+  });
+
+  it('holds exactly the ground truth', () => {
+    checkExact(sim, file, summary);
+  });
+
+  it('makes the floor number of requests, plus the lane probe and the empty pages keyset paging needs', () => {
+    const gt = sim.groundTruth();
+    const counters = sim.counters();
+    // Keyset paging learns that a list ended from a short page, so a list whose size is a multiple
+    // of 50 (here the 1000 users, in the open-ended last lane) costs one empty page more; the
+    // user lanes start with one "largest id" probe. Nothing else is allowed: one token, one pass.
+    const expected =
+      1 + // token
+      keysetPages(gt.userGroups.length) +
+      keysetPages(gt.roles.length) +
+      keysetPages(gt.contentGroups.length) +
+      keysetPages(gt.accountGroups.length) +
+      1 + // probe
+      keysetPages(gt.users.length);
+    expect(gt.users.length % 50).toBe(0);
+    expect(counters.total).toBe(expected);
+    expect(counters.byRoute['POST /oauth2/token']).toBe(1);
+    expect(counters.total).toBe(
+      floorOf({
+        users: gt.users.length,
+        userGroups: gt.userGroups.length,
+        roles: gt.roles.length,
+        contentGroups: gt.contentGroups.length,
+        accountGroups: gt.accountGroups.length,
+      }) + 2,
+    );
+    expect(summary.requests).toBe(counters.total);
+  });
+});
+
+describe('sync of a 10k-user tenant', () => {
+  let sim: Simulator;
+  const tmp = tempDir();
+  let summary: SyncSummary;
+  let file: FileContents;
+
+  beforeAll(async () => {
+    // Lists longer than one page, one of them exactly 50 long.
+    sim = await fastSimulator({
+      tenant: { seed: 23, users: 10_000, userGroups: 120, roles: 60, contentGroups: 55, accountGroups: 50 },
+    });
+    sim.resetCounters();
+    summary = await syncToC1z({ client: clientFor(sim), outPath: join(tmp.dir, 'out.c1z') });
+    file = await readFile(summary.path);
+  });
+  afterAll(async () => {
+    await sim.close();
+    tmp.cleanup();
+  });
+
+  it('holds exactly the ground truth', () => {
+    checkExact(sim, file, summary);
+  });
+
+  it('stays within 2% of the request floor', () => {
+    const gt = sim.groundTruth();
+    const floor = floorOf({
+      users: gt.users.length,
+      userGroups: gt.userGroups.length,
+      roles: gt.roles.length,
+      contentGroups: gt.contentGroups.length,
+      accountGroups: gt.accountGroups.length,
+    });
+    const total = sim.counters().total;
+    expect(total).toBeGreaterThanOrEqual(floor);
+    expect(total).toBeLessThanOrEqual(1.02 * floor);
+    expect(sim.counters().byRoute['POST /oauth2/token']).toBe(1);
+  });
+});
