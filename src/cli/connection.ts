@@ -37,7 +37,8 @@ function nonNegative(name: string) {
 function wholeNumber(name: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
+    if (!Number.isInteger(n) || n < min)
+      throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
     return n;
   };
 }
@@ -48,11 +49,21 @@ function wholeNumber(name: string, min: number) {
  */
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
-    .addOption(option('--coupa-domain <domain>', 'Coupa instance: acme, acme.coupahost.com or https://acme.coupahost.com'))
-    .addOption(option('--coupa-client-id <id>', 'OAuth2 client identifier (client-credentials grant)'))
-    .addOption(option('--coupa-client-secret <secret>', 'OAuth2 client secret; prefer the environment variable'))
     .addOption(
-      option('--base-url <url>', 'explicit API root instead of --coupa-domain (a proxy, or the simulator on http://127.0.0.1)'),
+      option(
+        '--coupa-domain <domain>',
+        'Coupa instance: acme, acme.coupahost.com or https://acme.coupahost.com',
+      ),
+    )
+    .addOption(option('--coupa-client-id <id>', 'OAuth2 client identifier (client-credentials grant)'))
+    .addOption(
+      option('--coupa-client-secret <secret>', 'OAuth2 client secret; prefer the environment variable'),
+    )
+    .addOption(
+      option(
+        '--base-url <url>',
+        'explicit API root instead of --coupa-domain (a proxy, or the simulator on http://127.0.0.1)',
+      ),
     )
     .addOption(
       option('--rate-limit <n>', 'requests per second sent to Coupa (0 = no client-side limit)')

@@ -107,7 +107,10 @@ export class TokenSource {
     const lifetimeS = parsed.expires_in == null ? ASSUMED_LIFETIME_S : Number(parsed.expires_in);
     // Never renew more than half-way through a token's life, whatever the option says.
     const renewBeforeS = Math.min(this.opts.renewBeforeSeconds, lifetimeS / 2);
-    const token = { value: parsed.access_token, renewAt: performance.now() + (lifetimeS - renewBeforeS) * 1000 };
+    const token = {
+      value: parsed.access_token,
+      renewAt: performance.now() + (lifetimeS - renewBeforeS) * 1000,
+    };
     if (parsed.scope != null) this.granted = new Set(parsed.scope.split(/\s+/).filter(Boolean));
     this.token = token;
     logger.debug({ expiresInS: lifetimeS, scope: parsed.scope ?? undefined }, 'access token received');

@@ -25,7 +25,10 @@ export function resolveBaseUrl(input: { domain?: string; baseUrl?: string }): UR
   if (input.baseUrl !== undefined && input.baseUrl.trim() !== '') return checkBaseUrl(input.baseUrl.trim());
   const raw = input.domain?.trim();
   if (!raw) {
-    throw new CoupaDomainError('No Coupa domain given.', 'Pass --coupa-domain (BATON_COUPA_DOMAIN) or --base-url.');
+    throw new CoupaDomainError(
+      'No Coupa domain given.',
+      'Pass --coupa-domain (BATON_COUPA_DOMAIN) or --base-url.',
+    );
   }
   const shown = JSON.stringify(raw.length > 80 ? raw.slice(0, 80) + '…' : raw);
   let rest = raw.toLowerCase();
@@ -67,7 +70,10 @@ function checkBaseUrl(raw: string): URL {
     );
   }
   if (url.username || url.password) {
-    throw new CoupaDomainError('--base-url must not contain a user name or password.', 'Pass credentials with --coupa-client-id and --coupa-client-secret.');
+    throw new CoupaDomainError(
+      '--base-url must not contain a user name or password.',
+      'Pass credentials with --coupa-client-id and --coupa-client-secret.',
+    );
   }
   if (url.search || url.hash) {
     throw new CoupaDomainError(`--base-url ${url.origin}${url.pathname} must not carry a query or fragment.`);

@@ -3,7 +3,12 @@ import { silentLogger, type Logger } from '../log.js';
 import { registerSecret } from '../secrets.js';
 import { TokenSource } from './auth.js';
 import { joinUrl, resolveBaseUrl } from './base-url.js';
-import { CoupaApiError, CoupaAuthError, CoupaForbiddenError, CoupaResponseValidationError } from './errors.js';
+import {
+  CoupaApiError,
+  CoupaAuthError,
+  CoupaForbiddenError,
+  CoupaResponseValidationError,
+} from './errors.js';
 import { serializeFields, type FieldSpec } from './fields.js';
 import type { HttpResponse } from './http.js';
 import { IdOnlySchema } from './models.js';
@@ -100,7 +105,10 @@ export class CoupaClient {
     return { ...s, byStatus: { ...s.byStatus } };
   }
 
-  async get<T>(path: string, opts: { query?: Record<string, string>; fields?: FieldSpec; schema: ZodType<T> }): Promise<T> {
+  async get<T>(
+    path: string,
+    opts: { query?: Record<string, string>; fields?: FieldSpec; schema: ZodType<T> },
+  ): Promise<T> {
     const { res, what } = await this.call('GET', path, opts);
     return validate(opts.schema, parseJson(res, what), what);
   }
@@ -163,7 +171,11 @@ export class CoupaClient {
    * One API call with a bearer token. A 401 means the token was revoked or expired early: fetch
    * a new one and try once more; a second 401 is final.
    */
-  private async call(method: string, path: string, opts: CallOptions): Promise<{ res: HttpResponse; what: string }> {
+  private async call(
+    method: string,
+    path: string,
+    opts: CallOptions,
+  ): Promise<{ res: HttpResponse; what: string }> {
     const url = this.url(path, opts.query, opts.fields);
     const what = describe(method, url);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
@@ -188,17 +200,14 @@ export class CoupaClient {
       if (res.status === 401) {
         this.auth.invalidate(token);
         if (!renewed) continue;
-        throw new CoupaAuthError(
-          `Coupa refused a freshly issued access token for ${what} (401).`,
-          {
-            status: 401,
-            path: url.pathname,
-            scope,
-            hint: scope
-              ? `The OAuth client probably lacks the ${scope} scope; add it in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients).`
-              : 'Check that the OAuth client is active and has the scopes this command needs.',
-          },
-        );
+        throw new CoupaAuthError(`Coupa refused a freshly issued access token for ${what} (401).`, {
+          status: 401,
+          path: url.pathname,
+          scope,
+          hint: scope
+            ? `The OAuth client probably lacks the ${scope} scope; add it in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients).`
+            : 'Check that the OAuth client is active and has the scopes this command needs.',
+        });
       }
       if (res.status === 403) {
         throw new CoupaForbiddenError(`Coupa refused ${what} (403 Forbidden).`, {

@@ -47,12 +47,17 @@ export class CoupaApiError extends CoupaConnectorError {
   readonly path: string;
   readonly coupaMessage?: string;
 
-  constructor(opts: { status: number; method: string; path: string; coupaMessage?: string; excerpt?: string }) {
+  constructor(opts: {
+    status: number;
+    method: string;
+    path: string;
+    coupaMessage?: string;
+    excerpt?: string;
+  }) {
     const detail = opts.coupaMessage ?? opts.excerpt;
-    super(
-      `Coupa answered ${opts.status} to ${opts.method} ${opts.path}${detail ? `: ${detail}` : ''}.`,
-      { exitCode: ExitCode.failure },
-    );
+    super(`Coupa answered ${opts.status} to ${opts.method} ${opts.path}${detail ? `: ${detail}` : ''}.`, {
+      exitCode: ExitCode.failure,
+    });
     this.status = opts.status;
     this.method = opts.method;
     this.path = opts.path;

@@ -57,7 +57,14 @@ const RETRYABLE_CODES = new Set([
   'UNKNOWN',
 ]);
 /** Codes that mean the request did not leave this machine. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 function systemCode(err: unknown): string {
   let e: unknown = err;
@@ -85,7 +92,9 @@ export async function sendOnce(req: HttpRequest): Promise<HttpResponse> {
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
     if (timeout.aborted) {
-      throw new NetworkError(`no complete answer within ${req.timeoutMs} ms`, 'TIMEOUT', true, true, { cause: err });
+      throw new NetworkError(`no complete answer within ${req.timeoutMs} ms`, 'TIMEOUT', true, true, {
+        cause: err,
+      });
     }
     const code = systemCode(err);
     const detail = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);

@@ -5,6 +5,11 @@ export * from './errors.js';
 export { CoupaClient, type CoupaClientOptions, type PaginateCallOptions } from './client.js';
 export type { FieldSpec } from './fields.js';
 export type { ClientStats } from './transport.js';
-export { DEFAULT_RATE_LIMIT, RATE_SAFETY_FACTOR, BURST_SAFETY_MARGIN, type RateLimit } from './rate-limiter.js';
+export {
+  DEFAULT_RATE_LIMIT,
+  RATE_SAFETY_FACTOR,
+  BURST_SAFETY_MARGIN,
+  type RateLimit,
+} from './rate-limiter.js';
 export { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 export { PAGE_SIZE } from './paginate.js';

@@ -34,7 +34,9 @@ export class RateLimiter {
     private readonly now: () => number = () => performance.now(),
   ) {
     if (!(limit.perSecond > 0) || !(limit.burst >= 1)) {
-      throw new RangeError(`rate limit needs perSecond > 0 and burst >= 1, got ${limit.perSecond}/${limit.burst}`);
+      throw new RangeError(
+        `rate limit needs perSecond > 0 and burst >= 1, got ${limit.perSecond}/${limit.burst}`,
+      );
     }
     const burst = limit.burst > BURST_SAFETY_MARGIN ? limit.burst - BURST_SAFETY_MARGIN : 1;
     this.intervalMs = 1000 / (limit.perSecond * RATE_SAFETY_FACTOR);

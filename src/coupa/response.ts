@@ -52,7 +52,12 @@ function describeIssue(issue: Issue): string {
 }
 
 /** Validates `value`; the error names the endpoint, the item (when given) and the field path. */
-export function validate<T>(schema: ZodType<T>, value: unknown, endpoint: string, item?: { index: number; id?: unknown }): T {
+export function validate<T>(
+  schema: ZodType<T>,
+  value: unknown,
+  endpoint: string,
+  item?: { index: number; id?: unknown },
+): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0] as Issue | undefined;

@@ -8,7 +8,16 @@ import {
   type CoupaClientOptions,
 } from '../../src/coupa/index.js';
 import { ExitCode } from '../../src/errors.js';
-import { bearer, CLIENT_ID, CLIENT_SECRET, json, startFake, type FakeServer } from './helpers/fake-coupa.js';
+import {
+  bearer,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  json,
+  startFake,
+  type FakeServer,
+  caught,
+  unexpected,
+} from './helpers/fake-coupa.js';
 
 const Any = z.unknown();
 let fake: (FakeServer & { issuedTokens: string[] }) | undefined;
@@ -90,7 +99,9 @@ describe('OAuth2 client credentials', () => {
       },
     });
     const c = client(fake.url);
-    await expect(c.get('/api/users', { schema: z.object({ ok: z.boolean() }) })).resolves.toEqual({ ok: true });
+    await expect(c.get('/api/users', { schema: z.object({ ok: z.boolean() }) })).resolves.toEqual({
+      ok: true,
+    });
     expect(fake.tokenRequests()).toHaveLength(2);
     expect(fake.apiRequests()).toHaveLength(2);
   });
@@ -112,7 +123,9 @@ describe('OAuth2 client credentials', () => {
   it('a second 401 is a CoupaAuthError naming the call and the scope it probably needs', async () => {
     fake = await startFake({ api: (_req, res) => json(res, 401, {}) });
     const c = client(fake.url);
-    const err = await c.get('/api/account_groups', { query: { secret_looking: 'v' }, schema: Any }).catch((e) => e);
+    const err = await c
+      .get('/api/account_groups', { query: { secret_looking: 'v' }, schema: Any })
+      .then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaAuthError);
     expect(err.exitCode).toBe(ExitCode.auth);
     expect(err.message).toContain('GET /api/account_groups');
@@ -126,7 +139,7 @@ describe('OAuth2 client credentials', () => {
   it('403 is a CoupaForbiddenError with the likely scope, not retried', async () => {
     fake = await startFake({ api: (_req, res) => json(res, 403, {}) });
     const c = client(fake.url);
-    const err = await c.put('/api/users/7', { active: false }, { schema: Any }).catch((e) => e);
+    const err = await c.put('/api/users/7', { active: false }, { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaForbiddenError);
     expect(err.scope).toBe('core.user.write');
     expect(err.message).toContain('PUT /api/users/7');
@@ -142,10 +155,12 @@ describe('OAuth2 client credentials', () => {
       scopes: READ_SCOPES,
       rateLimit: false,
     });
-    const err = await c.get('/api/users', { schema: Any }).catch((e) => e);
+    const err = await c.get('/api/users', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaAuthError);
     expect(err.exitCode).toBe(ExitCode.auth);
-    expect(err.message).toBe(`Coupa rejected the client id/secret at ${fake.url}/oauth2/token (invalid_client).`);
+    expect(err.message).toBe(
+      `Coupa rejected the client id/secret at ${fake.url}/oauth2/token (invalid_client).`,
+    );
     expect(err.hint).toContain('--coupa-client-id and --coupa-client-secret');
     expect(`${err.message} ${err.hint}`).not.toContain('wrong-secret-value-42');
     // Credentials are wrong, not flaky: exactly one token request, no API call.
@@ -155,7 +170,7 @@ describe('OAuth2 client credentials', () => {
   it('invalid_scope names the scopes to add', async () => {
     fake = await startFake({ token: (_req, res) => json(res, 400, { error: 'invalid_scope' }) });
     const c = client(fake.url, { scopes: ['core.user.read', 'core.accounting.read'] });
-    const err = await c.get('/api/users', { schema: Any }).catch((e) => e);
+    const err = await c.get('/api/users', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaAuthError);
     expect(err.message).toContain('invalid_scope');
     expect(err.message).toContain('core.accounting.read');
@@ -164,7 +179,8 @@ describe('OAuth2 client credentials', () => {
   it('retries the token request on 503', async () => {
     let n = 0;
     fake = await startFake({
-      token: (_req, res) => (n++ < 2 ? json(res, 503, {}) : json(res, 200, { access_token: 'third-time-token' })),
+      token: (_req, res) =>
+        n++ < 2 ? json(res, 503, {}) : json(res, 200, { access_token: 'third-time-token' }),
       api: (req, res) => json(res, 200, { token: bearer(req) }),
     });
     const c = client(fake.url);

@@ -65,7 +65,9 @@ describe('resolveBaseUrl: --base-url', () => {
   });
 
   it('keeps a path prefix', () => {
-    expect(resolveBaseUrl({ baseUrl: 'https://proxy.example.com/coupa' }).href).toBe('https://proxy.example.com/coupa/');
+    expect(resolveBaseUrl({ baseUrl: 'https://proxy.example.com/coupa' }).href).toBe(
+      'https://proxy.example.com/coupa/',
+    );
   });
 
   it.each(['http://127.0.0.1:8080', 'http://127.3.4.5', 'http://localhost:3000', 'http://[::1]:9000'])(

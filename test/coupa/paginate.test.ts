@@ -3,7 +3,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CoupaApiError, CoupaClient, READ_SCOPES, UserSchema } from '../../src/coupa/index.js';
 import { laneRanges, paginateById, PAGE_SIZE, type PageRequest } from '../../src/coupa/paginate.js';
-import { CLIENT_ID, CLIENT_SECRET, json, startFake, type FakeServer } from './helpers/fake-coupa.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  json,
+  startFake,
+  type FakeServer,
+  caught,
+  unexpected,
+} from './helpers/fake-coupa.js';
 import { denseRows, serveIndex, type Row } from './helpers/user-table.js';
 
 const Item = z.object({ id: z.number(), login: z.string() });
@@ -14,10 +22,19 @@ afterEach(async () => {
 });
 
 function clientFor(url: string): CoupaClient {
-  return new CoupaClient({ baseUrl: url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: READ_SCOPES, rateLimit: false });
+  return new CoupaClient({
+    baseUrl: url,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    scopes: READ_SCOPES,
+    rateLimit: false,
+  });
 }
 
-async function collect(c: CoupaClient, opts: { lanes?: number; query?: Record<string, string>; onEstimate?: (n: number) => void } = {}) {
+async function collect(
+  c: CoupaClient,
+  opts: { lanes?: number; query?: Record<string, string>; onEstimate?: (n: number) => void } = {},
+) {
   const ids: number[] = [];
   for await (const page of c.paginate('/api/users', { itemSchema: Item, fields: ['id', 'login'], ...opts })) {
     ids.push(...page.map((u) => u.id));
@@ -57,7 +74,7 @@ describe('keyset pagination, one lane', () => {
     expect(fake.apiRequests()).toHaveLength(1);
   });
 
-  it('passes the caller\'s filters on every page', async () => {
+  it("passes the caller's filters on every page", async () => {
     const rows = denseRows(120).map((r) => ({ ...r, active: r.id % 3 !== 0 }));
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     const ids = await collect(clientFor(fake.url), { query: { active: 'true' } });
@@ -176,12 +193,13 @@ describe('keyset pagination with lanes', () => {
     const rows = denseRows(2000);
     fake = await startFake({
       api: async (req, res) => {
-        if (req.url.searchParams.get('id[gt]') === '1000') return json(res, 400, { errors: { base: ['bad filter'] } });
+        if (req.url.searchParams.get('id[gt]') === '1000')
+          return json(res, 400, { errors: { base: ['bad filter'] } });
         await new Promise((r) => setTimeout(r, 20));
         serveIndex(rows, req, res);
       },
     });
-    const err = await collect(clientFor(fake.url), { lanes: 4 }).catch((e) => e);
+    const err = await collect(clientFor(fake.url), { lanes: 4 }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaApiError);
     expect(err.message).toContain('bad filter');
     const count = fake.apiRequests().length;
@@ -193,7 +211,8 @@ describe('keyset pagination with lanes', () => {
     const rows = denseRows(60);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     const users = [];
-    for await (const page of clientFor(fake.url).paginate('/api/users', { itemSchema: UserSchema, lanes: 2 })) users.push(...page);
+    for await (const page of clientFor(fake.url).paginate('/api/users', { itemSchema: UserSchema, lanes: 2 }))
+      users.push(...page);
     expect(users.map((u) => u.login).sort()).toEqual(rows.map((r) => r.login).sort());
   });
 });
@@ -253,7 +272,9 @@ describe('property: any id set, any lane count, any drift → each surviving id 
           // whenever that lane was still reading after they were made.
           if (openPageAfterCreation) for (const id of creations) expect(seen).toContain(id);
           // Request count: the floor plus at most one page per lane (+ the probe).
-          expect(calls).toBeLessThanOrEqual(Math.ceil((initial.length + creations.length) / PAGE_SIZE) + lanes + 1);
+          expect(calls).toBeLessThanOrEqual(
+            Math.ceil((initial.length + creations.length) / PAGE_SIZE) + lanes + 1,
+          );
           ids = new Set();
         },
       ),

@@ -11,7 +11,14 @@ import {
 } from '../../src/coupa/index.js';
 import { validate } from '../../src/coupa/response.js';
 import { CoupaConnectorError } from '../../src/errors.js';
-import { CLIENT_ID, CLIENT_SECRET, startFake, type FakeServer } from './helpers/fake-coupa.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  startFake,
+  type FakeServer,
+  caught,
+  unexpected,
+} from './helpers/fake-coupa.js';
 
 /** What the fake API answers next: raw body and content type, so anything can be sent. */
 let reply: { status?: number; type?: string; body: string } = { body: '[]' };
@@ -21,7 +28,10 @@ let client: CoupaClient;
 beforeAll(async () => {
   fake = await startFake({
     api: (_req, res) => {
-      res.writeHead(reply.status ?? 200, reply.type === '' ? {} : { 'content-type': reply.type ?? 'application/json' });
+      res.writeHead(
+        reply.status ?? 200,
+        reply.type === '' ? {} : { 'content-type': reply.type ?? 'application/json' },
+      );
       res.end(reply.body);
     },
   });
@@ -44,21 +54,36 @@ async function listUsers(body: unknown) {
 
 describe('not JSON', () => {
   it.each([
-    ['an HTML page with 200', 'text/html; charset=utf-8', '<!DOCTYPE html><html><body>Sign in to Coupa</body></html>', /GET \/api\/roles answered 200 with text\/html; charset=utf-8, not JSON \(body starts "<!DOCTYPE html><html><body>Sign in to Coupa/],
-    ['XML', 'application/xml', '<?xml version="1.0"?><roles type="array"><role><id>1</id></role></roles>', /answered 200 with application\/xml, not JSON/],
+    [
+      'an HTML page with 200',
+      'text/html; charset=utf-8',
+      '<!DOCTYPE html><html><body>Sign in to Coupa</body></html>',
+      /GET \/api\/roles answered 200 with text\/html; charset=utf-8, not JSON \(body starts "<!DOCTYPE html><html><body>Sign in to Coupa/,
+    ],
+    [
+      'XML',
+      'application/xml',
+      '<?xml version="1.0"?><roles type="array"><role><id>1</id></role></roles>',
+      /answered 200 with application\/xml, not JSON/,
+    ],
     ['XML labelled as JSON', 'application/json', '<roles/>', /answered 200 with application\/json, not JSON/],
-    ['malformed JSON', 'application/json', '{"id": 1, "name": "trunc', /GET \/api\/roles answered 200 with malformed JSON \(application\/json, 24 bytes\)/],
+    [
+      'malformed JSON',
+      'application/json',
+      '{"id": 1, "name": "trunc',
+      /GET \/api\/roles answered 200 with malformed JSON \(application\/json, 24 bytes\)/,
+    ],
     ['an empty body', 'application/json', '', /malformed JSON/],
   ])('%s → CoupaResponseFormatError naming endpoint and content type', async (_what, type, body, message) => {
     reply = { type, body };
-    const err = await client.get('/api/roles', { schema: z.array(RoleSchema) }).catch((e) => e);
+    const err = await client.get('/api/roles', { schema: z.array(RoleSchema) }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseFormatError);
     expect(err.message).toMatch(message);
     expect(err.endpoint).toBe('GET /api/roles');
   });
 
   it('in pagination, the error says which page', async () => {
-    const err = await listUsers('<html></html>').catch((e) => e);
+    const err = await listUsers('<html></html>').then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseFormatError);
     expect(err.message).toMatch(/^GET \/api\/users \(id > 0\) answered 200/);
   });
@@ -68,29 +93,34 @@ describe('shape', () => {
   const good = { id: 1, login: 'ann', roles: [{ id: 3, name: 'User' }] };
 
   it('a wrong type names the endpoint, the item and the field path', async () => {
-    const err = await listUsers([good, { ...good, id: 2 }, { ...good, id: 3 }, { ...good, id: 153, roles: [{ id: '4' }] }]).catch(
-      (e) => e,
-    );
+    const err = await listUsers([
+      good,
+      { ...good, id: 2 },
+      { ...good, id: 3 },
+      { ...good, id: 153, roles: [{ id: '4' }] },
+    ]).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
-    expect(err.message).toBe('GET /api/users (id > 0): item 3 (id 153) field `roles.0.id`: expected number, got string.');
+    expect(err.message).toBe(
+      'GET /api/users (id > 0): item 3 (id 153) field `roles.0.id`: expected number, got string.',
+    );
     expect(err.field).toBe('roles.0.id');
   });
 
   it('a missing required field is named', async () => {
-    const err = await listUsers([{ id: 9, email: 'a@b' }]).catch((e) => e);
+    const err = await listUsers([{ id: 9, email: 'a@b' }]).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
     expect(err.message).toMatch(/item 0 \(id 9\) field `login`: expected string, got undefined/);
   });
 
   it('an index that is not an array is named', async () => {
-    const err = await listUsers({ errors: 'nope' }).catch((e) => e);
+    const err = await listUsers({ errors: 'nope' }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
     expect(err.message).toMatch(/^GET \/api\/users \(id > 0\): field `\(root\)`: expected array/);
   });
 
   it('single objects are validated with the field path too', async () => {
     reply = { body: JSON.stringify({ id: 5, name: null }) };
-    const err = await client.get('/api/roles/5', { schema: RoleSchema }).catch((e) => e);
+    const err = await client.get('/api/roles/5', { schema: RoleSchema }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
     expect(err.message).toMatch(/^GET \/api\/roles\/5: field `name`: expected string, got null\.$/);
   });
@@ -102,7 +132,15 @@ describe('shape', () => {
 
   it('nulls where Coupa writes empty scalars and associations are fine', async () => {
     const [u] = await listUsers([
-      { id: 1, login: 'x', email: null, manager: null, roles: null, 'purchasing-user': null, 'expense-approval-limit': null },
+      {
+        id: 1,
+        login: 'x',
+        email: null,
+        manager: null,
+        roles: null,
+        'purchasing-user': null,
+        'expense-approval-limit': null,
+      },
     ]);
     expect(u?.manager).toBeNull();
   });
@@ -128,7 +166,7 @@ describe('shape', () => {
   it('a server that ignores the cursor is an error, not an endless loop', async () => {
     // The fake ignores the cursor and serves the same full page: keyset sees it did not advance.
     const page = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, login: `u${i}` }));
-    const err = await listUsers(page).catch((e) => e);
+    const err = await listUsers(page).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
     expect(err.message).toMatch(/did not advance past id 50; the server ignores id\[gt\]/);
   });
@@ -140,8 +178,15 @@ describe('property: validation never crashes', () => {
       {
         id: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
         login: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-        roles: fc.oneof(fc.array(fc.record({ id: fc.oneof(fc.integer(), fc.string()), name: fc.string() })), fc.jsonValue()),
-        manager: fc.oneof(fc.constant(null), fc.record({ id: fc.integer(), login: fc.string() }), fc.jsonValue()),
+        roles: fc.oneof(
+          fc.array(fc.record({ id: fc.oneof(fc.integer(), fc.string()), name: fc.string() })),
+          fc.jsonValue(),
+        ),
+        manager: fc.oneof(
+          fc.constant(null),
+          fc.record({ id: fc.integer(), login: fc.string() }),
+          fc.jsonValue(),
+        ),
         'purchasing-user': fc.oneof(fc.boolean(), fc.jsonValue()),
       },
       { requiredKeys: [] },

@@ -13,7 +13,15 @@ import {
 } from '../../src/coupa/index.js';
 import { backoffDelay, parseRetryAfter } from '../../src/coupa/retry.js';
 import { ExitCode } from '../../src/errors.js';
-import { CLIENT_ID, CLIENT_SECRET, json, startFake, type FakeServer } from './helpers/fake-coupa.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  json,
+  startFake,
+  type FakeServer,
+  caught,
+  unexpected,
+} from './helpers/fake-coupa.js';
 
 const Any = z.unknown();
 const servers: Array<{ close(): Promise<void> }> = [];
@@ -96,16 +104,20 @@ describe('retries', () => {
 
   it('a Retry-After longer than maxDelayMs ends with CoupaUnavailableError at once', async () => {
     const fake = await fakeWith({ api: (_r, res) => json(res, 429, {}, { 'retry-after': '3600' }) });
-    const err = await client(fake.url).get('/api/users', { schema: Any }).catch((e) => e);
+    const err = await client(fake.url).get('/api/users', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaUnavailableError);
     expect(err.message).toMatch(/wait 3600 s/);
     expect(fake.apiRequests()).toHaveLength(1);
   });
 
   it.each([500, 502, 503, 504])('retries %i', async (status) => {
-    const fake = await fakeWith({ api: scripted([(res) => json(res, status, {}), (res) => json(res, status, {})]) });
+    const fake = await fakeWith({
+      api: scripted([(res) => json(res, status, {}), (res) => json(res, status, {})]),
+    });
     const c = client(fake.url);
-    await expect(c.get('/api/roles', { schema: z.object({ ok: z.boolean() }) })).resolves.toEqual({ ok: true });
+    await expect(c.get('/api/roles', { schema: z.object({ ok: z.boolean() }) })).resolves.toEqual({
+      ok: true,
+    });
     expect(fake.apiRequests()).toHaveLength(3);
     expect(c.stats().retries).toBe(2);
   });
@@ -115,7 +127,9 @@ describe('retries', () => {
       api: scripted([(res) => res.socket?.destroy(), (res) => res.socket?.destroy()]),
     });
     const c = client(fake.url);
-    await expect(c.get('/api/roles', { schema: z.object({ ok: z.boolean() }) })).resolves.toEqual({ ok: true });
+    await expect(c.get('/api/roles', { schema: z.object({ ok: z.boolean() }) })).resolves.toEqual({
+      ok: true,
+    });
     expect(fake.apiRequests()).toHaveLength(3);
     expect(c.stats().retries).toBe(2);
   });
@@ -132,7 +146,9 @@ describe('retries', () => {
     });
     const c = client(fake.url, { timeoutMs: 200 });
     const started = performance.now();
-    await expect(c.get('/api/roles', { schema: z.object({ ok: z.boolean() }) })).resolves.toEqual({ ok: true });
+    await expect(c.get('/api/roles', { schema: z.object({ ok: z.boolean() }) })).resolves.toEqual({
+      ok: true,
+    });
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
     expect(c.stats().byStatus.TIMEOUT).toBe(2);
   });
@@ -140,7 +156,9 @@ describe('retries', () => {
   it('gives up after the per-request limit with CoupaUnavailableError naming the call and last status', async () => {
     const fake = await fakeWith({ api: (_r, res) => json(res, 503, {}) });
     const c = client(fake.url, { retry: { limit: 3 } });
-    const err = await c.get('/api/users', { query: { login: 'private-value' }, schema: Any }).catch((e) => e);
+    const err = await c
+      .get('/api/users', { query: { login: 'private-value' }, schema: Any })
+      .then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaUnavailableError);
     expect(err).not.toBeInstanceOf(RetryBudgetExceededError);
     expect(err.exitCode).toBe(ExitCode.unavailable);
@@ -154,9 +172,9 @@ describe('retries', () => {
   it('the client-wide budget ends the run with RetryBudgetExceededError', async () => {
     const fake = await fakeWith({ api: (_r, res) => json(res, 500, {}) });
     const c = client(fake.url, { retry: { limit: 3, budget: 5 } });
-    const first = await c.get('/api/roles', { schema: Any }).catch((e) => e);
+    const first = await c.get('/api/roles', { schema: Any }).then(unexpected, caught);
     expect(first).toBeInstanceOf(CoupaUnavailableError); // 3 retries used
-    const second = await c.get('/api/roles', { schema: Any }).catch((e) => e);
+    const second = await c.get('/api/roles', { schema: Any }).then(unexpected, caught);
     expect(second).toBeInstanceOf(RetryBudgetExceededError);
     expect(second.exitCode).toBe(ExitCode.unavailable);
     expect(second.message).toMatch(/budget of 5 retries is spent \(last failure: HTTP 500\)/);
@@ -164,17 +182,22 @@ describe('retries', () => {
     expect(fake.apiRequests()).toHaveLength(4 + 3);
   });
 
-  it.each([400, 404, 405, 409, 422])('does not retry %i: CoupaApiError with Coupa\'s message', async (status) => {
-    const fake = await fakeWith({
-      api: (_r, res) => json(res, status, { errors: { user: ['Login has already been taken'] } }),
-    });
-    const c = client(fake.url);
-    const err = await c.post('/api/users', { login: 'x' }, { schema: Any }).catch((e) => e);
-    expect(err).toBeInstanceOf(CoupaApiError);
-    expect(err.status).toBe(status);
-    expect(err.message).toBe(`Coupa answered ${status} to POST /api/users: user: Login has already been taken.`);
-    expect(fake.apiRequests()).toHaveLength(1);
-  });
+  it.each([400, 404, 405, 409, 422])(
+    "does not retry %i: CoupaApiError with Coupa's message",
+    async (status) => {
+      const fake = await fakeWith({
+        api: (_r, res) => json(res, status, { errors: { user: ['Login has already been taken'] } }),
+      });
+      const c = client(fake.url);
+      const err = await c.post('/api/users', { login: 'x' }, { schema: Any }).then(unexpected, caught);
+      expect(err).toBeInstanceOf(CoupaApiError);
+      expect(err.status).toBe(status);
+      expect(err.message).toBe(
+        `Coupa answered ${status} to POST /api/users: user: Login has already been taken.`,
+      );
+      expect(fake.apiRequests()).toHaveLength(1);
+    },
+  );
 
   it('a non-JSON error body is quoted briefly', async () => {
     const fake = await fakeWith({
@@ -183,7 +206,7 @@ describe('retries', () => {
         res.end(`<html><body>Not   found\n${'x'.repeat(1000)}</body></html>`);
       },
     });
-    const err = await client(fake.url).get('/api/nope', { schema: Any }).catch((e) => e);
+    const err = await client(fake.url).get('/api/nope', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaApiError);
     expect(err.message).toMatch(/^Coupa answered 404 to GET \/api\/nope: <html><body>Not found x+….$/);
     expect(err.message.length).toBeLessThan(200);
@@ -191,7 +214,7 @@ describe('retries', () => {
 
   it('POST is not repeated after a 500 (it may have been applied), but is after a 429', async () => {
     const fake500 = await fakeWith({ api: scripted([(res) => json(res, 500, {})]) });
-    const err = await client(fake500.url).post('/api/users', {}, { schema: Any }).catch((e) => e);
+    const err = await client(fake500.url).post('/api/users', {}, { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaApiError);
     expect(fake500.apiRequests()).toHaveLength(1);
     const fake429 = await fakeWith({ api: scripted([(res) => json(res, 429, {})]) });
@@ -206,7 +229,7 @@ describe('retries', () => {
     const port = (s.address() as AddressInfo).port;
     await new Promise<void>((r) => s.close(() => r()));
     const c = client(`http://127.0.0.1:${port}`, { retry: { limit: 2 } });
-    const err = await c.get('/api/users', { schema: Any }).catch((e) => e);
+    const err = await c.get('/api/users', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaUnavailableError);
     expect(err.message).toMatch(/POST \/oauth2\/token after 3 attempts \(last failure: ECONNREFUSED/);
     expect(c.stats().byStatus.ECONNREFUSED).toBe(3);
@@ -222,9 +245,11 @@ describe('redirects', () => {
         res.end();
       },
     });
-    const err = await client(fake.url).get('/api/users', { schema: Any }).catch((e) => e);
+    const err = await client(fake.url).get('/api/users', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaRedirectError);
-    expect(err.message).toMatch(/redirected \(HTTP 302\) to http:\/\/localhost:\d+\/api\/users; redirects are never followed, so credentials are not sent to another host/);
+    expect(err.message).toMatch(
+      /redirected \(HTTP 302\) to http:\/\/localhost:\d+\/api\/users; redirects are never followed, so credentials are not sent to another host/,
+    );
     expect(other.requests).toHaveLength(0);
   });
 
@@ -236,7 +261,7 @@ describe('redirects', () => {
         res.end();
       },
     });
-    const err = await client(fake.url).get('/api/users', { schema: Any }).catch((e) => e);
+    const err = await client(fake.url).get('/api/users', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaRedirectError);
     expect(other.requests).toHaveLength(0);
   });
@@ -247,7 +272,7 @@ describe('abort signal', () => {
     const fake = await fakeWith({ api: (_r, res) => json(res, 429, {}, { 'retry-after': '20' }) });
     const ac = new AbortController();
     const c = client(fake.url, { signal: ac.signal, retry: { maxDelayMs: 60_000 } });
-    const pending = c.get('/api/users', { schema: Any }).catch((e) => e);
+    const pending = c.get('/api/users', { schema: Any }).then(unexpected, caught);
     await new Promise((r) => setTimeout(r, 200));
     const reason = new Error('stopped by test');
     ac.abort(reason);

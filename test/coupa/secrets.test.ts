@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { CoupaClient, READ_SCOPES, UserSchema } from '../../src/coupa/index.js';
 import { CoupaConnectorError, formatError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import { bearer, CLIENT_ID, CLIENT_SECRET, json, startFake, type FakeServer } from './helpers/fake-coupa.js';
+import {
+  bearer,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  json,
+  startFake,
+  type FakeServer,
+  caught,
+  unexpected,
+} from './helpers/fake-coupa.js';
 
 let fake: (FakeServer & { issuedTokens: string[] }) | undefined;
 afterEach(async () => {
@@ -46,7 +55,7 @@ describe('secrets', () => {
         call++;
         if (call === 1) return json(res, 401, {}); // forces a token renewal
         if (call === 2) return json(res, 429, { errors: ['slow'] }, { 'retry-after': '0' });
-        if (call === 3) return res.socket?.destroy();
+        if (call === 3) return void res.socket?.destroy();
         if (req.url.pathname === '/api/users/echo') {
           // A server that echoes the credentials back in an error body must not get them into our messages.
           return json(res, 422, { errors: { user: [`bad token ${bearer(req)} / ${CLIENT_SECRET}`] } });
@@ -58,7 +67,10 @@ describe('secrets', () => {
     const raw = sink(); // what the client itself emits, before the project's scrubbing sink
     const scrubbed = sink(); // what a user would see
     const errors: unknown[] = [];
-    for (const logger of [pino({ level: 'trace' }, raw.stream), createLogger({ level: 'trace', destination: scrubbed.stream })]) {
+    for (const logger of [
+      pino({ level: 'trace' }, raw.stream),
+      createLogger({ level: 'trace', destination: scrubbed.stream }),
+    ]) {
       const c = new CoupaClient({
         baseUrl: fake.url,
         clientId: CLIENT_ID,
@@ -69,8 +81,8 @@ describe('secrets', () => {
         logger,
       });
       for await (const _ of c.paginate('/api/users', { itemSchema: UserSchema })) void _;
-      errors.push(await c.get('/api/users/echo', { schema: z.unknown() }).catch((e) => e));
-      errors.push(await c.get('/api/users/bad', { schema: UserSchema }).catch((e) => e));
+      errors.push(await c.get('/api/users/echo', { schema: z.unknown() }).then(unexpected, caught));
+      errors.push(await c.get('/api/users/bad', { schema: UserSchema }).then(unexpected, caught));
       call = 0;
     }
     const wrong = new CoupaClient({
@@ -80,11 +92,16 @@ describe('secrets', () => {
       scopes: READ_SCOPES,
       rateLimit: false,
     });
-    errors.push(await wrong.get('/api/users', { schema: z.unknown() }).catch((e) => e));
+    errors.push(await wrong.get('/api/users', { schema: z.unknown() }).then(unexpected, caught));
 
     expect(fake.issuedTokens.length).toBeGreaterThanOrEqual(4);
     expect(errors.every((e) => e instanceof CoupaConnectorError)).toBe(true);
-    const secrets = [CLIENT_SECRET, encodeURIComponent(CLIENT_SECRET), 'a-wrong-secret-999', ...fake.issuedTokens];
+    const secrets = [
+      CLIENT_SECRET,
+      encodeURIComponent(CLIENT_SECRET),
+      'a-wrong-secret-999',
+      ...fake.issuedTokens,
+    ];
     const logs = raw.text() + scrubbed.text();
     expect(logs).toMatch(/coupa request/); // the logs were really written
     const messages = errors.map(errorText).join('\n');

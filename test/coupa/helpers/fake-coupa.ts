@@ -90,11 +90,28 @@ export async function startFake(opts: {
   };
 }
 
-export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
 }
 
 export function bearer(req: RecordedRequest): string | undefined {
   return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/** Error details are asserted field by field in tests; `any` keeps that terse. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CaughtError = any;
+
+/** Use as `.then(unexpected, caught)`: the error a promise rejected with; resolving fails the test. */
+export function unexpected(value: unknown): never {
+  throw new Error(`expected a rejection, got ${JSON.stringify(value)?.slice(0, 200)}`);
+}
+export function caught(err: unknown): CaughtError {
+  return err;
 }
