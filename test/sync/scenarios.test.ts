@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
+import { syncToC1z } from '../../src/connector/sync.js';
+import { syncWithAccountingFallback } from '../../src/cli/commands/sync.js';
+import { InterruptedError } from '../../src/errors.js';
+import { CoupaUnavailableError } from '../../src/coupa/errors.js';
+import { capturingLogger, clientFor, expectedContents, fastSimulator, readFile, tempDir } from './helpers.js';
+
+const WITHOUT_ACCOUNTING = ALL_SCOPES.filter((s) => s !== 'core.accounting.read');
+
+let sim: Simulator | undefined;
+let tmp: ReturnType<typeof tempDir> | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+  tmp?.cleanup();
+  tmp = undefined;
+});
+
+async function setup(opts: Parameters<typeof fastSimulator>[0] = {}) {
+  sim = await fastSimulator({ tenant: { seed: 5, users: 300 }, ...opts });
+  tmp = tempDir();
+  return { sim, out: join(tmp.dir, 'out.c1z') };
+}
+
+describe('account groups without the core.accounting.read scope', () => {
+  for (const status of [401, 403] as const) {
+    it(`are skipped with a warning when the list answers ${status}, and the rest is synced exactly`, async () => {
+      const { sim, out } = await setup({
+        allowedScopes: WITHOUT_ACCOUNTING,
+        scopeMismatch: 'intersect',
+        missingScopeStatus: status,
+      });
+      const log = capturingLogger('warn');
+      const summary = await syncToC1z({ client: clientFor(sim), outPath: out, logger: log.logger });
+
+      expect(summary.accountGroupsSkipped).toBe(true);
+      const warnings = log.lines().filter((l) => l.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(String(warnings[0]!.msg)).toContain('core.accounting.read');
+
+      const file = await readFile(out);
+      const expected = expectedContents(sim.groundTruth(), { accountGroups: false });
+      expect(file.resourceTypes.has('account_group')).toBe(false);
+      expect(file.resources).toEqual(expected.resources);
+      expect(file.grantIds).toEqual(expected.grantIds);
+      expect(file.dangling).toEqual([]);
+      // The one refused list call (and the client's one token renewal on a 401) is all it cost.
+      expect(sim.counters().byRoute['GET /api/account_groups']).toBe(status === 401 ? 2 : 1);
+    });
+  }
+
+  it('are skipped when Coupa refuses to issue a token with that scope (invalid_scope)', async () => {
+    const { sim, out } = await setup({ allowedScopes: WITHOUT_ACCOUNTING, scopeMismatch: 'reject' });
+    const log = capturingLogger('warn');
+    const summary = await syncWithAccountingFallback((accounting) => clientFor(sim, { accounting }), {
+      file: out,
+      progress: false,
+      logger: log.logger,
+      signal: new AbortController().signal,
+    });
+    expect(summary.accountGroupsSkipped).toBe(true);
+    expect(log.lines().some((l) => l.level === 40 && String(l.msg).includes('core.accounting.read'))).toBe(
+      true,
+    );
+    const file = await readFile(out);
+    expect(file.grantIds).toEqual(expectedContents(sim.groundTruth(), { accountGroups: false }).grantIds);
+    // The refused token request, then one that works.
+    expect(sim.counters().byRoute['POST /oauth2/token']).toBe(2);
+  });
+
+  it('are not even asked for with skipAccountGroups', async () => {
+    const { sim, out } = await setup();
+    const seenFields: string[] = [];
+    sim.faults.add({
+      match: { method: 'GET', path: '/api/users' },
+      kind: 'transform',
+      transform: (body, req) => {
+        seenFields.push(req.query.get('fields') ?? '');
+        return body;
+      },
+    });
+    const summary = await syncToC1z({
+      client: clientFor(sim, { accounting: false }),
+      outPath: out,
+      skipAccountGroups: true,
+    });
+    expect(summary.accountGroupsSkipped).toBe(true);
+    expect(sim.counters().byRoute['GET /api/account_groups']).toBeUndefined();
+    const pages = seenFields.filter((f) => f.includes('login'));
+    expect(pages.length).toBeGreaterThan(0);
+    for (const f of pages) {
+      expect(f).not.toContain('account-groups');
+      expect(f).toContain('content-groups');
+    }
+  });
+});
+
+describe('records created while the sync runs', () => {
+  it('land in the file: a new user with a new role, and a new group given to an existing user', async () => {
+    const { sim, out } = await setup();
+    const lastUser = Math.max(...sim.groundTruth().users.map((u) => u.id));
+    let created: { userId: number; roleId: number; groupId: number } | undefined;
+    // On the first page of users (request 2 after the probe), i.e. after every list was read.
+    sim.faults.add({
+      match: { method: 'GET', path: '/api/users' },
+      onRequests: [2],
+      kind: 'transform',
+      transform: (body) => {
+        const role = sim.tenant.createRole('Created Mid-Sync');
+        const group = sim.tenant.createUserGroup('Joined Mid-Sync');
+        const user = sim.tenant.createUser({
+          login: 'late.arrival',
+          email: 'late.arrival@example.com',
+          firstname: 'Late',
+          lastname: 'Arrival',
+          roles: [{ id: role.id }],
+        });
+        sim.tenant.updateUser(lastUser, { 'user-groups': [{ id: group.id }] }, { arrayMode: 'merge' });
+        created = { userId: user.id, roleId: role.id, groupId: group.id };
+        return body;
+      },
+    });
+    const summary = await syncToC1z({ client: clientFor(sim), outPath: out });
+    expect(created).toBeDefined();
+    const file = await readFile(out);
+    expect(file.resources.has(`user:${created!.userId}`)).toBe(true);
+    expect(file.grantIds.has(`role:${created!.roleId}:member:user:${created!.userId}`)).toBe(true);
+    expect(file.displayNames.get(`role:${created!.roleId}`)).toBe('Created Mid-Sync');
+    expect(file.grantIds.has(`group:${created!.groupId}:member:user:${lastUser}`)).toBe(true);
+    expect(file.displayNames.get(`group:${created!.groupId}`)).toBe('Joined Mid-Sync');
+    expect(summary.lateArrivals).toBe(2);
+    // And the whole file still matches the (changed) tenant exactly.
+    const expected = expectedContents(sim.groundTruth(), { accountGroups: true });
+    expect(file.resources).toEqual(expected.resources);
+    expect(file.grantIds).toEqual(expected.grantIds);
+    expect(file.dangling).toEqual([]);
+  });
+});
+
+describe('a sync that does not finish', () => {
+  it('leaves the previous file byte-identical and no temp file when aborted', async () => {
+    const { sim, out } = await setup({ latencyMs: 30 });
+    writeFileSync(out, 'previous output');
+    const controller = new AbortController();
+    const promise = syncToC1z({
+      client: clientFor(sim, { signal: controller.signal }),
+      outPath: out,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.usersSynced > 0) controller.abort('SIGINT');
+      },
+    });
+    await expect(promise).rejects.toBeInstanceOf(InterruptedError);
+    expect(readFileSync(out, 'utf8')).toBe('previous output');
+    expect(readdirSync(tmp!.dir)).toEqual(['out.c1z']);
+  });
+
+  it('leaves the previous file untouched and throws a typed error when Coupa keeps failing', async () => {
+    const { sim, out } = await setup();
+    writeFileSync(out, 'previous output');
+    sim.faults.add({
+      match: { method: 'GET', path: '/api/users' },
+      afterRequests: 2,
+      kind: 'status',
+      status: 503,
+    });
+    const client = new (await import('../../src/coupa/index.js')).CoupaClient({
+      baseUrl: sim.url,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      scopes: ['core.user.read', 'core.common.read', 'core.user_group.read', 'core.accounting.read'],
+      rateLimit: false,
+      retry: { limit: 1, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    await expect(syncToC1z({ client, outPath: out })).rejects.toBeInstanceOf(CoupaUnavailableError);
+    expect(readFileSync(out, 'utf8')).toBe('previous output');
+    expect(readdirSync(tmp!.dir)).toEqual(['out.c1z']);
+  });
+
+  it('creates no file at all when there was none before', async () => {
+    const { sim, out } = await setup();
+    sim.faults.add({ match: { method: 'GET', path: '/api/roles' }, kind: 'status', status: 404 });
+    await expect(syncToC1z({ client: clientFor(sim), outPath: out })).rejects.toThrow(/404/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
