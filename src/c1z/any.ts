@@ -7,6 +7,7 @@ import {
   create,
   createRegistry,
   type DescMessage,
+  type MessageInitShape,
   type MessageShape,
   type Registry,
 } from '@bufbuild/protobuf';
@@ -73,9 +74,9 @@ export function typeUrlOf(schema: DescMessage): string {
   return TYPE_URL_PREFIX + schema.typeName;
 }
 
-/** Packs a message into an Any with Go's type URL. */
-export function packAnnotation<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Any {
-  return anyPack(schema, message);
+/** Packs a message (or its init shape) into an Any with Go's type URL. */
+export function packAnnotation<Desc extends DescMessage>(schema: Desc, message: MessageInitShape<Desc>): Any {
+  return anyPack(schema, create(schema, message));
 }
 
 /** An Any holding an empty message of this type (how baton writes empty GroupTrait/RoleTrait). */

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
-import { toBinary } from '@bufbuild/protobuf';
+import { toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { CompressStream } from 'zstd-napi';
 import {
@@ -138,7 +138,12 @@ export class C1zWriter {
 
   putResourceType(rt: ResourceType): void {
     this.begin();
-    this.stmts.resourceType.run(rt.id, toBinary(ResourceTypeSchema, rt), this.syncId, this.batchTimestamp);
+    this.stmts.resourceType.run(
+      rt.id,
+      this.encode(ResourceTypeSchema, rt, `resource type ${rt.id}`),
+      this.syncId,
+      this.batchTimestamp,
+    );
     this.rowDone();
   }
 
@@ -150,7 +155,7 @@ export class C1zWriter {
       `${id.type}:${id.id}`,
       r.parentResourceId ? r.parentResourceId.resourceType : null,
       r.parentResourceId ? r.parentResourceId.resource : null,
-      toBinary(ResourceSchema, r),
+      this.encode(ResourceSchema, r, `resource ${id.type}:${id.id}`),
       this.syncId,
       this.batchTimestamp,
     );
@@ -164,7 +169,7 @@ export class C1zWriter {
       id.type,
       id.id,
       e.id,
-      toBinary(EntitlementSchema, e),
+      this.encode(EntitlementSchema, e, `entitlement ${e.id}`),
       this.syncId,
       this.batchTimestamp,
     );
@@ -283,14 +288,33 @@ export class C1zWriter {
   private grantBytes(g: Grant, ent: Entitlement): Uint8Array {
     let entField = this.entitlementBytes.get(ent);
     if (!entField) {
-      entField = new BinaryWriter().tag(1, 2).bytes(toBinary(EntitlementSchema, ent)).finish();
+      entField = new BinaryWriter()
+        .tag(1, 2)
+        .bytes(this.encode(EntitlementSchema, ent, `entitlement ${ent.id} of grant ${g.id}`))
+        .finish();
       this.entitlementBytes.set(ent, entField);
     }
-    const rest = toBinary(GrantSchema, { ...g, entitlement: undefined });
+    const rest = this.encode(GrantSchema, { ...g, entitlement: undefined }, `grant ${g.id}`);
     const out = Buffer.allocUnsafe(entField.length + rest.length);
     out.set(entField, 0);
     out.set(rest, entField.length);
     return out;
+  }
+
+  /** Serialisation fails only on malformed messages (e.g. a plain object where a message belongs). */
+  private encode<Desc extends DescMessage>(
+    schema: Desc,
+    message: MessageShape<Desc>,
+    what: string,
+  ): Uint8Array {
+    try {
+      return toBinary(schema, message);
+    } catch (err) {
+      throw new C1zWriteError(
+        `Cannot serialise ${what} as ${schema.typeName}: ${(err as Error).message}`,
+        err,
+      );
+    }
   }
 
   private openDb(): Database.Database {
