@@ -184,6 +184,8 @@ export async function withProvisioner(
     auditLogPath: opts.auditLog ?? DEFAULT_AUDIT_LOG_PATH,
     // Remembered next to the journal so a later run skips the detection write on merging tenants.
     arrayModes: opts.dryRun ? new ArrayModeMemory() : new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
+    // A request Coupa is still working on after we gave up may land up to about that long later.
+    retry: { settleMs: opts.requestTimeout ?? 30_000 },
   });
   let interrupted: string | undefined;
   const onSignal = (signal: string) => {

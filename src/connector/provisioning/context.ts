@@ -14,6 +14,11 @@ export interface CoupaWriteApi {
   get<T>(path: string, opts: { query?: Record<string, string>; fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
   put<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
   post<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
+  /**
+   * CoupaClient's counters. Network failures are counted under their code (TIMEOUT, ECONNRESET…);
+   * a rise during a write means an attempt may still be processed by the server after we gave up on it.
+   */
+  stats?(): { byStatus: Record<string, number> };
 }
 
 /** A write that a dry run would have sent. */
@@ -32,9 +37,15 @@ export interface RetryPolicy {
   setAttempts: number;
   /** Pause between attempts. */
   delayMs: number;
+  /**
+   * How long a write whose answer was lost (timeout, reset) may still be applied by the server.
+   * After such a clear, the rest is put back only once this has passed: a late clear landing after
+   * the put-back would silently empty the list again.
+   */
+  settleMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { rounds: 3, setAttempts: 3, delayMs: 500 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { rounds: 3, setAttempts: 3, delayMs: 500, settleMs: 30_000 };
 
 export interface ProvisioningContext {
   api: CoupaWriteApi;
@@ -69,6 +80,15 @@ export function statusOf(err: unknown): number | undefined {
 export function coupaMessageOf(err: unknown): string | undefined {
   if (err instanceof CoupaApiError) return err.coupaMessage ?? err.message;
   return err instanceof Error ? err.message : undefined;
+}
+
+/** Network failures (not HTTP answers) the client has seen so far. */
+export function lostAnswers(ctx: ProvisioningContext): number | undefined {
+  const byStatus = ctx.api.stats?.().byStatus;
+  if (!byStatus) return undefined;
+  let n = 0;
+  for (const [key, count] of Object.entries(byStatus)) if (!/^\d+$/.test(key)) n += count;
+  return n;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
-import { sleep, type PlannedCall, type ProvisioningContext } from './context.js';
+import { lostAnswers, sleep, type PlannedCall, type ProvisioningContext } from './context.js';
 import { describeList, holdsAll, holdsAny, listBody, putList, type Ref } from './association-list.js';
 import type { JournalIntent } from './journal.js';
 import { NeedsRecoveryError, VerificationError } from './errors.js';
@@ -78,11 +78,24 @@ async function mergeRemoval(ctx: ProvisioningContext, job: ConvergeJob, entry: J
   let lastError: unknown;
   for (let round = 1; round <= ctx.retry.rounds; round++) {
     if (round > 1) await sleep(ctx.retry.delayMs);
+    const lostBefore = lostAnswers(ctx);
+    let clearFailed = false;
     try {
       await putList(ctx, job.userId, job.kind, []);
     } catch (err) {
       // The clear may have landed even though its answer was lost, so the list is put back regardless.
       lastError = err;
+      clearFailed = true;
+    }
+    // Without the client's counters, any failure of the clear counts as a possibly lost answer.
+    const lost = lostBefore === undefined ? clearFailed : (lostAnswers(ctx) ?? 0) > lostBefore;
+    if (lost) {
+      // An attempt of the clear may still be in the server's hands; let it land before the put-back.
+      ctx.logger.warn(
+        { userId: job.userId, field, waitMs: ctx.retry.settleMs },
+        'an answer to the clear was lost; waiting for any late write before putting the list back',
+      );
+      await sleep(ctx.retry.settleMs);
     }
     for (let attempt = 1; attempt <= ctx.retry.setAttempts; attempt++) {
       if (attempt > 1) await sleep(ctx.retry.delayMs);

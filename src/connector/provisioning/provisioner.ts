@@ -60,34 +60,34 @@ export class Provisioner {
     return this.ctx.audit.path;
   }
 
-  grant(entitlementId: string, userId: string | number): Promise<ProvisioningResult> {
+  async grant(entitlementId: string, userId: string | number): Promise<ProvisioningResult> {
     return this.apply(resolveEntitlement(entitlementId), parseUserId(userId), true);
   }
 
-  revoke(entitlementId: string, userId: string | number): Promise<ProvisioningResult> {
+  async revoke(entitlementId: string, userId: string | number): Promise<ProvisioningResult> {
     return this.apply(resolveEntitlement(entitlementId), parseUserId(userId), false);
   }
 
   /** baton's `--revoke-grant <entitlement id>:user:<uid>`. */
-  revokeGrant(grantId: string): Promise<ProvisioningResult> {
+  async revokeGrant(grantId: string): Promise<ProvisioningResult> {
     const { target, userId } = resolveGrant(grantId);
     return this.apply(target, userId, false);
   }
 
-  createAccount(input: CreateAccountInput): Promise<ProvisioningResult> {
+  async createAccount(input: CreateAccountInput): Promise<ProvisioningResult> {
     return createAccount(this.ctx, input);
   }
 
-  enableUser(userId: string | number): Promise<ProvisioningResult> {
+  async enableUser(userId: string | number): Promise<ProvisioningResult> {
     return setActive(this.ctx, parseUserId(userId), true);
   }
 
-  disableUser(userId: string | number): Promise<ProvisioningResult> {
+  async disableUser(userId: string | number): Promise<ProvisioningResult> {
     return setActive(this.ctx, parseUserId(userId), false);
   }
 
   /** Finishes every removal the journal holds as unfinished for this tenant. */
-  recover(): Promise<RecoveryReport> {
+  async recover(): Promise<RecoveryReport> {
     return recover(this.ctx);
   }
 

@@ -1,0 +1,126 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES, WRITE_SCOPES } from '../../src/coupa/index.js';
+import type { RetryOptions } from '../../src/coupa/retry.js';
+import {
+  ArrayModeMemory,
+  Provisioner,
+  type AssociationKind,
+  type ProvisionerOptions,
+} from '../../src/connector/provisioning/index.js';
+
+/** A simulator with the rate limit off and a small tenant, plus a scratch folder for journal/audit files. */
+export async function startTestSimulator(opts: SimulatorOptions = {}): Promise<{ sim: Simulator; dir: string; stop: () => Promise<void> }> {
+  const sim = await startSimulator({ tenant: { users: 12, seed: 7 }, rateLimit: false, ...opts });
+  const dir = mkdtempSync(join(tmpdir(), 'coupa-prov-'));
+  return {
+    sim,
+    dir,
+    stop: async () => {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function clientFor(sim: Simulator, opts: { timeoutMs?: number; retry?: RetryOptions } = {}): CoupaClient {
+  return new CoupaClient({
+    baseUrl: sim.url,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    scopes: [...READ_SCOPES, ACCOUNTING_READ_SCOPE, ...WRITE_SCOPES],
+    rateLimit: false,
+    timeoutMs: opts.timeoutMs ?? 5_000,
+    retry: { baseDelayMs: 5, maxDelayMs: 50, ...opts.retry },
+  });
+}
+
+export function provisionerFor(
+  sim: Simulator,
+  dir: string,
+  extra: Partial<ProvisionerOptions> & { client?: CoupaClient } = {},
+): Provisioner {
+  return new Provisioner({
+    api: extra.client ?? clientFor(sim),
+    baseUrl: sim.url,
+    journalPath: join(dir, 'journal.jsonl'),
+    auditLogPath: join(dir, 'audit.jsonl'),
+    arrayModes: new ArrayModeMemory(),
+    retry: { delayMs: 5, settleMs: 50 },
+    ...extra,
+  });
+}
+
+export const KINDS: readonly (AssociationKind | 'license')[] = ['role', 'group', 'content_group', 'account_group', 'license'];
+
+const MEMBERSHIP_KEY = {
+  role: 'roles',
+  group: 'userGroups',
+  content_group: 'contentGroups',
+  account_group: 'accountGroups',
+} as const;
+
+/** What the simulator says the user holds, per kind (ids, or license flags), sorted. */
+export function holdings(sim: Simulator, userId: number, kind: AssociationKind | 'license'): (number | string)[] {
+  const m = sim.groundTruth().memberships;
+  if (kind === 'license') return m.licenses.filter(([u]) => u === userId).map(([, f]) => f).sort();
+  return m[MEMBERSHIP_KEY[kind]]
+    .filter(([u]) => u === userId)
+    .map(([, id]) => id)
+    .sort((a, b) => a - b);
+}
+
+/** Everything the user holds, for "nothing else changed" checks. */
+export function allHoldings(sim: Simulator, userId: number): Record<string, (number | string)[]> {
+  return Object.fromEntries(KINDS.map((k) => [k, holdings(sim, userId, k)]));
+}
+
+/** Sets the user's list (or license) directly in the tenant, bypassing HTTP, to arrange a precondition. */
+export function arrange(sim: Simulator, userId: number, kind: AssociationKind | 'license', items: (number | string)[]): void {
+  if (kind === 'license') {
+    for (const flag of sim.tenant.licenseFlags) sim.tenant.setLicense(userId, flag, items.includes(flag));
+    return;
+  }
+  const field = { role: 'roles', group: 'user-groups', content_group: 'content-groups', account_group: 'account-groups' }[kind];
+  sim.tenant.updateUser(userId, { [field]: items.map((id) => ({ id })) }, { arrayMode: 'replace' });
+}
+
+/** Ids of existing objects of a kind, from ground truth. */
+export function existingIds(sim: Simulator, kind: AssociationKind): number[] {
+  const gt = sim.groundTruth();
+  const list = { role: gt.roles, group: gt.userGroups, content_group: gt.contentGroups, account_group: gt.accountGroups }[kind];
+  return list.map((r) => r.id);
+}
+
+export function entitlementIdFor(kind: AssociationKind | 'license', item: number | string): string {
+  if (kind === 'license') return `license:${item === 'treasury-user' ? 'treasury_user' : item}:assigned`;
+  return `${kind}:${item}:member`;
+}
+
+export function writeCount(sim: Simulator): number {
+  const byRoute = sim.counters().byRoute;
+  return Object.entries(byRoute)
+    .filter(([route]) => /^(PUT|POST|PATCH|DELETE) \/api\//.test(route))
+    .reduce((n, [, c]) => n + c, 0);
+}
+
+export function readJsonLines(path: string): unknown[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as unknown);
+}
+
+/** mulberry32: a small seeded PRNG so the randomized test replays exactly from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
