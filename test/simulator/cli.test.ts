@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const entry = fileURLToPath(new URL('./fixtures/cli.ts', import.meta.url));
+
+describe('coupa-connector simulate', () => {
+  it('prints URL, credentials and a sync command, serves the API, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', entry, 'simulate', '--port', '0', '--users', '40', '--seed', '5', '--no-rate-limit', '--client-id', 'cli-test-id', '--client-secret', 'cli-test-secret-123', '--latency', '5ms'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('Ctrl-C') && Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`simulate exited early: ${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      expect(url, out + err).toBeDefined();
+      expect(out).toContain('client id:     cli-test-id');
+      expect(out).toContain('client secret: cli-test-secret-123');
+      expect(out).toContain(`coupa-connector sync --base-url ${url} --coupa-client-id cli-test-id --coupa-client-secret cli-test-secret-123`);
+      const tokenRes = await fetch(`${url}/oauth2/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'cli-test-id', client_secret: 'cli-test-secret-123' }),
+      });
+      const { access_token } = (await tokenRes.json()) as { access_token: string };
+      const users = await fetch(`${url}/api/users?offset=0`, { headers: { Authorization: `Bearer ${access_token}`, Accept: 'application/json' } });
+      expect(((await users.json()) as unknown[]).length).toBe(40);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('Coupa simulator stopped.');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('rejects an unknown license flag with a usage error', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'simulate', '--port', '0', '--unrevokable-licenses', 'purchasing-user,warp-user'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(err).toContain('warp-user');
+  });
+});
