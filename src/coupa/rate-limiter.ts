@@ -58,10 +58,12 @@ export class RateLimiter {
   }
 
   /**
-   * The server told us (Retry-After) to hold off: nobody sends before `untilMs` (on this limiter's
-   * clock), and from then on we start from an empty bucket.
+   * The server said 429: its bucket is full, whatever ours thinks. Give up our remaining burst so
+   * that every lane continues at the sustained rate until the bucket has had time to refill.
+   * (The request that got the 429 separately waits for its Retry-After; holding every lane for a
+   * whole Retry-After second would cost far more than the one token the server is short of.)
    */
-  pauseUntil(untilMs: number): void {
-    this.tat = Math.max(this.tat, untilMs + this.toleranceMs);
+  drain(): void {
+    this.tat = Math.max(this.tat, this.now() + this.toleranceMs);
   }
 }

@@ -111,8 +111,7 @@ export class Transport {
       this.budget.take();
       this.stats.retries++;
       const delay = Math.max(retryAfterMs ?? 0, backoffDelay(retries, this.retry));
-      // A Retry-After speaks for the whole client: hold every lane, not just this request.
-      if (retryAfterMs !== undefined) this.opts.limiter?.pauseUntil(performance.now() + retryAfterMs);
+      if (res?.status === 429) this.opts.limiter?.drain();
       logger.debug({ request: what, failure, retry: retries + 1, delayMs: delay }, 'coupa request retry');
       await sleep(delay, signal);
     }

@@ -41,13 +41,15 @@ describe('RateLimiter (fake clock)', () => {
     }
   });
 
-  it('pauseUntil holds everyone until then', () => {
-    let now = 0;
+  it('drain() (after a 429) drops the remaining burst: the sustained rate applies at once', () => {
+    const now = 0;
     const limiter = new RateLimiter({ perSecond: 25, burst: 20 }, () => now);
-    limiter.pauseUntil(1000);
-    expect(limiter.reserve()).toBe(1000);
-    now = 1000;
-    expect(limiter.reserve()).toBeGreaterThan(0);
+    expect(limiter.reserve()).toBe(0);
+    limiter.drain();
+    const interval = 1000 / (25 * RATE_SAFETY_FACTOR);
+    expect(limiter.reserve()).toBe(0);
+    expect(limiter.reserve()).toBeCloseTo(interval, 6);
+    expect(limiter.reserve()).toBeCloseTo(2 * interval, 6);
   });
 });
 
@@ -65,8 +67,8 @@ describe('client rate limit (real time)', () => {
     const ms = performance.now() - started;
     expect(c.stats().requests).toBe(60);
     expect(ms).toBeGreaterThanOrEqual(((60 - 20) / 25) * 1000); // 1.6 s at the nominal figures
-    // …but the margin costs little: (60 − 18) / 24 = 1.75 s, plus scheduling slack.
-    expect(ms).toBeLessThan(2300);
+    // …but the margin costs little: (60 − 18) / 24 = 1.75 s, plus slack for a loaded machine.
+    expect(ms).toBeLessThan(3000);
     // The server's view: no 1-second window holds more than 25 + 20 arrivals.
     const at = fake.requests.map((r) => r.at);
     for (const t of at) expect(at.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(45);
