@@ -1,0 +1,260 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { createInspectCommand } from '../../src/cli/commands/inspect.js';
+import { csvField, type InspectIo } from '../../src/cli/commands/inspect-output.js';
+import { ConfigError, ExitCode } from '../../src/errors.js';
+import { FIXTURE, openRawDb, useTempDirs } from './helpers.js';
+
+const tempDir = useTempDirs();
+const REPO = resolve(import.meta.dirname, '../..');
+
+/** Runs one inspector command in-process and captures what it prints. */
+async function inspect(...args: string[]): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: InspectIo = {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  };
+  const program = new Command('coupa-connector').exitOverride();
+  createInspectCommand(io).register(program);
+  await program.parseAsync(args, { from: 'user' });
+  return { out, err };
+}
+
+/** Facts computed with plain SQL on the fixture, independent of the inspector code. */
+function fixtureFacts() {
+  const db = openRawDb(FIXTURE, tempDir());
+  try {
+    const dangling = db
+      .prepare(
+        `select g.external_id id, g.principal_resource_id pid from v1_grants g
+         left join v1_resources r on r.external_id = g.principal_resource_type_id || ':' || g.principal_resource_id
+         where r.id is null order by g.id`,
+      )
+      .all() as { id: string; pid: string }[];
+    const userWithGrants = db
+      .prepare(
+        `select principal_resource_id pid, count(*) n from v1_grants g
+         join v1_resources r on r.external_id = 'user:' || g.principal_resource_id
+         group by pid order by n desc, pid limit 1`,
+      )
+      .get() as { pid: string; n: number };
+    const role22Holders = (
+      db.prepare(`select count(*) n from v1_grants where entitlement_id = 'role:22:member'`).get() as {
+        n: number;
+      }
+    ).n;
+    const danglingUser = dangling[0]!.pid;
+    const danglingUserGrants = dangling.filter((d) => d.pid === danglingUser).length;
+    return { dangling, userWithGrants, role22Holders, danglingUser, danglingUserGrants };
+  } finally {
+    db.close();
+  }
+}
+
+describe('inspector commands on the Go fixture', () => {
+  const facts = fixtureFacts();
+
+  it('the fixture has dangling grants to test against (baton-coupa kept grants of skipped API users)', () => {
+    expect(facts.dangling.length).toBeGreaterThan(0);
+  });
+
+  it('stats prints the README counts', async () => {
+    const { out } = await inspect('stats', '-f', FIXTURE);
+    expect(out).toMatch(/resources: user\s+990\n/);
+    expect(out).toMatch(/resources \(total\)\s+1068\n/);
+    expect(out).toMatch(/entitlements\s+78\n/);
+    expect(out).toMatch(/grants \(total\)\s+6119\n/);
+    const json = JSON.parse((await inspect('stats', '-f', FIXTURE, '-o', 'json')).out);
+    expect(json.finished).toBe(true);
+    expect(json.stats.grantsByResourceType).toEqual({ group: 2482, license: 2411, role: 1226 });
+  });
+
+  it('grants shows dangling grants flagged, counts them on stderr, and does not fail', async () => {
+    const { out, err } = await inspect('grants', '-f', FIXTURE);
+    const lines = out.trimEnd().split('\n');
+    expect(lines).toHaveLength(2 + 6119);
+    expect(lines[0]).toMatch(/^ID\s+Entitlement\s+Entitlement Name\s+Principal\s+Principal Name\s+Missing$/);
+    const flagged = lines.filter((l) => /MISSING: principal$/.test(l));
+    expect(flagged).toHaveLength(facts.dangling.length);
+    for (const d of facts.dangling) expect(out).toMatch(new RegExp(`^${d.id}\\s`, 'm'));
+    expect(err).toContain(
+      `warning: ${facts.dangling.length} grant(s) reference objects absent from the file`,
+    );
+    expect(err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('-o json is one protojson document with dangling flags', async () => {
+    const { out } = await inspect('grants', '-f', FIXTURE, '-o', 'json');
+    const doc = JSON.parse(out) as {
+      grants: {
+        grant: { id: string; principal: { id: { resourceType: string } } };
+        dangling: boolean;
+        missing: string[];
+      }[];
+      count: number;
+      danglingGrants: number;
+    };
+    expect(doc.count).toBe(6119);
+    expect(doc.grants).toHaveLength(6119);
+    expect(doc.danglingGrants).toBe(facts.dangling.length);
+    const dangling = doc.grants.filter((g) => g.dangling);
+    expect(dangling.map((g) => g.grant.id)).toEqual(facts.dangling.map((d) => d.id));
+    expect(dangling.every((g) => g.missing.join() === 'principal')).toBe(true);
+    expect(doc.grants[0]!.grant.principal.id.resourceType).toBe('user');
+
+    const res = JSON.parse(
+      (await inspect('resources', '-f', FIXTURE, '--resource-type', 'user', '-o', 'json')).out,
+    );
+    expect(res.resources).toHaveLength(990);
+    const trait = res.resources[0].annotations[0];
+    expect(trait['@type']).toBe('type.googleapis.com/c1.connector.v2.UserTrait');
+    expect(trait.status.status).toMatch(/^STATUS_(ENABLED|DISABLED)$/);
+  });
+
+  it('-o csv has a header and one quoted-safe line per row', async () => {
+    const { out } = await inspect('entitlements', '-f', FIXTURE, '-o', 'csv');
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toBe('ID,Display Name,Resource,Purpose,Slug');
+    expect(lines).toHaveLength(1 + 78);
+    expect(lines).toContain(
+      'license:treasury_user:assigned,Treasury License,license:treasury_user,assignment,assigned',
+    );
+    expect(csvField('a,"b"')).toBe('"a,""b"""');
+    expect(csvField('=cmd()')).toBe("'=cmd()");
+  });
+
+  it('filters: --resource-type, --resource, --entitlement, --principal', async () => {
+    const roles = (await inspect('resources', '-f', FIXTURE, '--resource-type', 'role', '-o', 'csv')).out
+      .trimEnd()
+      .split('\n');
+    expect(roles).toHaveLength(1 + 25);
+    const ents = (
+      await inspect('entitlements', '-f', FIXTURE, '--resource', 'license:treasury_user', '-o', 'csv')
+    ).out;
+    expect(ents.trimEnd().split('\n')).toHaveLength(2);
+    const byId = (
+      await inspect(
+        'entitlements',
+        '-f',
+        FIXTURE,
+        '--resource-type',
+        'license',
+        '--resource',
+        'treasury_user',
+        '-o',
+        'csv',
+      )
+    ).out;
+    expect(byId).toBe(ents);
+    const { pid, n } = facts.userWithGrants;
+    const mine = JSON.parse(
+      (await inspect('grants', '-f', FIXTURE, '--principal', `user:${pid}`, '-o', 'json')).out,
+    );
+    expect(mine.count).toBe(n);
+    const bare = JSON.parse((await inspect('grants', '-f', FIXTURE, '--principal', pid, '-o', 'json')).out);
+    expect(bare.count).toBe(n);
+    const forEnt = JSON.parse(
+      (await inspect('grants', '-f', FIXTURE, '--entitlement', 'role:22:member', '-o', 'json')).out,
+    );
+    expect(forEnt.count).toBe(facts.role22Holders);
+    await expect(inspect('entitlements', '-f', FIXTURE, '--resource', 'treasury_user')).rejects.toThrow(
+      ConfigError,
+    );
+  });
+
+  it('access --principal lists every entitlement the user holds, with names', async () => {
+    const { pid, n } = facts.userWithGrants;
+    const { out } = await inspect('access', '-f', FIXTURE, '--principal', `user:${pid}`);
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^Principal user:${pid} \\(.+\\)$`));
+    expect(lines.slice(4)).toHaveLength(n);
+    const json = JSON.parse(
+      (await inspect('access', '-f', FIXTURE, '--principal', `user:${pid}`, '-o', 'json')).out,
+    );
+    expect(json.principal.missing).toBe(false);
+    expect(json.entitlements).toHaveLength(n);
+    for (const e of json.entitlements) {
+      expect(e.entitlementDisplayName).toEqual(expect.any(String));
+      expect(e.resourceDisplayName).toEqual(expect.any(String));
+      expect(e.dangling).toBe(false);
+    }
+  });
+
+  it('access --principal for a user absent from the file shows its grants, flagged', async () => {
+    const { out, err } = await inspect('access', '-f', FIXTURE, '--principal', `user:${facts.danglingUser}`);
+    expect(out.split('\n')[0]).toBe(`Principal user:${facts.danglingUser} [MISSING from the file]`);
+    expect(out.match(/MISSING: principal/g)).toHaveLength(facts.danglingUserGrants);
+    expect(err).toMatch(new RegExp(`warning: ${facts.danglingUserGrants} grant\\(s\\)`));
+  });
+
+  it('access --entitlement lists every principal holding it, with display names', async () => {
+    const json = JSON.parse(
+      (await inspect('access', '-f', FIXTURE, '--entitlement', 'role:22:member', '-o', 'json')).out,
+    );
+    expect(json.entitlement).toMatchObject({
+      id: 'role:22:member',
+      resourceType: 'role',
+      resourceId: '22',
+      missing: false,
+    });
+    expect(json.principals).toHaveLength(facts.role22Holders);
+    expect(json.principals.every((p: { principalType: string }) => p.principalType === 'user')).toBe(true);
+    const csv = (await inspect('access', '-f', FIXTURE, '--entitlement', 'role:22:member', '-o', 'csv')).out;
+    expect(csv.split('\n')[0]).toBe('Principal,Principal Name,Grant,Missing');
+
+    const none = JSON.parse(
+      (await inspect('access', '-f', FIXTURE, '--entitlement', 'role:999:member', '-o', 'json')).out,
+    );
+    expect(none.entitlement.missing).toBe(true);
+    expect(none.principals).toEqual([]);
+  });
+
+  it('access needs exactly one of --principal / --entitlement', async () => {
+    await expect(inspect('access', '-f', FIXTURE)).rejects.toThrow(/exactly one of --principal/);
+    await expect(
+      inspect('access', '-f', FIXTURE, '--principal', 'user:1', '--entitlement', 'x'),
+    ).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('the real CLI', () => {
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        "import('./src/cli/main.ts').then((m) => m.main(['node', 'coupa-connector', ...process.argv.slice(1)]))",
+        ...args,
+      ],
+      { cwd: REPO, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 },
+    );
+
+  it('reads BATON_FILE, prints resource types and exits 0', () => {
+    const r = cli(['resource-types'], { BATON_FILE: FIXTURE });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ID\s+Display Name\s+Traits$/m);
+    expect(r.stdout).toMatch(/^user\s+User\s+user$/m);
+    expect(r.stdout).toMatch(/^license\s+license$/m);
+  });
+
+  it('a bad file exits with the usage code and one clear line', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'v3.c1z'), 'C1Z3\0rest');
+    const r = cli(['grants', '-f', join(dir, 'v3.c1z')]);
+    expect(r.status).toBe(ExitCode.usage);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/v3 \(Pebble\) files are not supported/);
+  });
+});
