@@ -20,9 +20,13 @@ function memoryMb(pid: number): { rss: number; peak: number } {
 }
 
 const started = performance.now();
-const child = spawn(process.execPath, [bin, 'simulate', '--port', '0', '--users', String(users), '--no-rate-limit'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  [bin, 'simulate', '--port', '0', '--users', String(users), '--no-rate-limit'],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 let out = '';
 child.stdout.on('data', (d: Buffer) => (out += d.toString()));
 try {
@@ -41,7 +45,9 @@ try {
   });
   const { access_token } = (await tokenRes.json()) as { access_token: string };
   const headers = { Authorization: `Bearer ${access_token}`, Accept: 'application/json' };
-  const first = (await (await fetch(`${url}/api/users?id[gt]=0`, { headers })).json()) as Array<{ id: number }>;
+  const first = (await (await fetch(`${url}/api/users?id[gt]=0`, { headers })).json()) as Array<{
+    id: number;
+  }>;
   const firstPage = performance.now() - started;
   const afterStart = memoryMb(child.pid!);
 
@@ -50,7 +56,9 @@ try {
   let seen = first.length;
   let pages = 1;
   for (;;) {
-    const page = (await (await fetch(`${url}/api/users?id[gt]=${last}`, { headers })).json()) as Array<{ id: number }>;
+    const page = (await (await fetch(`${url}/api/users?id[gt]=${last}`, { headers })).json()) as Array<{
+      id: number;
+    }>;
     pages++;
     if (page.length === 0) break;
     seen += page.length;
@@ -64,7 +72,12 @@ try {
     listeningMs: Math.round(listening),
     startToFirstPageMs: Math.round(firstPage),
     rssAfterStartMb: Math.round(afterStart.rss),
-    fullKeysetWalk: { users: seen, pages, ms: Math.round(walk), msPerPage: Number((walk / pages).toFixed(2)) },
+    fullKeysetWalk: {
+      users: seen,
+      pages,
+      ms: Math.round(walk),
+      msPerPage: Number((walk / pages).toFixed(2)),
+    },
     rssAfterWalkMb: Math.round(afterWalk.rss),
     peakRssMb: Math.round(afterWalk.peak),
   };

@@ -39,14 +39,21 @@ export interface ApiContext {
 }
 
 /** `fields` wins over `return_object`; `none` only empties bodies of writes, as Coupa documents. */
-export function renderModeOf(query: URLSearchParams, schema: ResourceSchema<unknown>, write: boolean): RenderMode | 'none' {
+export function renderModeOf(
+  query: URLSearchParams,
+  schema: ResourceSchema<unknown>,
+  write: boolean,
+): RenderMode | 'none' {
   const fields = query.get('fields');
   if (fields !== null) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(fields);
     } catch {
-      throw badRequest(schema.errorKey, `fields must be a JSON array, e.g. ["id","login",{"roles":["id","name"]}]`);
+      throw badRequest(
+        schema.errorKey,
+        `fields must be a JSON array, e.g. ["id","login",{"roles":["id","name"]}]`,
+      );
     }
     if (!Array.isArray(parsed)) throw badRequest(schema.errorKey, 'fields must be a JSON array');
     return parsed as FieldSpec;

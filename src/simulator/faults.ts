@@ -9,7 +9,8 @@ interface ActiveRule {
 
 function pathMatches(pattern: string | RegExp | undefined, path: string): boolean {
   if (pattern === undefined) return true;
-  if (typeof pattern === 'string') return path === pattern || path.startsWith(pattern.endsWith('/') ? pattern : `${pattern}/`);
+  if (typeof pattern === 'string')
+    return path === pattern || path.startsWith(pattern.endsWith('/') ? pattern : `${pattern}/`);
   return pattern.test(path);
 }
 
@@ -21,7 +22,10 @@ function pathMatches(pattern: string | RegExp | undefined, path: string): boolea
 export class FaultInjector implements FaultController {
   private rules: ActiveRule[] = [];
 
-  constructor(initial: FaultRule[] = [], private readonly random: () => number = Math.random) {
+  constructor(
+    initial: FaultRule[] = [],
+    private readonly random: () => number = Math.random,
+  ) {
     for (const r of initial) this.add(r);
   }
 

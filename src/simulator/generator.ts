@@ -16,12 +16,100 @@ export const DEFAULT_TENANT_SPEC: Required<Omit<TenantSpec, 'licenseFlags'>> = {
 const EPOCH = Date.UTC(2019, 0, 1);
 const DAY = 86_400_000;
 
-const FIRST = ['Ada', 'Alan', 'Grace', 'Linus', 'Margaret', 'Ken', 'Barbara', 'Dennis', 'Frances', 'John', 'Radia', 'Tim', 'Hedy', 'Edsger', 'Katherine', 'Niklaus', 'Sophie', 'Bjarne', 'Carol', 'Guido', 'Mary', 'James', 'Anita', 'Donald', 'Lynn', 'Vint', 'Shafi', 'Whitfield', 'Jean', 'Leslie'];
-const LAST = ['Lovelace', 'Turing', 'Hopper', 'Torvalds', 'Hamilton', 'Thompson', 'Liskov', 'Ritchie', 'Allen', 'McCarthy', 'Perlman', 'Berners-Lee', 'Lamarr', 'Dijkstra', 'Johnson', 'Wirth', 'Wilson', 'Stroustrup', 'Shaw', 'van Rossum', 'Kenneth', 'Gosling', 'Borg', 'Knuth', 'Conway', 'Cerf', 'Goldwasser', 'Diffie', 'Bartik', 'Lamport'];
+const FIRST = [
+  'Ada',
+  'Alan',
+  'Grace',
+  'Linus',
+  'Margaret',
+  'Ken',
+  'Barbara',
+  'Dennis',
+  'Frances',
+  'John',
+  'Radia',
+  'Tim',
+  'Hedy',
+  'Edsger',
+  'Katherine',
+  'Niklaus',
+  'Sophie',
+  'Bjarne',
+  'Carol',
+  'Guido',
+  'Mary',
+  'James',
+  'Anita',
+  'Donald',
+  'Lynn',
+  'Vint',
+  'Shafi',
+  'Whitfield',
+  'Jean',
+  'Leslie',
+];
+const LAST = [
+  'Lovelace',
+  'Turing',
+  'Hopper',
+  'Torvalds',
+  'Hamilton',
+  'Thompson',
+  'Liskov',
+  'Ritchie',
+  'Allen',
+  'McCarthy',
+  'Perlman',
+  'Berners-Lee',
+  'Lamarr',
+  'Dijkstra',
+  'Johnson',
+  'Wirth',
+  'Wilson',
+  'Stroustrup',
+  'Shaw',
+  'van Rossum',
+  'Kenneth',
+  'Gosling',
+  'Borg',
+  'Knuth',
+  'Conway',
+  'Cerf',
+  'Goldwasser',
+  'Diffie',
+  'Bartik',
+  'Lamport',
+];
 const MIDDLE = ['J.', 'M.', 'K.', 'A.', 'R.'];
-const DEPARTMENTS = ['Finance', 'Procurement', 'IT', 'Legal', 'Marketing', 'Sales', 'Operations', 'HR', 'Facilities', 'Engineering', 'Logistics', 'Research'];
+const DEPARTMENTS = [
+  'Finance',
+  'Procurement',
+  'IT',
+  'Legal',
+  'Marketing',
+  'Sales',
+  'Operations',
+  'HR',
+  'Facilities',
+  'Engineering',
+  'Logistics',
+  'Research',
+];
 const REGIONS = ['EMEA', 'NA', 'LATAM', 'APAC', 'DACH', 'Nordics', 'UK&I', 'Benelux', 'Iberia', 'ANZ'];
-const CUSTOM_ROLES = ['Approver Plus', 'Expense Admin', 'Procurement Manager', 'AP Clerk', 'Contract Manager', 'Inventory Manager', 'Sourcing Lead', 'Analytics Viewer', 'Supplier Manager', 'Integration Admin', 'Budget Owner', 'Travel Booker'];
+const CUSTOM_ROLES = [
+  'Approver Plus',
+  'Expense Admin',
+  'Procurement Manager',
+  'AP Clerk',
+  'Contract Manager',
+  'Inventory Manager',
+  'Sourcing Lead',
+  'Analytics Viewer',
+  'Supplier Manager',
+  'Integration Admin',
+  'Budget Owner',
+  'Travel Booker',
+];
 
 /** Deterministic: the same spec always produces the same tenant, record for record. */
 export function generateTenant(spec: TenantSpec = {}): Tenant {
@@ -38,13 +126,29 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
     ['Buyer', 'Processes requisitions into purchase orders', false],
   ];
   for (const [name, description, omnipotent] of builtIns) {
-    tenant.roles.insert((id) => ({ id, name, description, omnipotent, systemRole: true, createdAt: EPOCH, updatedAt: EPOCH }));
+    tenant.roles.insert((id) => ({
+      id,
+      name,
+      description,
+      omnipotent,
+      systemRole: true,
+      createdAt: EPOCH,
+      updatedAt: EPOCH,
+    }));
   }
   for (let i = 4; i < s.roles; i++) {
     const base = CUSTOM_ROLES[(i - 4) % CUSTOM_ROLES.length]!;
     const round = Math.floor((i - 4) / CUSTOM_ROLES.length);
     const name = round ? `${base} ${round + 1}` : base;
-    tenant.roles.insert((id) => ({ id, name, description: `Custom role: ${name}`, omnipotent: false, systemRole: false, createdAt: at(i), updatedAt: at(i + 30) }));
+    tenant.roles.insert((id) => ({
+      id,
+      name,
+      description: `Custom role: ${name}`,
+      omnipotent: false,
+      systemRole: false,
+      createdAt: at(i),
+      updatedAt: at(i + 30),
+    }));
   }
   for (let i = 0; i < s.userGroups; i++) {
     const dept = DEPARTMENTS[i % DEPARTMENTS.length]!;
@@ -67,7 +171,13 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
     const region = REGIONS[i % REGIONS.length]!;
     const round = Math.floor(i / REGIONS.length);
     const name = `${region}${round ? ` ${round + 1}` : ''}`;
-    tenant.contentGroups.insert((id) => ({ id, name, description: `Content group for ${name}`, createdAt: at(i), updatedAt: at(i + 10) }));
+    tenant.contentGroups.insert((id) => ({
+      id,
+      name,
+      description: `Content group for ${name}`,
+      createdAt: at(i),
+      updatedAt: at(i + 10),
+    }));
   }
   for (let i = 0; i < s.accountGroups; i++) {
     const name = `Account Group ${i + 1} - ${DEPARTMENTS[i % DEPARTMENTS.length]}`;
@@ -119,11 +229,19 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
   return tenant;
 }
 
-function makeUser(rand: Random, tenant: Tenant, n: number, flagShares: number[], s: typeof DEFAULT_TENANT_SPEC): UserRecord {
+function makeUser(
+  rand: Random,
+  tenant: Tenant,
+  n: number,
+  flagShares: number[],
+  s: typeof DEFAULT_TENANT_SPEC,
+): UserRecord {
   const apiUser = rand() < 0.01;
   const first = apiUser ? 'Integration' : pick(rand, FIRST);
   const last = apiUser ? `Client ${n}` : pick(rand, LAST);
-  const login = apiUser ? `api.integration.${n}` : `${first}.${last}.${n}`.toLowerCase().replace(/[^a-z0-9.]/g, '');
+  const login = apiUser
+    ? `api.integration.${n}`
+    : `${first}.${last}.${n}`.toLowerCase().replace(/[^a-z0-9.]/g, '');
   // Coupa stores whole seconds; so do we, or `updated_at[lt_or_eq]=<printed value>` would miss.
   const created = EPOCH + Math.floor(rand() * 1500) * DAY + Math.floor(rand() * 86_400) * 1000;
   let licenses = 0;
@@ -134,7 +252,9 @@ function makeUser(rand: Random, tenant: Tenant, n: number, flagShares: number[],
     if (r < 0.02) roleIds.push(2);
     if (rand() < 0.15) roleIds.push(4);
     if (rand() < 0.1) roleIds.push(1);
-    if (s.roles > 4) for (const extra of pickIds(rand, s.roles - 4, weightedCount(rand, [0.6, 0.3, 0.1]))) roleIds.push(extra + 4);
+    if (s.roles > 4)
+      for (const extra of pickIds(rand, s.roles - 4, weightedCount(rand, [0.6, 0.3, 0.1])))
+        roleIds.push(extra + 4);
   } else {
     roleIds.push(2);
   }
@@ -157,8 +277,12 @@ function makeUser(rand: Random, tenant: Tenant, n: number, flagShares: number[],
     licenses,
     roleIds: [...new Set(roleIds)].sort((a, b) => a - b),
     userGroupIds: [],
-    contentGroupIds: s.contentGroups ? pickIds(rand, s.contentGroups, weightedCount(rand, [0.3, 0.5, 0.2])) : [],
-    accountGroupIds: s.accountGroups ? pickIds(rand, s.accountGroups, weightedCount(rand, [0.4, 0.45, 0.15])) : [],
+    contentGroupIds: s.contentGroups
+      ? pickIds(rand, s.contentGroups, weightedCount(rand, [0.3, 0.5, 0.2]))
+      : [],
+    accountGroupIds: s.accountGroups
+      ? pickIds(rand, s.accountGroups, weightedCount(rand, [0.4, 0.45, 0.15]))
+      : [],
     approvalLimits: null,
     createdAt: created,
     updatedAt: created + Math.floor(rand() * 300) * DAY,

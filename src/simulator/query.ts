@@ -4,10 +4,33 @@ import { lowerBound } from './table.js';
 import { hyphenate } from './tenant.js';
 
 export const PAGE_SIZE = 50;
-const OPERATORS = ['eq', 'contains', 'starts_with', 'ends_with', 'gt', 'lt', 'gt_or_eq', 'lt_or_eq', 'not_eq', 'in', 'not_in', 'blank'] as const;
+const OPERATORS = [
+  'eq',
+  'contains',
+  'starts_with',
+  'ends_with',
+  'gt',
+  'lt',
+  'gt_or_eq',
+  'lt_or_eq',
+  'not_eq',
+  'in',
+  'not_in',
+  'blank',
+] as const;
 type Operator = (typeof OPERATORS)[number];
 /** Query parameters that are not filters. */
-const RESERVED = new Set(['limit', 'offset', 'order_by', 'order-by', 'dir', 'fields', 'return_object', 'return-object', 'filter']);
+const RESERVED = new Set([
+  'limit',
+  'offset',
+  'order_by',
+  'order-by',
+  'dir',
+  'fields',
+  'return_object',
+  'return-object',
+  'filter',
+]);
 
 export interface Filter {
   /** Association names walked before the attribute, e.g. ['roles'] for `roles[id]`. */
@@ -35,9 +58,11 @@ export function parseIndexQuery(params: URLSearchParams, schema: ResourceSchema<
   }
   const orderParam = params.get('order_by') ?? params.get('order-by');
   const orderBy = orderParam ? hyphenate(orderParam) : 'id';
-  if (!schema.scalars[orderBy]) throw badRequest(schema.errorKey, `Unknown order_by attribute "${orderParam}"`);
+  if (!schema.scalars[orderBy])
+    throw badRequest(schema.errorKey, `Unknown order_by attribute "${orderParam}"`);
   const dirParam = (params.get('dir') ?? 'asc').toLowerCase();
-  if (dirParam !== 'asc' && dirParam !== 'desc') throw badRequest(schema.errorKey, `dir must be asc or desc, got "${dirParam}"`);
+  if (dirParam !== 'asc' && dirParam !== 'desc')
+    throw badRequest(schema.errorKey, `dir must be asc or desc, got "${dirParam}"`);
   const limitRaw = Number(params.get('limit'));
   const offsetRaw = Number(params.get('offset'));
   return {
@@ -73,8 +98,11 @@ function parseFilter(key: string, value: string, root: ResourceSchema<unknown>):
   const attr = hyphenate(names[names.length - 1]!);
   const scalar = schema.scalars[attr];
   const relation = schema.relations[attr];
-  if (!scalar && !(relation && op === 'blank')) throw badRequest(root.errorKey, `Unknown attribute "${names[names.length - 1]}" in filter "${key}"`);
-  const leaf = scalar ? compileScalar(scalar, op, value, root.errorKey, key) : compileRelationBlank(relation!, value);
+  if (!scalar && !(relation && op === 'blank'))
+    throw badRequest(root.errorKey, `Unknown attribute "${names[names.length - 1]}" in filter "${key}"`);
+  const leaf = scalar
+    ? compileScalar(scalar, op, value, root.errorKey, key)
+    : compileRelationBlank(relation!, value);
   const walk = (rec: unknown, depth: number): boolean => {
     if (depth === path.length) return leaf(rec);
     let s = root;
@@ -121,12 +149,22 @@ function toComparable(def: ScalarDef<unknown>, value: string): number | string |
   }
 }
 
-function compileScalar(def: ScalarDef<unknown>, op: Operator, value: string, errorKey: string, key: string): (rec: unknown) => boolean {
+function compileScalar(
+  def: ScalarDef<unknown>,
+  op: Operator,
+  value: string,
+  errorKey: string,
+  key: string,
+): (rec: unknown) => boolean {
   const read = (rec: unknown): number | string | boolean | null => {
     const v = def.get(rec);
     if (v === null || v === undefined) return null;
     // String comparisons ignore case, as Coupa's MySQL collation does.
-    return typeof v === 'string' && def.kind === 'string' ? v.toLowerCase() : def.kind === 'decimal' ? Number(v) : v;
+    return typeof v === 'string' && def.kind === 'string'
+      ? v.toLowerCase()
+      : def.kind === 'decimal'
+        ? Number(v)
+        : v;
   };
   if (op === 'blank') {
     const want = parseBool(value);
@@ -148,7 +186,8 @@ function compileScalar(def: ScalarDef<unknown>, op: Operator, value: string, err
     throw badRequest(errorKey, `Operator ${op} works on text attributes only (filter "${key}")`);
   }
   const want = toComparable(def, value);
-  if (want === null) throw badRequest(errorKey, `Cannot compare ${def.kind} attribute with "${value}" (filter "${key}")`);
+  if (want === null)
+    throw badRequest(errorKey, `Cannot compare ${def.kind} attribute with "${value}" (filter "${key}")`);
   return (rec) => {
     const v = read(rec);
     if (v === null) return false;

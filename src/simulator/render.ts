@@ -57,7 +57,12 @@ export function render(schema: ResourceSchema<unknown>, rec: unknown, mode: Rend
   return out;
 }
 
-function renderRelation(schema: ResourceSchema<unknown>, rec: unknown, key: string, mode: RenderMode | 'key'): unknown {
+function renderRelation(
+  schema: ResourceSchema<unknown>,
+  rec: unknown,
+  key: string,
+  mode: RenderMode | 'key',
+): unknown {
   const rel = schema.relations[key]!;
   const target = rel.target();
   const value = rel.get(rec);

@@ -73,12 +73,18 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
     many: true,
     get,
   });
-  const one = <R, T>(target: () => ResourceSchema<T>, get: (r: R) => T | null | undefined): RelationDef<R> => ({
+  const one = <R, T>(
+    target: () => ResourceSchema<T>,
+    get: (r: R) => T | null | undefined,
+  ): RelationDef<R> => ({
     target: target as () => ResourceSchema<unknown>,
     many: false,
     get: (r) => get(r) ?? null,
   });
-  const lookup = <T extends { id: number }>(table: { get(id: number): T | undefined }, ids: number[]): T[] => {
+  const lookup = <T extends { id: number }>(
+    table: { get(id: number): T | undefined },
+    ids: number[],
+  ): T[] => {
     const out: T[] = [];
     for (const id of ids) {
       const rec = table.get(id);
@@ -117,20 +123,47 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
   });
 
   const userRelations: Record<string, RelationDef<UserRecord>> = {
-    manager: one(() => s.users, (u) => (u.managerId === null ? null : tenant.users.get(u.managerId))),
-    roles: many(() => s.roles, (u) => lookup(tenant.roles, u.roleIds)),
-    'user-groups': many(() => s.userGroups, (u) => lookup(tenant.userGroups, u.userGroupIds)),
-    'approval-groups': many(() => s.userGroups, (u) => lookup(tenant.userGroups, u.userGroupIds).filter((g) => g.canApprove)),
-    'content-groups': many(() => s.contentGroups, (u) => lookup(tenant.contentGroups, u.contentGroupIds)),
-    'account-groups': many(() => s.accountGroups, (u) => lookup(tenant.accountGroups, u.accountGroupIds)),
-    'created-by': one(() => s.users, () => null),
-    'updated-by': one(() => s.users, () => null),
+    manager: one(
+      () => s.users,
+      (u) => (u.managerId === null ? null : tenant.users.get(u.managerId)),
+    ),
+    roles: many(
+      () => s.roles,
+      (u) => lookup(tenant.roles, u.roleIds),
+    ),
+    'user-groups': many(
+      () => s.userGroups,
+      (u) => lookup(tenant.userGroups, u.userGroupIds),
+    ),
+    'approval-groups': many(
+      () => s.userGroups,
+      (u) => lookup(tenant.userGroups, u.userGroupIds).filter((g) => g.canApprove),
+    ),
+    'content-groups': many(
+      () => s.contentGroups,
+      (u) => lookup(tenant.contentGroups, u.contentGroupIds),
+    ),
+    'account-groups': many(
+      () => s.accountGroups,
+      (u) => lookup(tenant.accountGroups, u.accountGroupIds),
+    ),
+    'created-by': one(
+      () => s.users,
+      () => null,
+    ),
+    'updated-by': one(
+      () => s.users,
+      () => null,
+    ),
   };
   for (const key of APPROVAL_LIMIT_KEYS) {
-    userRelations[key] = one(() => s.approvalLimits, (u) => {
-      const id = u.approvalLimits?.[key];
-      return id === undefined ? null : tenant.approvalLimits.get(id);
-    });
+    userRelations[key] = one(
+      () => s.approvalLimits,
+      (u) => {
+        const id = u.approvalLimits?.[key];
+        return id === undefined ? null : tenant.approvalLimits.get(id);
+      },
+    );
   }
 
   s.users = {
@@ -173,8 +206,14 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
       'avatar-thumb-url': nothing(),
     },
     relations: {
-      users: many(() => s.users, (g) => lookup(tenant.users, tenant.membersOf(g.id))),
-      owner: one(() => s.userGroups, () => null),
+      users: many(
+        () => s.users,
+        (g) => lookup(tenant.users, tenant.membersOf(g.id)),
+      ),
+      owner: one(
+        () => s.userGroups,
+        () => null,
+      ),
     },
     naturalKey: 'name',
   };
@@ -215,7 +254,12 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
       amount: { kind: 'decimal', get: (l) => l.amount },
       subject: str((l) => l.subject),
     },
-    relations: { currency: one(() => currencySchema, (l) => ({ code: l.currencyCode })) },
+    relations: {
+      currency: one(
+        () => currencySchema,
+        (l) => ({ code: l.currencyCode }),
+      ),
+    },
     naturalKey: 'name',
   };
   s.memberships = {
@@ -232,8 +276,14 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
       'user-group-type': str(() => 'group'),
     },
     relations: {
-      user: one(() => s.users, (m) => tenant.users.get(m.userId)),
-      'user-group': one(() => s.userGroups, (m) => tenant.userGroups.get(m.userGroupId)),
+      user: one(
+        () => s.users,
+        (m) => tenant.users.get(m.userId),
+      ),
+      'user-group': one(
+        () => s.userGroups,
+        (m) => tenant.userGroups.get(m.userGroupId),
+      ),
     },
     naturalKey: 'id',
   };

@@ -44,7 +44,13 @@ const URL_RESOURCE: Record<string, ReadableResource> = {
 function buildRoutes(membershipDelete: boolean): Route[] {
   const routes: Route[] = [];
   const add = (method: string, resource: string, withId: boolean, handler: Handler) =>
-    routes.push({ method, resource, withId, handler, key: `${method} /api/${resource}${withId ? '/:id' : ''}` });
+    routes.push({
+      method,
+      resource,
+      withId,
+      handler,
+      key: `${method} /api/${resource}${withId ? '/:id' : ''}`,
+    });
   for (const [segment, resource] of Object.entries(URL_RESOURCE)) {
     add('GET', segment, false, (ctx, req) => indexRecords(ctx, resource, req));
     add('GET', segment, true, (ctx, req) => showRecord(ctx, resource, req));
@@ -53,17 +59,25 @@ function buildRoutes(membershipDelete: boolean): Route[] {
   add('PUT', 'users', true, updateUser);
   add('PATCH', 'users', true, updateUser);
   add('DELETE', 'users', true, () => {
-    throw new SimulatorHttpError(405, 'user', ['Users cannot be deleted; deactivate them with PUT {"active": false}']);
+    throw new SimulatorHttpError(405, 'user', [
+      'Users cannot be deleted; deactivate them with PUT {"active": false}',
+    ]);
   });
   add('POST', 'user_group_memberships', false, createMembership);
   if (membershipDelete) add('DELETE', 'user_group_memberships', true, deleteMembership);
   return routes;
 }
 
-function matchRoute(routes: Route[], method: string, path: string): { route: Route; id?: string } | undefined {
+function matchRoute(
+  routes: Route[],
+  method: string,
+  path: string,
+): { route: Route; id?: string } | undefined {
   const m = /^\/api\/([a-z_]+)(?:\/([^/]+))?\/?$/.exec(path);
   if (!m) return undefined;
-  const route = routes.find((r) => r.method === method && r.resource === m[1] && r.withId === (m[2] !== undefined));
+  const route = routes.find(
+    (r) => r.method === method && r.resource === m[1] && r.withId === (m[2] !== undefined),
+  );
   return route ? { route, id: m[2] } : undefined;
 }
 
@@ -73,13 +87,28 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(res: http.ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
-function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   send(res, status, JSON.stringify(value), 'application/json; charset=utf-8', headers);
 }
 
@@ -154,10 +183,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       }
     }
     if (!id || !secret || !sameSecret(id, clientId) || !sameSecret(secret, clientSecret)) {
-      return sendJson(res, 400, { error: 'invalid_client', error_description: 'Client authentication failed.' });
+      return sendJson(res, 400, {
+        error: 'invalid_client',
+        error_description: 'Client authentication failed.',
+      });
     }
     if (form.get('grant_type') !== 'client_credentials') {
-      return sendJson(res, 400, { error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported.' });
+      return sendJson(res, 400, {
+        error: 'unsupported_grant_type',
+        error_description: 'Only client_credentials is supported.',
+      });
     }
     const requested = (form.get('scope') ?? '').split(/\s+/).filter(Boolean);
     let granted = requested.length ? requested : allowedScopes;
@@ -172,7 +207,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       granted = granted.filter((s) => allowedScopes.includes(s));
     }
     const { token, expiresIn } = tokens.issue(granted);
-    sendJson(res, 200, { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope: granted.join(' ') });
+    sendJson(res, 200, {
+      access_token: token,
+      token_type: 'bearer',
+      expires_in: expiresIn,
+      scope: granted.join(' '),
+    });
   }
 
   function admin(method: string, path: string, res: http.ServerResponse): void {
@@ -203,7 +243,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
     const isToken = path === '/oauth2/token';
     const matched = isToken ? undefined : matchRoute(routes, method, path);
-    const routeKey = isToken ? `${method} /oauth2/token` : matched ? matched.route.key : `${method} (unmatched)`;
+    const routeKey = isToken
+      ? `${method} /oauth2/token`
+      : matched
+        ? matched.route.key
+        : `${method} (unmatched)`;
     let counted = false;
     const count = (status: number | 'reset') => {
       if (!counted) counters.record(routeKey, status);
@@ -227,7 +271,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           const headers: Record<string, string> = {};
           if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds);
           else if (fault.status === 429 && retryAfter) headers['Retry-After'] = '1';
-          return sendJson(res, fault.status, { errors: { base: [`Simulated ${fault.status} (fault injection)`] } }, headers);
+          return sendJson(
+            res,
+            fault.status,
+            { errors: { base: [`Simulated ${fault.status} (fault injection)`] } },
+            headers,
+          );
         }
         case 'reset':
           req.socket.destroy();
@@ -239,9 +288,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           return send(res, 200, MAINTENANCE_HTML, 'text/html; charset=utf-8');
         case 'revoke-token':
           tokens.revokeAll();
-          return sendJson(res, 401, { error: 'invalid_token', error_description: 'The access token was revoked' }, {
-            'WWW-Authenticate': 'Bearer realm="Coupa", error="invalid_token"',
-          });
+          return sendJson(
+            res,
+            401,
+            { error: 'invalid_token', error_description: 'The access token was revoked' },
+            {
+              'WWW-Authenticate': 'Bearer realm="Coupa", error="invalid_token"',
+            },
+          );
         case 'xml':
           forceXml = true;
           break;
@@ -257,8 +311,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     if (limiter) {
       const wait = limiter.take();
       if (wait > 0) {
-        const headers: Record<string, string> = retryAfter ? { 'Retry-After': String(Math.max(1, Math.ceil(wait))) } : {};
-        return sendJson(res, 429, { errors: { base: ['Rate limit exceeded: 25 requests per second'] } }, headers);
+        const headers: Record<string, string> = retryAfter
+          ? { 'Retry-After': String(Math.max(1, Math.ceil(wait))) }
+          : {};
+        return sendJson(
+          res,
+          429,
+          { errors: { base: ['Rate limit exceeded: 25 requests per second'] } },
+          headers,
+        );
       }
     }
 
@@ -272,9 +333,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (!wantsJson) {
         // XML index with no match is 404 in Coupa, unlike JSON's 200 [].
         if (result.payload.type === 'list' && result.payload.data.length === 0 && result.status === 200) {
-          return send(res, 404, xmlErrors(['No results match your search criteria.']), 'application/xml; charset=utf-8');
+          return send(
+            res,
+            404,
+            xmlErrors(['No results match your search criteria.']),
+            'application/xml; charset=utf-8',
+          );
         }
-        return send(res, result.status, payloadXml(result.payload), 'application/xml; charset=utf-8', result.headers);
+        return send(
+          res,
+          result.status,
+          payloadXml(result.payload),
+          'application/xml; charset=utf-8',
+          result.headers,
+        );
       }
       let body = payloadJson(result.payload);
       if (transform) body = transform(body, { method, path, query: url.searchParams });
@@ -287,7 +359,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
     const auth = tokens.check(req.headers.authorization);
     if (!auth.ok) {
-      const why = auth.reason === 'expired' ? 'The access token expired' : auth.reason === 'missing' ? 'No bearer token' : 'The access token is invalid';
+      const why =
+        auth.reason === 'expired'
+          ? 'The access token expired'
+          : auth.reason === 'missing'
+            ? 'No bearer token'
+            : 'The access token is invalid';
       return fail(401, 'base', [why], { 'WWW-Authenticate': 'Bearer realm="Coupa", error="invalid_token"' });
     }
     if (!matched) {

@@ -124,7 +124,13 @@ export interface UserWriteOptions {
 }
 
 type AssocKey = 'roles' | 'user-groups' | 'content-groups' | 'account-groups' | 'approval-groups';
-const ASSOC_KEYS: readonly AssocKey[] = ['roles', 'user-groups', 'content-groups', 'account-groups', 'approval-groups'];
+const ASSOC_KEYS: readonly AssocKey[] = [
+  'roles',
+  'user-groups',
+  'content-groups',
+  'account-groups',
+  'approval-groups',
+];
 const UNIQUE_USER_FIELDS = [
   ['login', 'login', 'Login'],
   ['email', 'email', 'Email'],
@@ -234,7 +240,10 @@ export class Tenant {
   }
 
   /** POST /api/user_group_memberships. */
-  createMembership(input: Record<string, unknown>, opts: { bumpUser?: boolean; now?: number } = {}): MembershipRecord {
+  createMembership(
+    input: Record<string, unknown>,
+    opts: { bumpUser?: boolean; now?: number } = {},
+  ): MembershipRecord {
     const now = opts.now ?? nowSeconds();
     const body = normalizeKeys(input);
     const userId = refId(body['user-id'] ?? body['user']);
@@ -242,13 +251,21 @@ export class Tenant {
     const errors: string[] = [];
     const user = userId === undefined ? undefined : this.users.get(userId);
     const group = groupId === undefined ? undefined : this.userGroups.get(groupId);
-    if (!user) errors.push(userId === undefined ? "User can't be blank" : `Unable to find valid User record with keys {"id"=>${userId}}`);
+    if (!user)
+      errors.push(
+        userId === undefined
+          ? "User can't be blank"
+          : `Unable to find valid User record with keys {"id"=>${userId}}`,
+      );
     if (!group)
       errors.push(
-        groupId === undefined ? "User group can't be blank" : `Unable to find valid UserGroup record with keys {"id"=>${groupId}}`,
+        groupId === undefined
+          ? "User group can't be blank"
+          : `Unable to find valid UserGroup record with keys {"id"=>${groupId}}`,
       );
     if (errors.length || !user || !group) throw badRequest('user_group_membership', ...errors);
-    if (this.membership(user.id, group.id)) throw badRequest('user_group_membership', 'User has already been taken');
+    if (this.membership(user.id, group.id))
+      throw badRequest('user_group_membership', 'User has already been taken');
     const m = this.linkGroup(user, group.id, now);
     if (opts.bumpUser) user.updatedAt = now;
     return m;
@@ -269,7 +286,10 @@ export class Tenant {
 
   // ---- users ----------------------------------------------------------------------------------
 
-  findUserBy(field: 'login' | 'email' | 'employeeNumber' | 'ssoIdentifier' | 'mentionName', value: string): UserRecord | undefined {
+  findUserBy(
+    field: 'login' | 'email' | 'employeeNumber' | 'ssoIdentifier' | 'mentionName',
+    value: string,
+  ): UserRecord | undefined {
     // A scan (about 1 ms per 100k users) is simpler than keeping five unique indexes in sync.
     return this.users.find((u) => u[field] === value);
   }
@@ -363,7 +383,8 @@ export class Tenant {
           if (!creating) errors.push(`${key} can't be blank`);
           continue;
         }
-        (plan.scalars as Record<string, unknown>)[prop] = prop === 'authenticationMethod' ? 'coupa_credentials' : null;
+        (plan.scalars as Record<string, unknown>)[prop] =
+          prop === 'authenticationMethod' ? 'coupa_credentials' : null;
       } else if (typeof v === 'string' || typeof v === 'number') {
         (plan.scalars as Record<string, unknown>)[prop] = String(v);
       } else {
@@ -401,9 +422,13 @@ export class Tenant {
       const m = body['manager'];
       if (m === null) plan.managerId = null;
       else {
-        const ref = typeof m === 'object' && !Array.isArray(m) ? normalizeKeys(m as Record<string, unknown>) : undefined;
+        const ref =
+          typeof m === 'object' && !Array.isArray(m)
+            ? normalizeKeys(m as Record<string, unknown>)
+            : undefined;
         const byId = ref && ref['id'] !== undefined ? this.users.get(Number(ref['id'])) : undefined;
-        const byLogin = ref && typeof ref['login'] === 'string' ? this.findUserBy('login', ref['login']) : undefined;
+        const byLogin =
+          ref && typeof ref['login'] === 'string' ? this.findUserBy('login', ref['login']) : undefined;
         const found = byId ?? byLogin;
         if (!found) errors.push(unableToFind('User', 'manager', ref ?? m, ['id', 'login']));
         else if (found.id === user.id && !creating) errors.push('Manager cannot be the user itself');
@@ -428,7 +453,10 @@ export class Tenant {
     const [typeName, lookup] = this.assocLookup(key);
     const ids: number[] = [];
     for (const item of value) {
-      const ref = item && typeof item === 'object' && !Array.isArray(item) ? normalizeKeys(item as Record<string, unknown>) : undefined;
+      const ref =
+        item && typeof item === 'object' && !Array.isArray(item)
+          ? normalizeKeys(item as Record<string, unknown>)
+          : undefined;
       let id: number | undefined;
       if (ref && ref['id'] !== undefined && ref['id'] !== null) id = lookup.byId(Number(ref['id']));
       else if (ref && typeof ref['name'] === 'string') id = lookup.byName(ref['name']);
@@ -441,8 +469,13 @@ export class Tenant {
     return ids;
   }
 
-  private assocLookup(key: AssocKey): [string, { byId(id: number): number | undefined; byName(n: string): number | undefined }] {
-    const simple = (table: Table<{ id: number; name: string }>, filter: (r: { id: number }) => boolean = () => true) => ({
+  private assocLookup(
+    key: AssocKey,
+  ): [string, { byId(id: number): number | undefined; byName(n: string): number | undefined }] {
+    const simple = (
+      table: Table<{ id: number; name: string }>,
+      filter: (r: { id: number }) => boolean = () => true,
+    ) => ({
       byId: (id: number) => {
         const r = table.get(id);
         return r && filter(r) ? r.id : undefined;
@@ -471,8 +504,10 @@ export class Tenant {
     const combine = (current: number[], next: number[]) =>
       (next.length === 0 ? [] : merge ? [...new Set([...current, ...next])] : next).sort((a, b) => a - b);
     if (plan.assoc['roles']) user.roleIds = combine(user.roleIds, plan.assoc['roles']);
-    if (plan.assoc['content-groups']) user.contentGroupIds = combine(user.contentGroupIds, plan.assoc['content-groups']);
-    if (plan.assoc['account-groups']) user.accountGroupIds = combine(user.accountGroupIds, plan.assoc['account-groups']);
+    if (plan.assoc['content-groups'])
+      user.contentGroupIds = combine(user.contentGroupIds, plan.assoc['content-groups']);
+    if (plan.assoc['account-groups'])
+      user.accountGroupIds = combine(user.accountGroupIds, plan.assoc['account-groups']);
     const groups = plan.assoc['user-groups'];
     if (groups) this.setGroups(user, combine(user.userGroupIds, groups), now);
     const approval = plan.assoc['approval-groups'];
@@ -493,7 +528,16 @@ export class Tenant {
 
   createRole(name: string, extra: Partial<Omit<RoleRecord, 'id'>> = {}): RoleRecord {
     const now = nowSeconds();
-    return this.roles.insert((id) => ({ id, name, description: null, omnipotent: false, systemRole: false, createdAt: now, updatedAt: now, ...extra }));
+    return this.roles.insert((id) => ({
+      id,
+      name,
+      description: null,
+      omnipotent: false,
+      systemRole: false,
+      createdAt: now,
+      updatedAt: now,
+      ...extra,
+    }));
   }
 
   createUserGroup(name: string, extra: Partial<Omit<UserGroupRecord, 'id'>> = {}): UserGroupRecord {
@@ -514,7 +558,14 @@ export class Tenant {
 
   createContentGroup(name: string, extra: Partial<Omit<ContentGroupRecord, 'id'>> = {}): ContentGroupRecord {
     const now = nowSeconds();
-    return this.contentGroups.insert((id) => ({ id, name, description: null, createdAt: now, updatedAt: now, ...extra }));
+    return this.contentGroups.insert((id) => ({
+      id,
+      name,
+      description: null,
+      createdAt: now,
+      updatedAt: now,
+      ...extra,
+    }));
   }
 
   createAccountGroup(name: string, extra: Partial<Omit<AccountGroupRecord, 'id'>> = {}): AccountGroupRecord {
@@ -543,7 +594,22 @@ export class Tenant {
 }
 
 interface UserPlan {
-  scalars: Partial<Pick<UserRecord, 'login' | 'email' | 'firstname' | 'lastname' | 'middlename' | 'employeeNumber' | 'ssoIdentifier' | 'mentionName' | 'authenticationMethod' | 'defaultLocale' | 'active'>>;
+  scalars: Partial<
+    Pick<
+      UserRecord,
+      | 'login'
+      | 'email'
+      | 'firstname'
+      | 'lastname'
+      | 'middlename'
+      | 'employeeNumber'
+      | 'ssoIdentifier'
+      | 'mentionName'
+      | 'authenticationMethod'
+      | 'defaultLocale'
+      | 'active'
+    >
+  >;
   licenses: number;
   managerId?: number | null;
   assoc: Partial<Record<AssocKey, number[]>>;

@@ -5,7 +5,8 @@ interface TokenInfo {
   expiresAt: number;
 }
 
-export type TokenCheck = { ok: true; scopes: Set<string> } | { ok: false; reason: 'missing' | 'unknown' | 'expired' };
+export type TokenCheck =
+  { ok: true; scopes: Set<string> } | { ok: false; reason: 'missing' | 'unknown' | 'expired' };
 
 /** Issued bearer tokens and their scopes; revoking or expiring them is what tests of refresh use. */
 export class TokenStore {

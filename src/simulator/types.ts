@@ -55,7 +55,14 @@ export interface RequestCounters {
 }
 
 export interface GroundTruth {
-  users: Array<{ id: number; login: string; email: string; fullname: string; active: boolean; apiUser: boolean }>;
+  users: Array<{
+    id: number;
+    login: string;
+    email: string;
+    fullname: string;
+    active: boolean;
+    apiUser: boolean;
+  }>;
   userGroups: Array<{ id: number; name: string }>;
   roles: Array<{ id: number; name: string }>;
   contentGroups: Array<{ id: number; name: string }>;

@@ -10,7 +10,11 @@ export function escapeXml(s: string): string {
 }
 
 function singular(name: string): string {
-  return name.endsWith('ies') ? `${name.slice(0, -3)}y` : name.endsWith('s') ? name.slice(0, -1) : `${name}-item`;
+  return name.endsWith('ies')
+    ? `${name.slice(0, -3)}y`
+    : name.endsWith('s')
+      ? name.slice(0, -1)
+      : `${name}-item`;
 }
 
 function element(name: string, value: unknown, indent: string): string {

@@ -9,14 +9,21 @@ function form(params: Record<string, string>): URLSearchParams {
 describe('OAuth2 token endpoint', () => {
   let s: Simulator;
   beforeAll(async () => {
-    s = await sim({ allowedScopes: ['core.user.read', 'core.common.read', 'core.accounting.read', 'openid'] });
+    s = await sim({
+      allowedScopes: ['core.user.read', 'core.common.read', 'core.accounting.read', 'openid'],
+    });
   });
   afterAll(() => s.close());
 
   it('issues a bearer token for credentials in the form body', async () => {
     const res = await fetch(`${s.url}/oauth2/token`, {
       method: 'POST',
-      body: form({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, scope: 'core.user.read' }),
+      body: form({
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        scope: 'core.user.read',
+      }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
@@ -29,7 +36,9 @@ describe('OAuth2 token endpoint', () => {
   });
 
   it('accepts credentials as HTTP Basic (what baton-coupa sends)', async () => {
-    const basic = Buffer.from(`${encodeURIComponent(s.clientId)}:${encodeURIComponent(s.clientSecret)}`).toString('base64');
+    const basic = Buffer.from(
+      `${encodeURIComponent(s.clientId)}:${encodeURIComponent(s.clientSecret)}`,
+    ).toString('base64');
     const res = await fetch(`${s.url}/oauth2/token`, {
       method: 'POST',
       headers: { Authorization: `Basic ${basic}` },
@@ -67,7 +76,12 @@ describe('OAuth2 token endpoint', () => {
   it('rejects a scope the client was not created with (400 invalid_scope)', async () => {
     const res = await fetch(`${s.url}/oauth2/token`, {
       method: 'POST',
-      body: form({ grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.clientSecret, scope: 'core.user.read core.user.write' }),
+      body: form({
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        scope: 'core.user.read core.user.write',
+      }),
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_scope' });
@@ -108,11 +122,16 @@ describe('scope enforcement', () => {
     expect((await call(s, readOnly, 'GET', '/api/user_groups')).status).toBe(403);
     expect((await call(s, readOnly, 'GET', '/api/user_group_memberships')).status).toBe(403);
     const before = JSON.stringify(s.tenant.users.get(1));
-    expect((await call(s, readOnly, 'PUT', '/api/users/1', { body: { active: !s.tenant.users.get(1)!.active } })).status).toBe(403);
+    expect(
+      (await call(s, readOnly, 'PUT', '/api/users/1', { body: { active: !s.tenant.users.get(1)!.active } }))
+        .status,
+    ).toBe(403);
     expect(JSON.stringify(s.tenant.users.get(1))).toBe(before);
     const write = await token(s, 'core.user.write');
     expect((await call(s, write, 'GET', '/api/users/1')).status).toBe(403);
-    expect((await call(s, write, 'PUT', '/api/users/1', { body: { 'default-locale': 'fr' } })).status).toBe(200);
+    expect((await call(s, write, 'PUT', '/api/users/1', { body: { 'default-locale': 'fr' } })).status).toBe(
+      200,
+    );
   });
 
   it('can answer 401 instead of 403 on a missing scope', async () => {
@@ -130,7 +149,12 @@ describe('scope enforcement', () => {
     try {
       const res = await fetch(`${s2.url}/oauth2/token`, {
         method: 'POST',
-        body: form({ grant_type: 'client_credentials', client_id: s2.clientId, client_secret: s2.clientSecret, scope: 'core.user.read core.accounting.read' }),
+        body: form({
+          grant_type: 'client_credentials',
+          client_id: s2.clientId,
+          client_secret: s2.clientSecret,
+          scope: 'core.user.read core.accounting.read',
+        }),
       });
       const body = (await res.json()) as { scope: string; access_token: string };
       expect(body.scope).toBe('core.user.read');

@@ -8,7 +8,25 @@ describe('coupa-connector simulate', () => {
   it('prints URL, credentials and a sync command, serves the API, and stops cleanly on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', entry, 'simulate', '--port', '0', '--users', '40', '--seed', '5', '--no-rate-limit', '--client-id', 'cli-test-id', '--client-secret', 'cli-test-secret-123', '--latency', '5ms'],
+      [
+        '--import',
+        'tsx',
+        entry,
+        'simulate',
+        '--port',
+        '0',
+        '--users',
+        '40',
+        '--seed',
+        '5',
+        '--no-rate-limit',
+        '--client-id',
+        'cli-test-id',
+        '--client-secret',
+        'cli-test-secret-123',
+        '--latency',
+        '5ms',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -26,13 +44,21 @@ describe('coupa-connector simulate', () => {
       expect(url, out + err).toBeDefined();
       expect(out).toContain('client id:     cli-test-id');
       expect(out).toContain('client secret: cli-test-secret-123');
-      expect(out).toContain(`coupa-connector sync --base-url ${url} --coupa-client-id cli-test-id --coupa-client-secret cli-test-secret-123`);
+      expect(out).toContain(
+        `coupa-connector sync --base-url ${url} --coupa-client-id cli-test-id --coupa-client-secret cli-test-secret-123`,
+      );
       const tokenRes = await fetch(`${url}/oauth2/token`, {
         method: 'POST',
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'cli-test-id', client_secret: 'cli-test-secret-123' }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'cli-test-id',
+          client_secret: 'cli-test-secret-123',
+        }),
       });
       const { access_token } = (await tokenRes.json()) as { access_token: string };
-      const users = await fetch(`${url}/api/users?offset=0`, { headers: { Authorization: `Bearer ${access_token}`, Accept: 'application/json' } });
+      const users = await fetch(`${url}/api/users?offset=0`, {
+        headers: { Authorization: `Bearer ${access_token}`, Accept: 'application/json' },
+      });
       expect(((await users.json()) as unknown[]).length).toBe(40);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -43,9 +69,22 @@ describe('coupa-connector simulate', () => {
   });
 
   it('rejects an unknown license flag with a usage error', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, 'simulate', '--port', '0', '--unrevokable-licenses', 'purchasing-user,warp-user'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        entry,
+        'simulate',
+        '--port',
+        '0',
+        '--unrevokable-licenses',
+        'purchasing-user,warp-user',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));

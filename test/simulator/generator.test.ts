@@ -13,7 +13,14 @@ describe('tenant generator', () => {
   });
 
   it('honours the sizes with dense ids from 1, and keeps the built-in roles at 2, 3, 4', () => {
-    const t = generateTenant({ seed: 1, users: 77, userGroups: 5, roles: 7, contentGroups: 3, accountGroups: 2 });
+    const t = generateTenant({
+      seed: 1,
+      users: 77,
+      userGroups: 5,
+      roles: 7,
+      contentGroups: 3,
+      accountGroups: 2,
+    });
     expect(t.users.list.map((u) => u.id)).toEqual(Array.from({ length: 77 }, (_, i) => i + 1));
     expect(t.userGroups.size).toBe(5);
     expect(t.roles.list.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -69,8 +76,12 @@ describe('tenant generator', () => {
       const api = await client(sim);
       const t1 = performance.now();
       for (const start of [0, 50_000, 99_950]) {
-        const res = await api.get(`/api/users?${q({ 'id[gt]': String(start), 'id[lt_or_eq]': String(start + 50), order_by: 'id' })}`);
-        expect(res.json.map((u: { id: number }) => u.id)).toEqual(Array.from({ length: 50 }, (_, i) => start + i + 1));
+        const res = await api.get(
+          `/api/users?${q({ 'id[gt]': String(start), 'id[lt_or_eq]': String(start + 50), order_by: 'id' })}`,
+        );
+        expect(res.json.map((u: { id: number }) => u.id)).toEqual(
+          Array.from({ length: 50 }, (_, i) => start + i + 1),
+        );
       }
       expect(performance.now() - t1).toBeLessThan(1500);
     } finally {

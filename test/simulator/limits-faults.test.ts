@@ -35,13 +35,17 @@ describe('leaky bucket', () => {
 describe('rate limit over HTTP', () => {
   it('answers 429 with Retry-After when 60 requests arrive at once', async () => {
     const { s, api } = await setup({ rateLimit: { perSecond: 25, burst: 20 } });
-    // The token request above used one unit of the bucket.
+    // The token request above used one unit of the bucket. On a busy machine the 60 requests are
+    // spread over some time, during which the bucket drains; the bound accounts for that.
+    const t0 = performance.now();
     const replies = await Promise.all(Array.from({ length: 60 }, () => api.get('/api/users?limit=1')));
+    const elapsedS = (performance.now() - t0) / 1000;
     const ok = replies.filter((r) => r.status === 200).length;
     const limited = replies.filter((r) => r.status === 429);
-    expect(ok).toBeGreaterThanOrEqual(18);
-    expect(ok).toBeLessThanOrEqual(25);
+    expect(ok).toBeGreaterThanOrEqual(19);
+    expect(ok).toBeLessThanOrEqual(Math.floor(19 + elapsedS * 25) + 1);
     expect(limited.length).toBe(60 - ok);
+    expect(limited.length).toBeGreaterThan(0);
     for (const r of limited) expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(s.counters().byRouteStatus['GET /api/users']!['429']).toBe(limited.length);
   });
@@ -91,7 +95,12 @@ describe('latency', () => {
 describe('faults', () => {
   it('status on the Nth matching request only', async () => {
     const { s, api } = await setup();
-    s.faults.add({ match: { method: 'GET', path: '/api/users' }, onRequests: [2], kind: 'status', status: 500 });
+    s.faults.add({
+      match: { method: 'GET', path: '/api/users' },
+      onRequests: [2],
+      kind: 'status',
+      status: 500,
+    });
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await api.get('/api/users?limit=1')).status);
     expect(statuses).toEqual([200, 500, 200]);
@@ -171,7 +180,9 @@ describe('faults', () => {
     expect((await api.get('/api/roles')).status).toBe(401);
     expect((await api.get('/api/roles')).status).toBe(401);
     const fresh = await token(s);
-    const res = await fetch(`${s.url}/api/roles`, { headers: { Authorization: `Bearer ${fresh}`, Accept: 'application/json' } });
+    const res = await fetch(`${s.url}/api/roles`, {
+      headers: { Authorization: `Bearer ${fresh}`, Accept: 'application/json' },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -180,7 +191,8 @@ describe('faults', () => {
     s.faults.add({
       match: { path: '/api/users' },
       kind: 'transform',
-      transform: (body, req) => (Array.isArray(body) && req.query.get('limit') === '2' ? [...body, body[0]] : body),
+      transform: (body, req) =>
+        Array.isArray(body) && req.query.get('limit') === '2' ? [...body, body[0]] : body,
     });
     const res = await api.get('/api/users?limit=2');
     expect(res.json.map((u: { id: number }) => u.id)).toEqual([1, 2, 1]);

@@ -19,20 +19,41 @@ describe('/api/user_group_memberships', () => {
     const user = s.tenant.users.list.find((u) => !u.userGroupIds.includes(3))!;
     const res = await api.post('/api/user_group_memberships', { 'user-id': user.id, user_group_id: 3 });
     expect(res.status, res.text).toBe(201);
-    expect(res.json).toMatchObject({ 'user-id': user.id, 'user-group-id': 3, user: { id: user.id }, 'user-group': { id: 3 } });
+    expect(res.json).toMatchObject({
+      'user-id': user.id,
+      'user-group-id': 3,
+      user: { id: user.id },
+      'user-group': { id: 3 },
+    });
     const id = res.json.id as number;
-    expect((await api.get(`/api/user_group_memberships/${id}`)).json).toMatchObject({ id, 'user-id': user.id });
-    expect(((await api.get(`/api/users/${user.id}`)).json['user-groups'] as Array<{ id: number }>).map((g) => g.id)).toContain(3);
-    expect(((await api.get('/api/user_groups/3')).json.users as Array<{ id: number }>).map((u) => u.id)).toContain(user.id);
+    expect((await api.get(`/api/user_group_memberships/${id}`)).json).toMatchObject({
+      id,
+      'user-id': user.id,
+    });
+    expect(
+      ((await api.get(`/api/users/${user.id}`)).json['user-groups'] as Array<{ id: number }>).map(
+        (g) => g.id,
+      ),
+    ).toContain(3);
+    expect(
+      ((await api.get('/api/user_groups/3')).json.users as Array<{ id: number }>).map((u) => u.id),
+    ).toContain(user.id);
   });
 
   it('rejects duplicates and unknown users or groups', async () => {
     const { s, api } = await setup();
     const user = s.tenant.users.list.find((u) => u.userGroupIds.length > 0)!;
-    const dup = await api.post('/api/user_group_memberships', { user_id: user.id, user_group_id: user.userGroupIds[0] });
+    const dup = await api.post('/api/user_group_memberships', {
+      user_id: user.id,
+      user_group_id: user.userGroupIds[0],
+    });
     expect(dup.status).toBe(400);
-    expect((await api.post('/api/user_group_memberships', { user_id: 9999, user_group_id: 1 })).status).toBe(400);
-    expect((await api.post('/api/user_group_memberships', { user: { id: 1 }, 'user-group': { id: 999 } })).status).toBe(400);
+    expect((await api.post('/api/user_group_memberships', { user_id: 9999, user_group_id: 1 })).status).toBe(
+      400,
+    );
+    expect(
+      (await api.post('/api/user_group_memberships', { user: { id: 1 }, 'user-group': { id: 999 } })).status,
+    ).toBe(400);
   });
 
   it('index filters by user and group and agrees with the users’ user-groups', async () => {
@@ -42,7 +63,10 @@ describe('/api/user_group_memberships', () => {
     expect(members).toEqual(s.tenant.users.list.filter((u) => u.userGroupIds.includes(2)).map((u) => u.id));
     const all: Array<[number, number]> = [];
     for (let offset = 0; ; offset += 50) {
-      const page = (await api.get(`/api/user_group_memberships?offset=${offset}`)).json as Array<{ 'user-id': number; 'user-group-id': number }>;
+      const page = (await api.get(`/api/user_group_memberships?offset=${offset}`)).json as Array<{
+        'user-id': number;
+        'user-group-id': number;
+      }>;
       all.push(...page.map((m): [number, number] => [m['user-id'], m['user-group-id']]));
       if (page.length < 50) break;
     }
@@ -63,7 +87,9 @@ describe('/api/user_group_memberships', () => {
     const res = await api.del(`/api/user_group_memberships/${m.id}`);
     expect(res.status).toBe(200);
     expect((await api.get(`/api/user_group_memberships/${m.id}`)).status).toBe(404);
-    const groups = ((await api.get(`/api/users/${m.userId}`)).json['user-groups'] as Array<{ id: number }>).map((g) => g.id);
+    const groups = (
+      (await api.get(`/api/users/${m.userId}`)).json['user-groups'] as Array<{ id: number }>
+    ).map((g) => g.id);
     expect(groups).not.toContain(m.userGroupId);
   });
 

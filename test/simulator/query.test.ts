@@ -8,7 +8,9 @@ let api: Api;
 let users: readonly UserRecord[];
 
 beforeAll(async () => {
-  s = await sim({ tenant: { users: 130, seed: 11, userGroups: 8, roles: 9, contentGroups: 5, accountGroups: 4 } });
+  s = await sim({
+    tenant: { users: 130, seed: 11, userGroups: 8, roles: 9, contentGroups: 5, accountGroups: 4 },
+  });
   api = await client(s);
   users = s.tenant.users.list;
 });
@@ -37,7 +39,9 @@ describe('paging and ordering', () => {
   });
 
   it('orders by any attribute in either direction', async () => {
-    const byLoginDesc = [...users].sort((a, b) => (a.login < b.login ? 1 : a.login > b.login ? -1 : 0)).map((u) => u.id);
+    const byLoginDesc = [...users]
+      .sort((a, b) => (a.login < b.login ? 1 : a.login > b.login ? -1 : 0))
+      .map((u) => u.id);
     expect(await ids('/api/users?order_by=login&dir=desc&limit=10')).toEqual(byLoginDesc.slice(0, 10));
     expect(await ids('/api/users?order_by=id&dir=desc&limit=3')).toEqual([130, 129, 128]);
     const byCreated = [...users].sort((a, b) => a.createdAt - b.createdAt || a.id - b.id).map((u) => u.id);
@@ -57,9 +61,15 @@ describe('filter operators', () => {
   });
 
   it('contains / starts_with / ends_with (case-insensitive, like MySQL)', async () => {
-    expect(await ids('/api/users?login[contains]=TURING')).toEqual(first50(idsWhere((u) => u.login.includes('turing'))));
-    expect(await ids('/api/users?email[starts_with]=ada.')).toEqual(first50(idsWhere((u) => u.email.startsWith('ada.'))));
-    expect(await ids('/api/users?employee_number[ends_with]=7')).toEqual(first50(idsWhere((u) => !!u.employeeNumber?.endsWith('7'))));
+    expect(await ids('/api/users?login[contains]=TURING')).toEqual(
+      first50(idsWhere((u) => u.login.includes('turing'))),
+    );
+    expect(await ids('/api/users?email[starts_with]=ada.')).toEqual(
+      first50(idsWhere((u) => u.email.startsWith('ada.'))),
+    );
+    expect(await ids('/api/users?employee_number[ends_with]=7')).toEqual(
+      first50(idsWhere((u) => !!u.employeeNumber?.endsWith('7'))),
+    );
     expect(idsWhere((u) => u.login.includes('turing')).length).toBeGreaterThan(0);
   });
 
@@ -71,8 +81,12 @@ describe('filter operators', () => {
     expect(await ids('/api/users?id[gt]=10&id[lt_or_eq]=13')).toEqual([11, 12, 13]);
     const pivot = [...users].sort((a, b) => a.updatedAt - b.updatedAt)[60]!.updatedAt;
     const iso = new Date(pivot).toISOString().slice(0, 19);
-    expect(await ids(`/api/users?updated_at[gt]=${iso}`)).toEqual(first50(idsWhere((u) => u.updatedAt > Math.floor(pivot / 1000) * 1000)));
-    expect(await ids(`/api/users?updated-at[lt_or_eq]=${iso}%2B00:00`)).toEqual(first50(idsWhere((u) => u.updatedAt <= pivot)));
+    expect(await ids(`/api/users?updated_at[gt]=${iso}`)).toEqual(
+      first50(idsWhere((u) => u.updatedAt > Math.floor(pivot / 1000) * 1000)),
+    );
+    expect(await ids(`/api/users?updated-at[lt_or_eq]=${iso}%2B00:00`)).toEqual(
+      first50(idsWhere((u) => u.updatedAt <= pivot)),
+    );
   });
 
   it('not_eq', async () => {
@@ -84,12 +98,19 @@ describe('filter operators', () => {
     expect(await ids('/api/users?id[in]=9,3,5')).toEqual([3, 5, 9]);
     expect(await ids('/api/users?id[not_in]=1,2,3&limit=2')).toEqual([4, 5]);
     const two = [users[1]!.login, users[7]!.login];
-    expect(await ids(`/api/users?${q({ 'login[in]': two.join(',') })}`)).toEqual([users[1]!.id, users[7]!.id]);
+    expect(await ids(`/api/users?${q({ 'login[in]': two.join(',') })}`)).toEqual([
+      users[1]!.id,
+      users[7]!.id,
+    ]);
   });
 
   it('blank true / false', async () => {
-    expect(await ids('/api/users?sso_identifier[blank]=true')).toEqual(first50(idsWhere((u) => u.ssoIdentifier === null)));
-    expect(await ids('/api/users?sso_identifier[blank]=false')).toEqual(first50(idsWhere((u) => u.ssoIdentifier !== null)));
+    expect(await ids('/api/users?sso_identifier[blank]=true')).toEqual(
+      first50(idsWhere((u) => u.ssoIdentifier === null)),
+    );
+    expect(await ids('/api/users?sso_identifier[blank]=false')).toEqual(
+      first50(idsWhere((u) => u.ssoIdentifier !== null)),
+    );
     expect(await ids('/api/users?type[blank]=true&limit=3')).toEqual([1, 2, 3]);
   });
 
@@ -104,12 +125,20 @@ describe('filter operators', () => {
 
   it('filters through associations: roles[id], roles[name], user_groups[id], manager[login], content_groups[name]', async () => {
     expect(await ids('/api/users?roles[id]=4')).toEqual(first50(idsWhere((u) => u.roleIds.includes(4))));
-    expect(await ids('/api/users?roles[name]=Admin')).toEqual(first50(idsWhere((u) => u.roleIds.includes(2))));
-    expect(await ids('/api/users?user_groups[id]=2')).toEqual(first50(idsWhere((u) => u.userGroupIds.includes(2))));
+    expect(await ids('/api/users?roles[name]=Admin')).toEqual(
+      first50(idsWhere((u) => u.roleIds.includes(2))),
+    );
+    expect(await ids('/api/users?user_groups[id]=2')).toEqual(
+      first50(idsWhere((u) => u.userGroupIds.includes(2))),
+    );
     const mgr = users.find((u) => users.some((x) => x.managerId === u.id))!;
-    expect(await ids(`/api/users?${q({ 'manager[login]': mgr.login })}`)).toEqual(first50(idsWhere((u) => u.managerId === mgr.id)));
+    expect(await ids(`/api/users?${q({ 'manager[login]': mgr.login })}`)).toEqual(
+      first50(idsWhere((u) => u.managerId === mgr.id)),
+    );
     const cg = s.tenant.contentGroups.get(3)!;
-    expect(await ids(`/api/users?${q({ 'content_groups[name]': cg.name })}`)).toEqual(first50(idsWhere((u) => u.contentGroupIds.includes(3))));
+    expect(await ids(`/api/users?${q({ 'content_groups[name]': cg.name })}`)).toEqual(
+      first50(idsWhere((u) => u.contentGroupIds.includes(3))),
+    );
     expect(await ids('/api/users?roles[id][in]=2,4&active=true')).toEqual(
       first50(idsWhere((u) => u.active && (u.roleIds.includes(2) || u.roleIds.includes(4)))),
     );
@@ -117,7 +146,9 @@ describe('filter operators', () => {
 
   it('filters on license flags', async () => {
     const bit = s.tenant.licenseFlags.indexOf('purchasing-user');
-    expect(await ids('/api/users?purchasing_user=true')).toEqual(first50(idsWhere((u) => (u.licenses & (1 << bit)) !== 0)));
+    expect(await ids('/api/users?purchasing_user=true')).toEqual(
+      first50(idsWhere((u) => (u.licenses & (1 << bit)) !== 0)),
+    );
   });
 
   it('400 for an unknown attribute or a non-numeric comparison', async () => {
@@ -135,14 +166,25 @@ describe('filter operators', () => {
 
 describe('fields and return_object', () => {
   it('projects attributes and nested associations; unknown names are ignored', async () => {
-    const fields = JSON.stringify(['id', 'login', 'no_such_field', { roles: ['id', 'name'] }, { manager: ['id', 'login'] }, { user_groups: ['name'] }]);
+    const fields = JSON.stringify([
+      'id',
+      'login',
+      'no_such_field',
+      { roles: ['id', 'name'] },
+      { manager: ['id', 'login'] },
+      { user_groups: ['name'] },
+    ]);
     const res = await api.get(`/api/users/3?${q({ fields })}`);
     expect(res.status).toBe(200);
     const u = users[2]!;
     expect(Object.keys(res.json).sort()).toEqual(['id', 'login', 'manager', 'roles', 'user-groups']);
     expect(res.json.roles).toEqual(u.roleIds.map((id) => ({ id, name: s.tenant.roles.get(id)!.name })));
-    expect(res.json.manager).toEqual(u.managerId === null ? null : { id: u.managerId, login: s.tenant.users.get(u.managerId)!.login });
-    expect(res.json['user-groups']).toEqual(u.userGroupIds.map((id) => ({ name: s.tenant.userGroups.get(id)!.name })));
+    expect(res.json.manager).toEqual(
+      u.managerId === null ? null : { id: u.managerId, login: s.tenant.users.get(u.managerId)!.login },
+    );
+    expect(res.json['user-groups']).toEqual(
+      u.userGroupIds.map((id) => ({ name: s.tenant.userGroups.get(id)!.name })),
+    );
   });
 
   it('projects on index too, with hyphenated names', async () => {
@@ -160,7 +202,9 @@ describe('fields and return_object', () => {
     expect(limited.json).toEqual([{ id: 1 }, { id: 2 }]);
     const shallow = await api.get('/api/users/1?return_object=shallow');
     expect(shallow.json.login).toBe(users[0]!.login);
-    expect(shallow.json.roles).toEqual(users[0]!.roleIds.map((id) => ({ id, name: s.tenant.roles.get(id)!.name })));
+    expect(shallow.json.roles).toEqual(
+      users[0]!.roleIds.map((id) => ({ id, name: s.tenant.roles.get(id)!.name })),
+    );
   });
 });
 
@@ -168,7 +212,27 @@ describe('representation', () => {
   it('full user: hyphenated keys, nulls, [] associations, timestamps with offset, every license flag', async () => {
     const res = await api.get('/api/users/1');
     const u = res.json;
-    for (const key of ['id', 'login', 'email', 'fullname', 'active', 'api-user', 'employee-number', 'sso-identifier', 'authentication-method', 'created-at', 'updated-at', 'roles', 'user-groups', 'content-groups', 'account-groups', 'approval-groups', 'manager', 'requisition-approval-limit', 'expense-approval-limit']) {
+    for (const key of [
+      'id',
+      'login',
+      'email',
+      'fullname',
+      'active',
+      'api-user',
+      'employee-number',
+      'sso-identifier',
+      'authentication-method',
+      'created-at',
+      'updated-at',
+      'roles',
+      'user-groups',
+      'content-groups',
+      'account-groups',
+      'approval-groups',
+      'manager',
+      'requisition-approval-limit',
+      'expense-approval-limit',
+    ]) {
       expect(u, key).toHaveProperty([key]);
     }
     for (const flag of s.tenant.licenseFlags) expect(typeof u[flag], flag).toBe('boolean');
@@ -177,7 +241,10 @@ describe('representation', () => {
     const empty = users.find((x) => x.userGroupIds.length === 0)!;
     expect((await api.get(`/api/users/${empty.id}`)).json['user-groups']).toEqual([]);
     const approver = users.find((x) => x.userGroupIds.some((g) => s.tenant.userGroups.get(g)!.canApprove))!;
-    const ag = (await api.get(`/api/users/${approver.id}`)).json['approval-groups'] as Array<{ id: number; 'can-approve': boolean }>;
+    const ag = (await api.get(`/api/users/${approver.id}`)).json['approval-groups'] as Array<{
+      id: number;
+      'can-approve': boolean;
+    }>;
     expect(ag.length).toBeGreaterThan(0);
     expect(ag.every((g) => g['can-approve'])).toBe(true);
   });
@@ -224,7 +291,11 @@ describe('other resources', () => {
   it('roles include the built-ins with Admin omnipotent', async () => {
     const res = await api.get('/api/roles');
     expect(res.json).toHaveLength(9);
-    const byName = new Map((res.json as Array<{ name: string; id: number; omnipotent: boolean; 'system-role': boolean }>).map((r) => [r.name, r]));
+    const byName = new Map(
+      (res.json as Array<{ name: string; id: number; omnipotent: boolean; 'system-role': boolean }>).map(
+        (r) => [r.name, r],
+      ),
+    );
     expect(byName.get('Admin')).toMatchObject({ id: 2, omnipotent: true, 'system-role': true });
     expect(byName.get('User')).toMatchObject({ id: 3, omnipotent: false, 'system-role': true });
     expect(byName.get('Buyer')).toMatchObject({ id: 4, 'system-role': true });
@@ -232,7 +303,9 @@ describe('other resources', () => {
 
   it('user groups list their members and filter like users', async () => {
     const g = (await api.get('/api/user_groups/2')).json;
-    expect((g.users as Array<{ id: number }>).map((u) => u.id)).toEqual(idsWhere((u) => u.userGroupIds.includes(2)));
+    expect((g.users as Array<{ id: number }>).map((u) => u.id)).toEqual(
+      idsWhere((u) => u.userGroupIds.includes(2)),
+    );
     expect(typeof g['can-approve']).toBe('boolean');
     const approvers = await api.get('/api/user_groups?can_approve=true');
     expect((approvers.json as Array<{ id: number }>).map((x) => x.id)).toEqual(
@@ -243,15 +316,35 @@ describe('other resources', () => {
   it('business groups and account groups page and show', async () => {
     expect(await ids('/api/business_groups')).toEqual([1, 2, 3, 4, 5]);
     expect(await ids('/api/account_groups?id[gt]=2')).toEqual([3, 4]);
-    expect((await api.get('/api/account_groups/1')).json).toMatchObject({ id: 1, name: s.tenant.accountGroups.get(1)!.name });
+    expect((await api.get('/api/account_groups/1')).json).toMatchObject({
+      id: 1,
+      name: s.tenant.accountGroups.get(1)!.name,
+    });
   });
 });
 
 describe('ground truth and shuffled order', () => {
   it('paging through the API yields exactly the ground truth', async () => {
     const gt = s.groundTruth();
-    const seen: Array<{ id: number; login: string; roles: Array<{ id: number }>; 'user-groups': Array<{ id: number }> } & Record<string, unknown>> = [];
-    const fields = JSON.stringify(['id', 'login', 'email', 'active', ...s.tenant.licenseFlags, { roles: ['id'] }, { user_groups: ['id'] }, { content_groups: ['id'] }, { account_groups: ['id'] }]);
+    const seen: Array<
+      {
+        id: number;
+        login: string;
+        roles: Array<{ id: number }>;
+        'user-groups': Array<{ id: number }>;
+      } & Record<string, unknown>
+    > = [];
+    const fields = JSON.stringify([
+      'id',
+      'login',
+      'email',
+      'active',
+      ...s.tenant.licenseFlags,
+      { roles: ['id'] },
+      { user_groups: ['id'] },
+      { content_groups: ['id'] },
+      { account_groups: ['id'] },
+    ]);
     let last = 0;
     for (;;) {
       const page = (await api.get(`/api/users?${q({ 'id[gt]': String(last), fields })}`)).json as typeof seen;
@@ -259,13 +352,18 @@ describe('ground truth and shuffled order', () => {
       seen.push(...page);
       last = page[page.length - 1]!.id;
     }
-    expect(seen.map((u) => ({ id: u.id, login: u.login }))).toEqual(gt.users.map((u) => ({ id: u.id, login: u.login })));
-    const pairs = (key: string) => seen.flatMap((u) => (u[key] as Array<{ id: number }>).map((x) => [u.id, x.id]));
+    expect(seen.map((u) => ({ id: u.id, login: u.login }))).toEqual(
+      gt.users.map((u) => ({ id: u.id, login: u.login })),
+    );
+    const pairs = (key: string) =>
+      seen.flatMap((u) => (u[key] as Array<{ id: number }>).map((x) => [u.id, x.id]));
     expect(pairs('roles')).toEqual(gt.memberships.roles);
     expect(pairs('user-groups')).toEqual(gt.memberships.userGroups);
     expect(pairs('content-groups')).toEqual(gt.memberships.contentGroups);
     expect(pairs('account-groups')).toEqual(gt.memberships.accountGroups);
-    const licenses = seen.flatMap((u) => s.tenant.licenseFlags.filter((f) => u[f] === true).map((f) => [u.id, f]));
+    const licenses = seen.flatMap((u) =>
+      s.tenant.licenseFlags.filter((f) => u[f] === true).map((f) => [u.id, f]),
+    );
     expect(licenses).toEqual(gt.memberships.licenses);
     const admin = (await fetch(`${s.url}/__sim/ground-truth`).then((r) => r.json())) as typeof gt;
     expect(admin).toEqual(gt);
@@ -277,13 +375,17 @@ describe('ground truth and shuffled order', () => {
       const a = await client(s2);
       const all: number[] = [];
       for (let offset = 0; ; offset += 50) {
-        const page = (await a.get(`/api/users?offset=${offset}&return_object=limited`)).json as Array<{ id: number }>;
+        const page = (await a.get(`/api/users?offset=${offset}&return_object=limited`)).json as Array<{
+          id: number;
+        }>;
         all.push(...page.map((u) => u.id));
         if (page.length < 50) break;
       }
       expect(all).not.toEqual([...all].sort((x, y) => x - y));
       expect([...all].sort((x, y) => x - y)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-      expect(((await a.get('/api/users?order_by=id&limit=3')).json as Array<{ id: number }>).map((u) => u.id)).toEqual([1, 2, 3]);
+      expect(
+        ((await a.get('/api/users?order_by=id&limit=3')).json as Array<{ id: number }>).map((u) => u.id),
+      ).toEqual([1, 2, 3]);
     } finally {
       await s2.close();
     }

@@ -30,7 +30,14 @@ describe('POST /api/users', () => {
       roles: [{ name: 'Buyer' }],
     });
     expect(res.status, res.text).toBe(201);
-    expect(res.json).toMatchObject({ id: 31, login: 'new.person', fullname: 'New Person', 'employee-number': 'X-1', 'purchasing-user': true, 'expense-user': false });
+    expect(res.json).toMatchObject({
+      id: 31,
+      login: 'new.person',
+      fullname: 'New Person',
+      'employee-number': 'X-1',
+      'purchasing-user': true,
+      'expense-user': false,
+    });
     expect(res.json.manager).toMatchObject({ id: mgr.id, login: mgr.login });
     expect(ids(res.json.roles)).toEqual([3, 4]);
     expect((await api.get('/api/users/31')).json.login).toBe('new.person');
@@ -41,7 +48,9 @@ describe('POST /api/users', () => {
     const { s, api } = await setup();
     const res = await api.post('/api/users', { login: 'x' });
     expect(res.status).toBe(400);
-    expect(res.json.errors.user).toEqual(expect.arrayContaining(["Email can't be blank", "Firstname can't be blank", "Lastname can't be blank"]));
+    expect(res.json.errors.user).toEqual(
+      expect.arrayContaining(["Email can't be blank", "Firstname can't be blank", "Lastname can't be blank"]),
+    );
     expect(res.json.errors.user).not.toContain("Login can't be blank");
     expect(s.tenant.users.size).toBe(30);
   });
@@ -94,9 +103,18 @@ describe('PUT /api/users/:id', () => {
   it('silently ignores read-only fields', async () => {
     const { s, api } = await setup();
     const u = s.tenant.users.get(3)!;
-    const res = await api.put('/api/users/3', { id: 999, fullname: 'Hacked Name', 'api-user': !u.apiUser, 'created-at': '2000-01-01T00:00:00+00:00' });
+    const res = await api.put('/api/users/3', {
+      id: 999,
+      fullname: 'Hacked Name',
+      'api-user': !u.apiUser,
+      'created-at': '2000-01-01T00:00:00+00:00',
+    });
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ id: 3, fullname: `${u.firstname} ${u.lastname}`, 'api-user': u.apiUser });
+    expect(res.json).toMatchObject({
+      id: 3,
+      fullname: `${u.firstname} ${u.lastname}`,
+      'api-user': u.apiUser,
+    });
   });
 
   it('merge mode: a non-empty list adds, [] clears, null clears', async () => {
@@ -135,7 +153,9 @@ describe('PUT /api/users/:id', () => {
     const g1 = (await api.get('/api/user_groups/1')).json;
     expect(ids(g1.users)).toContain(7);
     const mem = await api.get('/api/user_group_memberships?user_id=7');
-    expect((mem.json as Array<{ 'user-group-id': number }>).map((m) => m['user-group-id']).sort()).toEqual([1, 2]);
+    expect((mem.json as Array<{ 'user-group-id': number }>).map((m) => m['user-group-id']).sort()).toEqual([
+      1, 2,
+    ]);
     await api.put('/api/users/7', { 'user-groups': null });
     expect(ids((await api.get('/api/user_groups/1')).json.users)).not.toContain(7);
     expect((await api.get('/api/user_group_memberships?user_id=7')).json).toEqual([]);
@@ -156,10 +176,17 @@ describe('PUT /api/users/:id', () => {
   it('an unknown reference is a 400 that changes nothing', async () => {
     const { s, api } = await setup();
     const before = JSON.stringify(s.tenant.users.get(9));
-    const res = await api.put('/api/users/9', { active: false, 'expense-user': false, roles: [{ id: 4 }, { id: 999 }], user_groups: [{ name: 'Nope' }] });
+    const res = await api.put('/api/users/9', {
+      active: false,
+      'expense-user': false,
+      roles: [{ id: 4 }, { id: 999 }],
+      user_groups: [{ name: 'Nope' }],
+    });
     expect(res.status).toBe(400);
     const messages: string[] = res.json.errors.user;
-    expect(messages[0]).toMatch(/^Unable to find valid Role record for roles with keys \{"id"=>999\}\. Possible keys are \["id", "name"\]$/);
+    expect(messages[0]).toMatch(
+      /^Unable to find valid Role record for roles with keys \{"id"=>999\}\. Possible keys are \["id", "name"\]$/,
+    );
     expect(messages[1]).toContain('Unable to find valid UserGroup record');
     expect(JSON.stringify(s.tenant.users.get(9))).toBe(before);
     const badManager = await api.put('/api/users/9', { manager: { login: 'ghost' } });
@@ -188,7 +215,9 @@ describe('PUT /api/users/:id', () => {
 
   it('fields and return_object=none trim the PUT response', async () => {
     const { api } = await setup();
-    const trimmed = await api.put(`/api/users/13?${q({ fields: '["id",{"roles":["id","name"]}]' })}`, { roles: [{ id: 4 }] });
+    const trimmed = await api.put(`/api/users/13?${q({ fields: '["id",{"roles":["id","name"]}]' })}`, {
+      roles: [{ id: 4 }],
+    });
     expect(Object.keys(trimmed.json).sort()).toEqual(['id', 'roles']);
     expect(trimmed.json.roles).toContainEqual({ id: 4, name: 'Buyer' });
     const none = await api.put('/api/users/13?return_object=none', { active: false });
@@ -202,7 +231,11 @@ describe('PUT /api/users/:id', () => {
     expect((await api.put('/api/users/4040', { active: false })).status).toBe(404);
     const res = await fetch(`${s.url}/api/users/1`, {
       method: 'PUT',
-      headers: { Authorization: `Bearer ${api.tok}`, Accept: 'application/json', 'Content-Type': 'application/xml' },
+      headers: {
+        Authorization: `Bearer ${api.tok}`,
+        Accept: 'application/json',
+        'Content-Type': 'application/xml',
+      },
       body: '<user><active>false</active></user>',
     });
     expect(res.status).toBe(400);

@@ -29,7 +29,8 @@ interface SimulateOptions {
 function wholeNumber(name: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
+    if (!Number.isInteger(n) || n < min)
+      throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
     return n;
   };
 }
@@ -38,36 +39,99 @@ export const simulateCommand: CliCommand = {
   register(program: Command) {
     program
       .command('simulate')
-      .description('Run a fake Coupa Core API (OAuth2, users, roles, groups, rate limit) on this machine until Ctrl-C.')
+      .description(
+        'Run a fake Coupa Core API (OAuth2, users, roles, groups, rate limit) on this machine until Ctrl-C.',
+      )
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on (0 = any free port)', wholeNumber('--port', 0), 8443)
       .option('--users <n>', 'number of users in the generated tenant', wholeNumber('--users', 0), 10_000)
-      .option('--groups <n>', 'number of user groups', wholeNumber('--groups', 0), DEFAULT_TENANT_SPEC.userGroups)
-      .option('--roles <n>', 'number of roles including the 4 built-ins', wholeNumber('--roles', 4), DEFAULT_TENANT_SPEC.roles)
-      .option('--content-groups <n>', 'number of content (business) groups', wholeNumber('--content-groups', 0), DEFAULT_TENANT_SPEC.contentGroups)
-      .option('--account-groups <n>', 'number of account groups', wholeNumber('--account-groups', 0), DEFAULT_TENANT_SPEC.accountGroups)
-      .option('--seed <n>', 'seed of the tenant generator (same seed, same tenant)', wholeNumber('--seed', 0), DEFAULT_TENANT_SPEC.seed)
-      .option('--latency <duration>', 'delay added to every API response, e.g. 100ms', parseDuration('--latency'), 0)
-      .option('--rate-limit <perSecond>', 'requests per second before 429', parsePositiveNumber('--rate-limit'), 25)
+      .option(
+        '--groups <n>',
+        'number of user groups',
+        wholeNumber('--groups', 0),
+        DEFAULT_TENANT_SPEC.userGroups,
+      )
+      .option(
+        '--roles <n>',
+        'number of roles including the 4 built-ins',
+        wholeNumber('--roles', 4),
+        DEFAULT_TENANT_SPEC.roles,
+      )
+      .option(
+        '--content-groups <n>',
+        'number of content (business) groups',
+        wholeNumber('--content-groups', 0),
+        DEFAULT_TENANT_SPEC.contentGroups,
+      )
+      .option(
+        '--account-groups <n>',
+        'number of account groups',
+        wholeNumber('--account-groups', 0),
+        DEFAULT_TENANT_SPEC.accountGroups,
+      )
+      .option(
+        '--seed <n>',
+        'seed of the tenant generator (same seed, same tenant)',
+        wholeNumber('--seed', 0),
+        DEFAULT_TENANT_SPEC.seed,
+      )
+      .option(
+        '--latency <duration>',
+        'delay added to every API response, e.g. 100ms',
+        parseDuration('--latency'),
+        0,
+      )
+      .option(
+        '--rate-limit <perSecond>',
+        'requests per second before 429',
+        parsePositiveNumber('--rate-limit'),
+        25,
+      )
       .option('--no-rate-limit', 'turn the rate limiter off')
       .option('--burst <n>', 'burst allowance of the rate limiter', parsePositiveNumber('--burst'), 20)
       .addOption(
-        new Option('--array-mode <mode>', 'what a non-empty association array on PUT does: merge (Coupa docs) or replace')
+        new Option(
+          '--array-mode <mode>',
+          'what a non-empty association array on PUT does: merge (Coupa docs) or replace',
+        )
           .choices(['merge', 'replace'])
           .default('merge'),
       )
-      .option('--token-ttl <seconds>', 'access token lifetime in seconds', wholeNumber('--token-ttl', 1), 86_400)
+      .option(
+        '--token-ttl <seconds>',
+        'access token lifetime in seconds',
+        wholeNumber('--token-ttl', 1),
+        86_400,
+      )
       .option('--client-id <id>', 'OAuth2 client id to accept')
       .option('--client-secret <secret>', 'OAuth2 client secret to accept')
-      .option('--unrevokable-licenses <flags>', 'comma-separated license flags that PUT false silently keeps, e.g. purchasing-user')
+      .option(
+        '--unrevokable-licenses <flags>',
+        'comma-separated license flags that PUT false silently keeps, e.g. purchasing-user',
+      )
       .option('--membership-delete', 'enable DELETE /api/user_group_memberships/:id')
-      .addOption(new Option('--missing-scope-status <status>', 'status for a call the token lacks the scope for').choices(['401', '403']).default('403'))
-      .addOption(new Option('--default-order <order>', 'index order without order_by').choices(['id', 'shuffled']).default('id'))
+      .addOption(
+        new Option('--missing-scope-status <status>', 'status for a call the token lacks the scope for')
+          .choices(['401', '403'])
+          .default('403'),
+      )
+      .addOption(
+        new Option('--default-order <order>', 'index order without order_by')
+          .choices(['id', 'shuffled'])
+          .default('id'),
+      )
       .action(async (opts: SimulateOptions) => {
-        const unrevokable = opts.unrevokableLicenses?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+        const unrevokable =
+          opts.unrevokableLicenses
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean) ?? [];
         const unknown = unrevokable.filter((f) => !ALL_LICENSE_FLAGS.includes(f));
         if (unknown.length) {
-          throw new ConfigError(`--unrevokable-licenses: unknown license flag(s) ${unknown.join(', ')}.`, `Known flags: ${ALL_LICENSE_FLAGS.join(', ')}.`);
+          throw new ConfigError(
+            `--unrevokable-licenses: unknown license flag(s) ${unknown.join(', ')}.`,
+            `Known flags: ${ALL_LICENSE_FLAGS.join(', ')}.`,
+          );
         }
         const started = performance.now();
         const sim = await startSimulator({
@@ -84,7 +148,10 @@ export const simulateCommand: CliCommand = {
           clientId: opts.clientId,
           clientSecret: opts.clientSecret,
           latencyMs: opts.latency,
-          rateLimit: opts.rateLimit === false ? false : { perSecond: opts.rateLimit === true ? 25 : opts.rateLimit, burst: opts.burst },
+          rateLimit:
+            opts.rateLimit === false
+              ? false
+              : { perSecond: opts.rateLimit === true ? 25 : opts.rateLimit, burst: opts.burst },
           arrayMode: opts.arrayMode,
           tokenTtlSeconds: opts.tokenTtl,
           unrevokableLicenses: unrevokable,

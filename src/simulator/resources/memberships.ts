@@ -5,9 +5,14 @@ import { writeResult } from './read.js';
 export function createMembership(ctx: ApiContext, req: ApiRequest): ApiResult {
   const b = req.body;
   if (!b || typeof b !== 'object' || Array.isArray(b)) {
-    throw badRequest('user_group_membership', 'Request body must be a JSON object with user-id and user-group-id');
+    throw badRequest(
+      'user_group_membership',
+      'Request body must be a JSON object with user-id and user-group-id',
+    );
   }
-  const m = ctx.tenant.createMembership(b as Record<string, unknown>, { bumpUser: ctx.settings.groupSideEditsBumpUser });
+  const m = ctx.tenant.createMembership(b as Record<string, unknown>, {
+    bumpUser: ctx.settings.groupSideEditsBumpUser,
+  });
   return writeResult(201, ctx.schemas.memberships as never, m, req.query);
 }
 

@@ -11,7 +11,9 @@ function objectBody(req: ApiRequest): Record<string, unknown> {
 }
 
 export function createUser(ctx: ApiContext, req: ApiRequest): ApiResult {
-  const user = ctx.tenant.createUser(objectBody(req), { unrevokableLicenses: ctx.settings.unrevokableLicenses });
+  const user = ctx.tenant.createUser(objectBody(req), {
+    unrevokableLicenses: ctx.settings.unrevokableLicenses,
+  });
   return writeResult(201, ctx.schemas.users as never, user, req.query);
 }
 
