@@ -181,3 +181,12 @@ export function floorOf(counts: {
     1
   );
 }
+
+/** Slow enough (latency, small rate) that a test can interrupt a sync in the middle. */
+export function startSlowSimulator(): Promise<Simulator> {
+  return startSimulator({
+    tenant: { seed: 2, users: 2000 },
+    latencyMs: 150,
+    rateLimit: { perSecond: 10, burst: 5 },
+  });
+}

@@ -1,0 +1,273 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Simulator } from '../../src/simulator/index.js';
+import { C1zReader } from '../../src/c1z/reader.js';
+import { fastSimulator, startSlowSimulator, tempDir } from './helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/coupa-connector.js');
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The parent's environment without BATON_* variables, so only what a test sets reaches the CLI. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BATON_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Spawns the built CLI asynchronously: the simulator runs in this process and must keep serving. */
+function cli(
+  args: string[],
+  opts: {
+    env?: Record<string, string>;
+    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
+  } = {},
+): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(opts.env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      opts.onStderr?.(stderr, child);
+    });
+    child.on('error', fail);
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Lines of stderr that are not JSON log records: what the CLI says to the human. */
+function messages(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+}
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, 'dist/cli/commands/sync.js'))) {
+    throw new Error('These tests spawn the built CLI: run `npm run build` first (npm test does).');
+  }
+});
+
+describe('coupa-connector sync (spawned)', () => {
+  let sim: Simulator;
+  const tmp = tempDir();
+  beforeAll(async () => {
+    sim = await fastSimulator({ tenant: { seed: 9, users: 120 } });
+  });
+  afterAll(async () => {
+    await sim.close();
+    tmp.cleanup();
+  });
+  const base = () => ['--base-url', sim.url, '--coupa-client-id', sim.clientId];
+
+  it('syncs by default (no command, as baton-coupa) and never prints the secret, even at debug level', async () => {
+    const out = join(tmp.dir, 'root.c1z');
+    const run = await cli([
+      ...base(),
+      '--coupa-client-secret',
+      sim.clientSecret,
+      '-f',
+      out,
+      '--log-level',
+      'debug',
+      '--log-format',
+      'json',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Sync finished in .*root\.c1z/);
+    expect(run.stdout).toMatch(/user 120\b/);
+    expect(run.stdout).toMatch(/requests +\d+ \(floor \d+\), retries 0, 429s 0/);
+    // Debug logging did happen (requests are logged), so the check below means something.
+    expect(run.stderr).toContain('/oauth2/token');
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('{')).length).toBeGreaterThan(5);
+    expect(run.stdout + run.stderr).not.toContain(sim.clientSecret);
+    const reader = await C1zReader.open(out);
+    try {
+      expect(reader.stats().resources.user).toBe(120);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('reads every flag from BATON_* variables, and keeps the secret out of the output there too', async () => {
+    const out = join(tmp.dir, 'env.c1z');
+    const run = await cli(['sync', '--log-level', 'debug', '--log-format', 'json'], {
+      env: {
+        BATON_BASE_URL: sim.url,
+        BATON_COUPA_CLIENT_ID: sim.clientId,
+        BATON_COUPA_CLIENT_SECRET: sim.clientSecret,
+        BATON_FILE: out,
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expect(run.stderr).toContain('/oauth2/token');
+    expect(run.stdout + run.stderr).not.toContain(sim.clientSecret);
+  });
+
+  it('fails on a wrong secret with one actionable line, exit 3, and the old file untouched', async () => {
+    const out = join(tmp.dir, 'keep.c1z');
+    writeFileSync(out, 'the previous sync');
+    const wrong = 'not-the-right-secret-42';
+    const run = await cli([...base(), '--coupa-client-secret', wrong, '-f', out]);
+    expect(run.code).toBe(3);
+    const lines = messages(run.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^coupa-connector: Coupa rejected the client id\/secret .*--coupa-client-secret/,
+    );
+    expect(run.stdout + run.stderr).not.toContain(wrong);
+    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+  });
+
+  it('rejects a domain that is not a Coupa host with one line, exit 2, and the old file untouched', async () => {
+    const out = join(tmp.dir, 'keep-domain.c1z');
+    writeFileSync(out, 'the previous sync');
+    const run = await cli([
+      '--coupa-domain',
+      'no such!',
+      '--coupa-client-id',
+      'id',
+      '--coupa-client-secret',
+      'some-secret-1',
+      '-f',
+      out,
+    ]);
+    expect(run.code).toBe(2);
+    const lines = messages(run.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"no such!"');
+    expect(lines[0]).toContain('--base-url');
+    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+  });
+
+  it('gives up on an unreachable host with one line, exit 4, and the old file untouched', async () => {
+    const out = join(tmp.dir, 'keep-host.c1z');
+    writeFileSync(out, 'the previous sync');
+    const run = await cli([
+      '--base-url',
+      'http://127.0.0.1:1',
+      '--coupa-client-id',
+      'id',
+      '--coupa-client-secret',
+      'some-secret-2',
+      '--max-retries',
+      '1',
+      '-f',
+      out,
+    ]);
+    expect(run.code).toBe(4);
+    const lines = messages(run.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^coupa-connector: .*oauth2\/token.*--max-retries/);
+    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+  });
+
+  it('asks for what is missing instead of failing later', async () => {
+    const run = await cli(['--coupa-domain', 'acme', '--coupa-client-id', 'id']);
+    expect(run.code).toBe(2);
+    expect(messages(run.stderr)).toEqual([
+      expect.stringMatching(/Missing --coupa-client-secret.*BATON_COUPA_CLIENT_SECRET/),
+    ]);
+  });
+});
+
+describe('coupa-connector sync interrupted (spawned)', () => {
+  let sim: Simulator;
+  const tmp = tempDir();
+  beforeAll(async () => {
+    sim = await startSlowSimulator();
+  });
+  afterAll(async () => {
+    await sim.close();
+    tmp.cleanup();
+  });
+
+  it('stops on SIGINT with exit 130 and leaves the previous file as it was', async () => {
+    const out = join(tmp.dir, 'keep.c1z');
+    writeFileSync(out, 'the previous sync');
+    let sent = false;
+    const run = await cli(
+      [
+        '--base-url',
+        sim.url,
+        '--coupa-client-id',
+        sim.clientId,
+        '--coupa-client-secret',
+        sim.clientSecret,
+        '-f',
+        out,
+        '--log-level',
+        'debug',
+      ],
+      {
+        onStderr: (text, child) => {
+          // Once the users pass is under way.
+          if (!sent && text.includes('GET /api/users')) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      },
+    );
+    expect(sent).toBe(true);
+    expect(run.code).toBe(130);
+    expect(messages(run.stderr)).toEqual([expect.stringContaining('Stopped by SIGINT')]);
+    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+  });
+});
+
+describe('coupa-connector capabilities and demo (spawned)', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('capabilities prints JSON like baton: every type syncs, the grantable ones provision', async () => {
+    const run = await cli(['capabilities']);
+    expect(run.code).toBe(0);
+    const caps = JSON.parse(run.stdout) as {
+      '@type': string;
+      resourceTypeCapabilities: Array<{ resourceType: { id: string }; capabilities: string[] }>;
+      connectorCapabilities: string[];
+    };
+    expect(caps['@type']).toBe('type.googleapis.com/c1.connector.v2.ConnectorCapabilities');
+    const byType = Object.fromEntries(
+      caps.resourceTypeCapabilities.map((c) => [c.resourceType.id, c.capabilities]),
+    );
+    expect(Object.keys(byType).sort()).toEqual([
+      'account_group',
+      'content_group',
+      'group',
+      'license',
+      'role',
+      'user',
+    ]);
+    for (const t of ['group', 'role', 'license', 'content_group', 'account_group']) {
+      expect(byType[t]).toEqual(['CAPABILITY_SYNC', 'CAPABILITY_PROVISION']);
+    }
+    expect(byType.user).toContain('CAPABILITY_SYNC');
+    expect(byType.user).not.toContain('CAPABILITY_PROVISION');
+    expect(caps.connectorCapabilities).toEqual(
+      expect.arrayContaining(['CAPABILITY_SYNC', 'CAPABILITY_PROVISION']),
+    );
+  });
+
+  it('demo syncs a simulated tenant and shows who has what from the file', async () => {
+    const out = join(tmp.dir, 'demo.c1z');
+    const run = await cli(['demo', '--users', '150', '--rate-limit', '0', '--latency', '0', '-f', out]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/user 150\b/);
+    expect(run.stdout).toContain('Who has what');
+    expect(run.stdout).toMatch(/roles +\S/);
+    expect(run.stdout).toMatch(/User Role +150 users/);
+    expect(run.stdout).toContain(`coupa-connector stats -f ${out}`);
+    expect(existsSync(out)).toBe(true);
+  });
+});
