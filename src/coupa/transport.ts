@@ -86,7 +86,7 @@ export class Transport {
         }
         failure = `${err.code} (${err.message})`;
         if (retries >= this.retry.limit || !this.budget.remaining) {
-          throw this.giveUp(what, retries, failure, undefined, err);
+          throw this.giveUp(req.url, what, retries, failure, undefined, err);
         }
       }
       if (res) {
@@ -100,12 +100,12 @@ export class Transport {
         retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
         if (retryAfterMs !== undefined && retryAfterMs > this.retry.maxDelayMs) {
           throw new CoupaUnavailableError(
-            `Coupa asked us to wait ${Math.ceil(retryAfterMs / 1000)} s before retrying ${what} (HTTP ${res.status}), longer than the ${this.retry.maxDelayMs / 1000} s we wait at most.`,
+            `Coupa asked us to wait ${Math.ceil(retryAfterMs / 1000)} s before retrying ${what} at ${req.url.origin} (HTTP ${res.status}), longer than the ${this.retry.maxDelayMs / 1000} s we wait at most.`,
             { lastStatus: res.status, hint: 'Try again later, when Coupa is less loaded.' },
           );
         }
         if (retries >= this.retry.limit || !this.budget.remaining) {
-          throw this.giveUp(what, retries, failure, res.status);
+          throw this.giveUp(req.url, what, retries, failure, res.status);
         }
       }
       this.budget.take();
@@ -121,10 +121,17 @@ export class Transport {
     this.stats.byStatus[key] = (this.stats.byStatus[key] ?? 0) + 1;
   }
 
-  private giveUp(what: string, retries: number, failure: string, status?: number, cause?: unknown): Error {
+  private giveUp(
+    url: URL,
+    what: string,
+    retries: number,
+    failure: string,
+    status?: number,
+    cause?: unknown,
+  ): Error {
     if (retries < this.retry.limit) {
       return new RetryBudgetExceededError(
-        `Gave up on ${what}: the client's budget of ${this.retry.budget} retries is spent (last failure: ${failure}).`,
+        `Gave up on ${what} at ${url.origin}: the client's budget of ${this.retry.budget} retries is spent (last failure: ${failure}).`,
         {
           lastStatus: status,
           cause,
@@ -133,7 +140,7 @@ export class Transport {
       );
     }
     return new CoupaUnavailableError(
-      `Gave up on ${what} after ${retries + 1} attempts (last failure: ${failure}).`,
+      `Gave up on ${what} at ${url.origin} after ${retries + 1} attempts (last failure: ${failure}).`,
       {
         lastStatus: status,
         cause,

@@ -163,7 +163,9 @@ describe('retries', () => {
     expect(err).not.toBeInstanceOf(RetryBudgetExceededError);
     expect(err.exitCode).toBe(ExitCode.unavailable);
     expect(err.lastStatus).toBe(503);
-    expect(err.message).toBe('Gave up on GET /api/users after 4 attempts (last failure: HTTP 503).');
+    expect(err.message).toBe(
+      `Gave up on GET /api/users at ${fake.url} after 4 attempts (last failure: HTTP 503).`,
+    );
     expect(err.message).not.toContain('private-value');
     expect(err.hint).toMatch(/try again later/);
     expect(fake.apiRequests()).toHaveLength(4);
@@ -231,7 +233,9 @@ describe('retries', () => {
     const c = client(`http://127.0.0.1:${port}`, { retry: { limit: 2 } });
     const err = await c.get('/api/users', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaUnavailableError);
-    expect(err.message).toMatch(/POST \/oauth2\/token after 3 attempts \(last failure: ECONNREFUSED/);
+    expect(err.message).toMatch(
+      /POST \/oauth2\/token at http:\/\/127\.0\.0\.1:\d+ after 3 attempts \(last failure: ECONNREFUSED/,
+    );
     expect(c.stats().byStatus.ECONNREFUSED).toBe(3);
   });
 });
