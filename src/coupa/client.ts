@@ -160,6 +160,15 @@ export class CoupaClient {
     }
   }
 
+  private scopeHint(scope: string): string {
+    const where =
+      'add it to the OAuth client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients)';
+    const granted = this.auth.grantedScopes;
+    if (granted && !granted.has(scope))
+      return `Coupa did not grant the ${scope} scope to this client; ${where}.`;
+    return `The OAuth client probably lacks the ${scope} scope; ${where}.`;
+  }
+
   private url(path: string, query?: Record<string, string>, fields?: FieldSpec): URL {
     const url = joinUrl(this.baseUrl, path);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
@@ -205,7 +214,7 @@ export class CoupaClient {
           path: url.pathname,
           scope,
           hint: scope
-            ? `The OAuth client probably lacks the ${scope} scope; add it in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients).`
+            ? this.scopeHint(scope)
             : 'Check that the OAuth client is active and has the scopes this command needs.',
         });
       }
@@ -213,9 +222,7 @@ export class CoupaClient {
         throw new CoupaForbiddenError(`Coupa refused ${what} (403 Forbidden).`, {
           path: url.pathname,
           scope,
-          hint: scope
-            ? `The OAuth client probably lacks the ${scope} scope; add it in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients).`
-            : 'The OAuth client lacks a permission this call needs.',
+          hint: scope ? this.scopeHint(scope) : 'The OAuth client lacks a permission this call needs.',
         });
       }
       throw new CoupaApiError({

@@ -214,6 +214,9 @@ describe('against the simulator', () => {
         .then(unexpected, caught);
       expect(err).toBeInstanceOf(status === 403 ? CoupaForbiddenError : CoupaAuthError);
       expect(err.scope).toBe('core.accounting.read');
+      expect(err.hint).toMatch(
+        /^Coupa did not grant the core\.accounting\.read scope to this client; add it/,
+      );
       await s.close();
       sim = undefined;
     }
