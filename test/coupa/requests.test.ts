@@ -48,7 +48,8 @@ describe('request shapes', () => {
         if (req.method === 'POST') return json(res, 201, { id: 99, login: 'new' });
         if (req.method === 'DELETE') {
           res.writeHead(204);
-          return res.end();
+          res.end();
+          return;
         }
         json(res, 200, [{ id: 1, login: 'a' }]);
       },
