@@ -15,7 +15,10 @@ import { cli, decode, sha256, startSim, strayFiles, syncOnce, tempDir, withoutUs
 
 const TENANT = { seed: 62, users: 300 };
 /** The user page after the probe and the first page of a lane: something mid-walk. */
-const MID_WALK = { match: { method: 'GET', path: '/api/users' }, onRequests: [3] } as const;
+const MID_WALK: { match: { method: string; path: string }; onRequests: number[] } = {
+  match: { method: 'GET', path: '/api/users' },
+  onRequests: [3],
+};
 
 let sim: Simulator;
 let clean: Decoded;
