@@ -247,7 +247,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     ]);
     checkAbort();
     const includeAccountGroups = accountGroups !== undefined;
-    logger.info(
+    logger.debug(
       {
         userGroups: userGroups.length,
         roles: roles.length,
