@@ -1,0 +1,225 @@
+/**
+ * The benchmark of issue 7: full syncs against the simulator at Coupa's limits, plus the c1z
+ * writer micro-benchmark. See docs/benchmarks.md.
+ *
+ *   npm run bench                          # 1k, 10k, 100k users; writes BENCHMARKS.md
+ *   npm run bench -- --sizes 1000,10000    # other sizes
+ *   npm run bench -- --quick               # CI size (500, 2000 users; 100k-grant writer); prints only
+ *   npm run bench -- --quick --out x.md --json x.json
+ *
+ * Each size gets a fresh simulator in its own process (100 ms latency, 25 req/s, burst 20) and a
+ * sync in another, so the sync's peak RSS is its own. Timings are measured, not asserted: the
+ * verdicts are printed next to the numbers.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RequestCounters } from '../src/simulator/index.js';
+import { BenchChildError, forkScript, lastJsonLine, REPO_ROOT, runScript } from './lib/child.js';
+import { describeMachine } from './lib/machine.js';
+import {
+  consoleTable,
+  parseWriterOutput,
+  sizeRow,
+  sizeTable,
+  writerRow,
+  writerTable,
+  type SizeRow,
+  type SyncChildResult,
+  type WriterRow,
+} from './lib/report.js';
+import { ensureBuilt } from './lib/build.js';
+import { renderMarkdown, overheadNotes } from './lib/markdown.js';
+import { tenantFor, type TruthCounts } from './lib/tenant.js';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    json: { type: 'string' },
+    'writer-grants': { type: 'string' },
+    'no-writer': { type: 'boolean', default: false },
+    // Rebuild dist/ even if it looks newer than src/.
+    build: { type: 'boolean', default: false },
+    latency: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '25' },
+    burst: { type: 'string', default: '20' },
+    // Writes a V8 CPU profile of each sync child there (open in Chrome DevTools or speedscope).
+    'cpu-prof': { type: 'string' },
+  },
+});
+
+function positiveInts(flag: string, text: string): number[] {
+  const list = text.split(',').map((s) => Number(s.trim()));
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n <= 0)) {
+    console.error(`${flag} takes positive whole numbers separated by commas, got "${text}"`);
+    process.exit(2);
+  }
+  return list;
+}
+
+const quick = values.quick;
+const sizes = positiveInts('--sizes', values.sizes ?? (quick ? '500,2000' : '1000,10000,100000'));
+const writerGrants = positiveInts(
+  '--writer-grants',
+  values['writer-grants'] ?? (quick ? '100000' : '1000000'),
+)[0]!;
+const rate = Number(values.rate);
+const burst = Number(values.burst);
+const latency = Number(values.latency);
+// A quick run is a smoke test: it must not overwrite the real numbers unless asked to.
+const outPath = values.out ?? (quick ? undefined : join(REPO_ROOT, 'BENCHMARKS.md'));
+const command =
+  process.env.npm_lifecycle_event === 'bench'
+    ? `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
+    : `node --import tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim();
+
+interface SimReady {
+  type: 'ready';
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  truth: TruthCounts;
+}
+
+/** Starts the simulator child and resolves once it listens; rejects if it dies first. */
+function startSim(users: number) {
+  const child = forkScript('sim-child.mjs', [
+    '--tenant',
+    JSON.stringify(tenantFor(users)),
+    '--latency',
+    String(latency),
+    '--rate',
+    String(rate),
+    '--burst',
+    String(burst),
+  ]);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.resume();
+  const ready = new Promise<SimReady>((resolveReady, reject) => {
+    child.on('message', (m: { type: string }) => {
+      if (m.type === 'ready') resolveReady(m as SimReady);
+    });
+    child.once('exit', (code) => reject(new BenchChildError(`simulator exited with ${code}:\n${stderr}`)));
+  });
+  const counters = () =>
+    new Promise<RequestCounters>((resolveCounters) => {
+      const onMessage = (m: { type: string; counters?: RequestCounters }) => {
+        if (m.type !== 'counters') return;
+        child.off('message', onMessage);
+        resolveCounters(m.counters!);
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'counters' });
+    });
+  const stop = () =>
+    new Promise<void>((resolveStop) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+      child.once('exit', () => resolveStop());
+      child.kill('SIGTERM');
+    });
+  return { ready, counters, stop };
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'coupa-bench-'));
+const machine = describeMachine();
+const started = new Date();
+const rows: SizeRow[] = [];
+let writer: WriterRow | undefined;
+try {
+  const build = ensureBuilt(values.build);
+  console.log(
+    `coupa-connector benchmark: sizes ${sizes.join(', ')}; simulator ${latency} ms latency, ${rate} req/s, burst ${burst}`,
+  );
+  console.log(
+    `machine: ${machine.nproc} CPUs, ${machine.cpu}, ${machine.ramGb.toFixed(1)} GB, Node ${machine.node}`,
+  );
+  console.log(`dist/: ${build}; load average ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}\n`);
+  for (const users of sizes) {
+    const sim = startSim(users);
+    try {
+      const simStart = performance.now();
+      const ready = await sim.ready;
+      console.log(
+        `[${users} users] simulator ready in ${((performance.now() - simStart) / 1000).toFixed(1)} s; syncing…`,
+      );
+      const out = join(workDir, `sync-${users}.c1z`);
+      const stdout = await runScript(
+        'sync-child.mjs',
+        [
+          '--url',
+          ready.url,
+          '--client-id',
+          ready.clientId,
+          '--out',
+          out,
+          '--rate',
+          String(rate),
+          '--burst',
+          String(burst),
+        ],
+        { BENCH_CLIENT_SECRET: ready.clientSecret },
+        values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [],
+      );
+      const result = lastJsonLine<SyncChildResult>(stdout, 'sync-child.mjs');
+      const row = sizeRow(users, ready.truth, await sim.counters(), result, rate);
+      rows.push(row);
+      console.log(consoleTable(sizeTable([row], rate)));
+      for (const note of overheadNotes(row)) console.log(`  ${note}`);
+      console.log('');
+      rmSync(out, { force: true });
+    } finally {
+      await sim.stop();
+    }
+  }
+  if (!values['no-writer']) {
+    console.log(`[writer] ${writerGrants} grants…`);
+    const stdout = await runScript('c1z-writer.ts', [
+      '--grants',
+      String(writerGrants),
+      '--users',
+      String(Math.max(1, Math.round(writerGrants / 10))),
+    ]);
+    writer = writerRow(parseWriterOutput(stdout));
+    console.log(consoleTable(writerTable(writer)));
+    console.log('');
+  }
+} finally {
+  rmSync(workDir, { recursive: true, force: true });
+}
+
+if (rows.length > 1) {
+  console.log('All sizes:');
+  console.log(consoleTable(sizeTable(rows, rate)));
+}
+const verdicts = [...rows.flatMap((r) => Object.values(r.verdicts)), ...(writer ? [writer.verdict] : [])];
+const pass = verdicts.filter((v) => v === 'PASS').length;
+const miss = verdicts.filter((v) => v === 'MISS').length;
+console.log(`\ntargets: ${pass} PASS, ${miss} MISS`);
+const mismatched = rows.filter((r) => !r.exact);
+if (mismatched.length) {
+  console.error(
+    `the c1z did not hold exactly the tenant at ${mismatched.map((r) => r.users).join(', ')} users`,
+  );
+  process.exitCode = 1;
+}
+
+const report = {
+  date: started.toISOString(),
+  command,
+  machine,
+  loadAverageAfter: loadavg(),
+  latencyMs: latency,
+  rate,
+  burst,
+  rows,
+  writer,
+};
+if (outPath) {
+  writeFileSync(resolve(outPath), renderMarkdown(report));
+  console.log(`wrote ${outPath}`);
+}
+if (values.json) writeFileSync(resolve(values.json), `${JSON.stringify(report, null, 2)}\n`);
