@@ -205,7 +205,7 @@ export class CoupaClient {
         signal: opts.signal,
       });
       if (res.status >= 200 && res.status < 300) return { res, what };
-      const scope = scopeFor(method, url.pathname);
+      const scope = scopeFor(method, path);
       if (res.status === 401) {
         this.auth.invalidate(token);
         if (!renewed) continue;

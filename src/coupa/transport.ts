@@ -59,10 +59,6 @@ export class Transport {
     this.budget = new RetryBudget(opts.retry.budget);
   }
 
-  get signal(): AbortSignal | undefined {
-    return this.opts.signal;
-  }
-
   async exchange(req: Exchange): Promise<HttpResponse> {
     const signal = combine(this.opts.signal, req.signal);
     const what = describe(req.method, req.url);
