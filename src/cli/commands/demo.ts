@@ -88,7 +88,7 @@ async function whoHasWhat(path: string): Promise<string> {
       'Try next:',
       `  coupa-connector stats -f ${path}`,
       `  coupa-connector resources -f ${path} --resource-type role`,
-      ...(exampleUser ? [`  coupa-connector access -f ${path} --principal ${exampleUser}`] : []),
+      ...(exampleUser ? [`  coupa-connector access -f ${path} --principal user:${exampleUser}`] : []),
       ...(exampleEntitlement
         ? [`  coupa-connector access -f ${path} --entitlement ${exampleEntitlement}`]
         : []),
