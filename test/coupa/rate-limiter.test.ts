@@ -67,8 +67,9 @@ describe('client rate limit (real time)', () => {
     const ms = performance.now() - started;
     expect(c.stats().requests).toBe(60);
     expect(ms).toBeGreaterThanOrEqual(((60 - 20) / 25) * 1000); // 1.6 s at the nominal figures
-    // …but the margin costs little: (60 − 18) / 24 = 1.75 s, plus slack for a loaded machine.
-    expect(ms).toBeLessThan(3000);
+    // The pacing itself is (60 − 18) / 24 = 1.75 s (checked exactly with a fake clock above); this
+    // bound only catches gross errors, since a loaded CI machine can add a second or more.
+    expect(ms).toBeLessThan(5000);
     // The server's view: no 1-second window holds more than 25 + 20 arrivals.
     const at = fake.requests.map((r) => r.at);
     for (const t of at) expect(at.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(45);
@@ -85,6 +86,7 @@ describe('client rate limit (real time)', () => {
     });
     const started = performance.now();
     await Promise.all(Array.from({ length: 59 }, () => c.get('/api/roles', { schema: z.unknown() })));
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Paced, the same requests cannot take less than 1.6 s.
+    expect(performance.now() - started).toBeLessThan(1600);
   });
 });
