@@ -14,6 +14,16 @@ export const rootCommand: CliCommand = {
     program.enablePositionalOptions();
     addSyncOptions(program);
     addOneShotOptions(program);
+    program.addHelpText(
+      'after',
+      `
+Without a command, it syncs (like baton-coupa) with the options above, or runs the one-shot
+provisioning flag given (--grant-entitlement, --revoke-grant, …);
+\`<command> --help\` describes each command. To try everything without a Coupa account:
+  $ coupa-connector demo
+To sync a tenant (the secret from BATON_COUPA_CLIENT_SECRET):
+  $ coupa-connector --coupa-domain acme --coupa-client-id ID -f acme.c1z`,
+    );
     program.action(async (opts: SyncCommandOptions & Record<string, unknown>) => {
       if (await runOneShot(opts)) return;
       await runSync(opts);
