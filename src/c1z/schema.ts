@@ -95,3 +95,14 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
 )`,
   `create unique index if not exists idx_assets_external_sync_v1 on v1_assets (external_id, sync_id)`,
 ];
+
+/** The grants upsert key; a bulk writer builds it after loading and dedupes only if it must. */
+export const GRANTS_UNIQUE_INDEX = 'idx_grants_external_sync_v1';
+
+/**
+ * Indexes a bulk writer builds after the rows are in: one sort instead of millions of random
+ * B-tree inserts. That is every plain index (they only serve readers) and the grants key, by far
+ * the largest; the other unique keys stay up front for their upserts.
+ */
+export const buildsAfterLoad = (sql: string): boolean =>
+  /^create index /i.test(sql) || sql.includes(` ${GRANTS_UNIQUE_INDEX} `);

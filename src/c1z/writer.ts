@@ -18,7 +18,7 @@ import {
   type Resource,
   type ResourceType,
 } from './messages.js';
-import { C1Z_MAGIC, SCHEMA_STATEMENTS, TABLES } from './schema.js';
+import { buildsAfterLoad, C1Z_MAGIC, GRANTS_UNIQUE_INDEX, SCHEMA_STATEMENTS, TABLES } from './schema.js';
 import { newKsuid } from './ksuid.js';
 import { goTimestampNow } from './timestamp.js';
 import { C1zWriteError } from './errors.js';
@@ -44,6 +44,7 @@ const FINISHED_SYNC_TOKEN =
 
 // Baton's store keeps the v0.2.58 upsert key (external_id, sync_id). On conflict we refresh every
 // column, not just `data` as Go does, so the text columns can never disagree with the blob.
+// Grants are plain inserts: their key index is built at finish, and duplicates are removed then.
 const SQL = {
   resourceType: `insert into ${TABLES.resourceTypes} (external_id, data, sync_id, discovered_at) values (?, ?, ?, ?)
     on conflict (external_id, sync_id) do update set data = excluded.data, discovered_at = excluded.discovered_at`,
@@ -57,12 +58,7 @@ const SQL = {
     on conflict (external_id, sync_id) do update set resource_type_id = excluded.resource_type_id,
       resource_id = excluded.resource_id, data = excluded.data, discovered_at = excluded.discovered_at`,
   grant: `insert into ${TABLES.grants} (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-    on conflict (external_id, sync_id) do update set resource_type_id = excluded.resource_type_id,
-      resource_id = excluded.resource_id, entitlement_id = excluded.entitlement_id,
-      principal_resource_type_id = excluded.principal_resource_type_id,
-      principal_resource_id = excluded.principal_resource_id, data = excluded.data,
-      discovered_at = excluded.discovered_at`,
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 } as const;
 
 type Statement = Database.Statement<unknown[]>;
@@ -103,9 +99,10 @@ export class C1zWriter {
     // memory means no -wal/-journal files and a fully written main file at close.
     db.pragma('journal_mode = MEMORY');
     db.pragma('synchronous = OFF');
-    db.pragma('temp_store = MEMORY');
+    // Index builds at finish sort millions of keys; the default temp store spills those sorts to
+    // disk instead of holding them in memory.
     db.pragma('cache_size = -16000');
-    for (const sql of SCHEMA_STATEMENTS) db.exec(sql);
+    for (const sql of SCHEMA_STATEMENTS) if (!buildsAfterLoad(sql)) db.exec(sql);
     db.prepare(
       `insert into ${TABLES.syncRuns} (sync_id, started_at, ended_at, sync_token) values (?, ?, NULL, ?)`,
     ).run(this.syncId, this.startedAt, '');
@@ -200,16 +197,20 @@ export class C1zWriter {
     this.rowDone();
   }
 
-  /** Distinct rows written so far (upserts of the same id count once). */
+  /**
+   * Distinct rows written so far (a repeated id counts once). Grants are deduplicated only at
+   * finish, so counting them sorts every grant id: call this at the end, not per row.
+   */
   counts(): { resourceTypes: number; resources: number; entitlements: number; grants: number } {
     const db = this.openDb();
-    const count = (table: string) =>
-      (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
     return {
-      resourceTypes: count(TABLES.resourceTypes),
-      resources: count(TABLES.resources),
-      entitlements: count(TABLES.entitlements),
-      grants: count(TABLES.grants),
+      resourceTypes: count(`select count(*) as n from ${TABLES.resourceTypes}`),
+      resources: count(`select count(*) as n from ${TABLES.resources}`),
+      entitlements: count(`select count(*) as n from ${TABLES.entitlements}`),
+      grants: count(
+        `select count(*) as n from (select 1 from ${TABLES.grants} group by external_id, sync_id)`,
+      ),
     };
   }
 
@@ -223,6 +224,7 @@ export class C1zWriter {
     let tmpOut: string | undefined;
     try {
       if (db.inTransaction) db.exec('commit');
+      this.buildDeferredIndexes(db);
       let endedAt = goTimestampNow();
       if (endedAt < this.startedAt) endedAt = this.startedAt;
       db.prepare(`update ${TABLES.syncRuns} set ended_at = ?, sync_token = ? where sync_id = ?`).run(
@@ -264,6 +266,30 @@ export class C1zWriter {
     await rm(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * Builds the indexes left out during loading, in v0.2.58's statement order. A repeated grant id
+   * makes the unique key fail; then the earlier copies go (the last write wins, as an upsert
+   * would) and the key is built again.
+   */
+  private buildDeferredIndexes(db: Database.Database): void {
+    for (const sql of SCHEMA_STATEMENTS) {
+      if (!buildsAfterLoad(sql)) continue;
+      try {
+        db.exec(sql);
+      } catch (err) {
+        if (
+          !sql.includes(GRANTS_UNIQUE_INDEX) ||
+          (err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE'
+        )
+          throw err;
+        db.exec(
+          `delete from ${TABLES.grants} where id not in (select max(id) from ${TABLES.grants} group by external_id, sync_id)`,
+        );
+        db.exec(sql);
+      }
+    }
+  }
+
   private async compressTo(tmpOut: string): Promise<void> {
     await writeFile(tmpOut, C1Z_MAGIC, { flag: 'wx', mode: 0o644 });
     // Level 3 keeps the window at 2^21, far below baton's 2^27 cap; CRC on as Go writes it.
@@ -283,7 +309,9 @@ export class C1zWriter {
   /**
    * Grant bytes = field 1 (entitlement, cached per Entitlement object) followed by the rest of the
    * grant. Protobuf concatenation is field merging, so this decodes to exactly `g`; it saves
-   * re-serialising the entitlement's full resource copy for each of its grants.
+   * re-serialising the entitlement's full resource copy for each of its grants. The rest is
+   * hand-encoded for the shape every sync grant has (principal = bare id, no annotations); any
+   * other grant goes through the generic encoder.
    */
   private grantBytes(g: Grant, ent: Entitlement): Uint8Array {
     let entField = this.entitlementBytes.get(ent);
@@ -294,6 +322,8 @@ export class C1zWriter {
         .finish();
       this.entitlementBytes.set(ent, entField);
     }
+    const simple = encodeSimpleGrantTail(g);
+    if (simple) return simple(entField);
     const rest = this.encode(GrantSchema, { ...g, entitlement: undefined }, `grant ${g.id}`);
     const out = Buffer.allocUnsafe(entField.length + rest.length);
     out.set(entField, 0);
@@ -350,6 +380,78 @@ export class C1zWriter {
     }
     this.db = undefined;
   }
+}
+
+/** Proto3 wire encoding of `Grant{principal: {id: {type, id}}, id}` after a prebuilt field 1. */
+function encodeSimpleGrantTail(g: Grant): ((head: Uint8Array) => Uint8Array) | undefined {
+  const p = g.principal;
+  const pid = p?.id;
+  if (
+    !p ||
+    !pid ||
+    g.annotations.length !== 0 ||
+    g.sources !== undefined ||
+    p.parentResourceId !== undefined ||
+    p.displayName !== '' ||
+    p.annotations.length !== 0 ||
+    p.description !== '' ||
+    p.batonResource ||
+    p.externalId !== undefined ||
+    p.creationSource !== 0 ||
+    pid.batonResource ||
+    hasUnknown(g) ||
+    hasUnknown(p) ||
+    hasUnknown(pid)
+  ) {
+    return undefined;
+  }
+  return (head) => {
+    const typeLen = Buffer.byteLength(pid.resourceType);
+    const idLen = Buffer.byteLength(pid.resource);
+    const grantIdLen = Buffer.byteLength(g.id);
+    const ridLen = field(typeLen) + field(idLen);
+    const resLen = ridLen > 0 ? 1 + varintSize(ridLen) + ridLen : 0;
+    const size = head.length + (1 + varintSize(resLen) + resLen) + field(grantIdLen);
+    const buf = Buffer.allocUnsafe(size);
+    buf.set(head, 0);
+    let pos = head.length;
+    pos = writeTagLen(buf, pos, 0x12, resLen);
+    if (ridLen > 0) pos = writeTagLen(buf, pos, 0x0a, ridLen);
+    if (typeLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x0a, typeLen), pid.resourceType);
+    if (idLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x12, idLen), pid.resource);
+    if (grantIdLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x1a, grantIdLen), g.id);
+    return buf;
+  };
+}
+
+/** Bytes of a length-delimited field with a one-byte tag; proto3 omits empty strings. */
+const field = (len: number) => (len === 0 ? 0 : 1 + varintSize(len) + len);
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeTagLen(buf: Buffer, pos: number, tag: number, len: number): number {
+  buf[pos++] = tag;
+  while (len >= 0x80) {
+    buf[pos++] = (len & 0x7f) | 0x80;
+    len = Math.floor(len / 128);
+  }
+  buf[pos++] = len;
+  return pos;
+}
+
+function writeString(buf: Buffer, pos: number, value: string): number {
+  return pos + buf.write(value, pos, 'utf8');
+}
+
+function hasUnknown(m: { $unknown?: unknown[] }): boolean {
+  return m.$unknown !== undefined && m.$unknown.length > 0;
 }
 
 function requireId(
