@@ -420,6 +420,8 @@ function encodeSimpleGrantTail(g: Grant): ((head: Uint8Array) => Uint8Array) | u
     if (typeLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x0a, typeLen), pid.resourceType);
     if (idLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x12, idLen), pid.resource);
     if (grantIdLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x1a, grantIdLen), g.id);
+    if (pos !== size)
+      throw new C1zWriteError(`Internal error encoding grant ${g.id}: ${pos} of ${size} bytes.`);
     return buf;
   };
 }
