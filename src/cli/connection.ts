@@ -11,6 +11,7 @@ import {
   WRITE_SCOPES,
 } from '../coupa/index.js';
 import { option, parseDuration } from './options.js';
+import { applyConfigFile } from './config-file.js';
 
 /** What addConnectionOptions adds to a command's parsed options. */
 export interface ConnectionOptions {
@@ -22,6 +23,7 @@ export interface ConnectionOptions {
   burst?: number;
   requestTimeout?: number;
   maxRetries?: number;
+  config?: string;
 }
 
 function nonNegative(name: string) {
@@ -84,6 +86,12 @@ export function addConnectionOptions(cmd: Command): Command {
       option('--max-retries <n>', 'retries per request on 429, 5xx and network errors (default 6)').argParser(
         wholeNumber('--max-retries', 0),
       ),
+    )
+    .addOption(
+      option(
+        '--config <file>',
+        'JSON file with coupa-domain, coupa-client-id, coupa-client-secret, base-url, max-retries (flags and env win)',
+      ),
     );
 }
 
@@ -99,6 +107,7 @@ export function clientFromOptions(
   opts: ConnectionOptions,
   ctx: { provisioning?: boolean; accounting?: boolean; logger: Logger; signal?: AbortSignal },
 ): CoupaClient {
+  applyConfigFile(opts);
   registerSecret(opts.coupaClientSecret);
   if (!opts.baseUrl && !opts.coupaDomain) {
     throw new ConfigError(
