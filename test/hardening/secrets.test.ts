@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
+import { decodeC1z, decodeLimits } from '../../src/c1z/container.js';
+import { cli, startSim, startTokenSpy, tempDir, type Run, type TokenSpy } from './helpers.js';
+
+/**
+ * Issue 6 item 4: the client secret and the access tokens never reach stdout, stderr, logs at any
+ * level and format, the audit log, the journal or a c1z (compressed or decompressed), whether the
+ * secret comes from a flag, BATON_COUPA_CLIENT_SECRET or a --config file. A proxy between the CLI
+ * and the simulator records every token actually issued and used, so the grep knows what to look for.
+ */
+
+const SECRET = `hardening-secret-${randomBytes(12).toString('hex')}`;
+const CLIENT_ID = 'hardening-client';
+
+let sim: Simulator;
+let spy: TokenSpy;
+const tmp = tempDir();
+
+beforeAll(async () => {
+  sim = await startSim({ tenant: { seed: 65, users: 150 }, clientId: CLIENT_ID, clientSecret: SECRET });
+  spy = await startTokenSpy(sim.url);
+});
+afterAll(async () => {
+  await spy.close();
+  await sim.close();
+  tmp.cleanup();
+});
+
+/** Every spelling of the credentials that could leak: raw, URL-encoded, inside a Basic header. */
+function forbidden(): string[] {
+  const basic = Buffer.from(`${CLIENT_ID}:${SECRET}`).toString('base64');
+  return [SECRET, encodeURIComponent(SECRET), basic, SECRET.slice(-16), ...spy.tokens];
+}
+
+/** Every file under `dir`, with c1z files also decompressed to their SQLite bytes. */
+async function filesUnder(dir: string): Promise<Array<[string, Buffer]>> {
+  const out: Array<[string, Buffer]> = [];
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, name);
+    if (!statSync(path).isFile()) continue;
+    out.push([path, readFileSync(path)]);
+    if (name.endsWith('.c1z')) {
+      const db = `${path}.sqlite-decoded`;
+      await decodeC1z(path, db, decodeLimits({}));
+      out.push([db, readFileSync(db)]);
+    }
+  }
+  return out;
+}
+
+function expectClean(what: string, text: string | Buffer): void {
+  const hay = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  for (const needle of forbidden()) {
+    expect(hay.includes(Buffer.from(needle)), `${what} contains a credential (${needle.slice(0, 6)}…)`).toBe(
+      false,
+    );
+  }
+}
+
+type SecretSource = 'flag' | 'env' | 'config file';
+
+/** Args and env that pass the secret the given way (the rest of the connection by flag). */
+function credentials(source: SecretSource, dir: string): { args: string[]; env: Record<string, string> } {
+  const base = ['--base-url', spy.url, '--rate-limit', '0'];
+  if (source === 'flag') {
+    return { args: [...base, '--coupa-client-id', CLIENT_ID, '--coupa-client-secret', SECRET], env: {} };
+  }
+  if (source === 'env') {
+    return {
+      args: [...base],
+      env: { BATON_COUPA_CLIENT_ID: CLIENT_ID, BATON_COUPA_CLIENT_SECRET: SECRET },
+    };
+  }
+  const file = join(dir, 'coupa.json');
+  writeFileSync(file, JSON.stringify({ 'coupa-client-id': CLIENT_ID, 'coupa-client-secret': SECRET }), {
+    mode: 0o600,
+  });
+  return { args: [...base, '--config', file], env: {} };
+}
+
+function expectRunClean(what: string, run: Run): void {
+  expectClean(`${what}: stdout`, run.stdout);
+  expectClean(`${what}: stderr`, run.stderr);
+}
+
+describe('secrets never leak from a sync at debug level', () => {
+  for (const source of ['flag', 'env', 'config file'] as const) {
+    for (const format of ['json', 'console'] as const) {
+      it(`secret by ${source}, --log-format ${format}`, async () => {
+        const dir = join(tmp.dir, `sync-${source.replace(' ', '-')}-${format}`);
+        const { mkdirSync } = await import('node:fs');
+        mkdirSync(dir);
+        const cred = credentials(source, dir);
+        const before = spy.tokens.size;
+        const run = await cli(
+          [...cred.args, '-f', join(dir, 'out.c1z'), '--log-level', 'debug', '--log-format', format],
+          { env: cred.env, cwd: dir },
+        );
+        expect(run.code, run.stderr).toBe(0);
+        // The run did talk to Coupa with a token and did log at debug level: the grep is not vacuous.
+        expect(spy.tokens.size).toBeGreaterThan(before);
+        expect(run.stderr).toMatch(/coupa request/);
+        expect(run.stderr.split('\n').length).toBeGreaterThan(10);
+        expectRunClean(`sync (${source}, ${format})`, run);
+        const files = await filesUnder(dir);
+        expect(files.some(([p]) => p.endsWith('.sqlite-decoded'))).toBe(true);
+        for (const [path, bytes] of files) {
+          if (path.endsWith('coupa.json')) continue; // the config file itself holds the secret
+          expectClean(path, bytes);
+        }
+      });
+    }
+  }
+});
+
+describe('secrets never leak from provisioning at debug level (grant, revoke, create-account)', () => {
+  for (const [i, source] of (['flag', 'env', 'config file'] as const).entries()) {
+    it(`secret by ${source}`, async () => {
+      const dir = join(tmp.dir, `prov-${i}`);
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dir);
+      const gt = sim.groundTruth();
+      const buyers = new Set(gt.memberships.roles.filter(([, r]) => r === 4).map(([u]) => u));
+      const user = gt.users.find((u) => !buyers.has(u.id) && !u.apiUser && u.id > 10 * (i + 1))!;
+      const cred = credentials(source, dir);
+      const common = [
+        ...cred.args,
+        '-p',
+        '--log-level',
+        'debug',
+        '--log-format',
+        i === 1 ? 'console' : 'json',
+        '--audit-log',
+        join(dir, 'audit.jsonl'),
+        '--journal',
+        join(dir, 'journal.jsonl'),
+      ];
+      const runs: Array<[string, string[]]> = [
+        ['grant', ['grant', 'role:4:member', String(user.id), ...common]],
+        ['revoke', ['revoke', 'role:4:member', String(user.id), ...common]],
+        [
+          'create-account',
+          [
+            'create-account',
+            '--login',
+            `secret.test.${i}`,
+            '--email',
+            `secret.test.${i}@example.com`,
+            '--profile',
+            '{"firstname":"Secret","lastname":"Test"}',
+            ...common,
+          ],
+        ],
+      ];
+      for (const [name, args] of runs) {
+        const run = await cli(args, { env: cred.env, cwd: dir });
+        expect(run.code, `${name}: ${run.stderr}`).toBe(0);
+        expectRunClean(`${name} (${source})`, run);
+      }
+      // The writes happened, so the audit log has something to grep.
+      expect(sim.tenant.users.find((u) => u.login === `secret.test.${i}`)).toBeDefined();
+      const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
+      expect(audit.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(3);
+      for (const [path, bytes] of await filesUnder(dir)) {
+        if (path.endsWith('coupa.json')) continue;
+        expectClean(path, bytes);
+      }
+    });
+  }
+});
+
+describe('help and error messages never echo the secret', () => {
+  it('--help of the root, sync and grant with BATON_COUPA_CLIENT_SECRET set', async () => {
+    for (const args of [['--help'], ['sync', '--help'], ['grant', '--help'], ['create-account', '--help']]) {
+      const run = await cli(args, {
+        env: { BATON_COUPA_CLIENT_SECRET: SECRET, BATON_COUPA_CLIENT_ID: CLIENT_ID },
+      });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/BATON_COUPA_CLIENT_SECRET/);
+      expect(run.stdout + run.stderr).not.toContain(SECRET);
+    }
+  });
+
+  it('a usage error with the secret in the environment and on the command line', async () => {
+    const run = await cli(['sync', '--coupa-client-secret', SECRET, '--no-such-flag'], {
+      env: { BATON_COUPA_CLIENT_SECRET: SECRET },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+
+  it('a wrong secret: exit 3, the wrong secret is not echoed either', async () => {
+    const wrong = `wrong-${SECRET}`;
+    const run = await cli([
+      '--base-url',
+      spy.url,
+      '--coupa-client-id',
+      CLIENT_ID,
+      '--coupa-client-secret',
+      wrong,
+      '-f',
+      join(tmp.dir, 'wrong.c1z'),
+      '--log-level',
+      'debug',
+      '--log-format',
+      'json',
+    ]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/invalid_client|credentials|401|400/i);
+    expect(run.stdout + run.stderr).not.toContain(wrong);
+    expectRunClean('wrong secret', run);
+  });
+
+  it('a 401 on every API call (token revoked): exit 3, no token or secret in the message', async () => {
+    const remove = sim.faults.add({ match: { path: '/api/users' }, kind: 'revoke-token' });
+    try {
+      const run = await cli([
+        '--base-url',
+        spy.url,
+        '--coupa-client-id',
+        CLIENT_ID,
+        '--coupa-client-secret',
+        SECRET,
+        '-f',
+        join(tmp.dir, 'revoked.c1z'),
+        '--log-level',
+        'debug',
+      ]);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/401/);
+      expectRunClean('401', run);
+    } finally {
+      remove();
+    }
+  });
+
+  it('a validation error whose body echoes the secret and the live token: both redacted', async () => {
+    // A hostile or buggy server puts the credentials into an error it returns; our message must
+    // quote Coupa's text without them.
+    const remove = sim.faults.add({
+      match: { method: 'POST', path: '/api/users' },
+      kind: 'transform',
+      transform: () => ({
+        // The newest token is this run's (the spy records each token answer before passing it on);
+        // older ones belong to earlier processes and mean nothing to this one.
+        errors: { user: [`Login is invalid (debug: secret=${SECRET} token=${[...spy.tokens].at(-1)})`] },
+      }),
+    });
+    try {
+      const run = await cli([
+        'create-account',
+        '-p',
+        '--base-url',
+        spy.url,
+        '--coupa-client-id',
+        CLIENT_ID,
+        '--coupa-client-secret',
+        SECRET,
+        '--login',
+        sim.tenant.users.get(1)!.login, // taken: Coupa answers 400, whose body the fault rewrites
+        '--email',
+        'echo.test@example.com',
+        '--profile',
+        '{"firstname":"E","lastname":"T"}',
+        '--audit-log',
+        join(tmp.dir, 'echo-audit.jsonl'),
+        '--journal',
+        join(tmp.dir, 'echo-journal.jsonl'),
+        '--log-level',
+        'debug',
+      ]);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(/Login is invalid/);
+      expect(run.stderr).toMatch(/debug: secret=\S+ token=\S+/);
+      expectRunClean('echoing server', run);
+    } finally {
+      remove();
+    }
+  });
+
+  it('a --config file that is not JSON: the error does not quote the file', async () => {
+    const file = join(tmp.dir, 'broken.json');
+    writeFileSync(file, `{"coupa-client-secret": "${SECRET}", oops}`);
+    const run = await cli(['--base-url', spy.url, '--config', file, '-f', join(tmp.dir, 'broken.c1z')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/not valid JSON/);
+    expect(run.stderr).not.toContain(SECRET);
+  });
+});
