@@ -4,7 +4,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultRule, Simulator } from '../../src/simulator/index.js';
 import { CoupaResponseFormatError, CoupaResponseValidationError } from '../../src/coupa/errors.js';
 import { C1zReader } from '../../src/c1z/reader.js';
-import { cli, decode, sha256, startSim, strayFiles, syncOnce, tempDir, withoutUser, type Decoded } from './helpers.js';
+import {
+  cli,
+  decode,
+  sha256,
+  startSim,
+  strayFiles,
+  syncOnce,
+  tempDir,
+  withoutUser,
+  type Decoded,
+} from './helpers.js';
 
 /**
  * Issue 6 item 2: every kind of bad answer either is tolerated (the c1z is what a clean run gives)
@@ -125,11 +135,7 @@ describe('bad responses that must stop the sync', () => {
   it('wrong types: a string id, a nested id and a non-boolean license flag are each named', async () => {
     const cases: Array<[string, (u: Record<string, unknown>) => void, string]> = [
       ['id as string', (u) => (u.id = 'seven'), 'id'],
-      [
-        'role id as string',
-        (u) => (u.roles = [{ id: 'x', name: 'Buyer' }]),
-        'roles.0.id',
-      ],
+      ['role id as string', (u) => (u.roles = [{ id: 'x', name: 'Buyer' }]), 'roles.0.id'],
       ['license flag as a word', (u) => (u['expense-user'] = 'yes'), 'expense-user'],
       ['the page is an object, not a list', () => undefined, '(root)'],
     ];
@@ -204,7 +210,8 @@ describe('bad responses that must be tolerated', () => {
           item['custom-field-1'] = { nested: [1, 'two', null] };
           item['brand-new-license-user'] = true;
           item['x-ignored'] = 'extra';
-          if (Array.isArray(item.roles)) for (const r of item.roles as Array<Record<string, unknown>>) r.extra = 1;
+          if (Array.isArray(item.roles))
+            for (const r of item.roles as Array<Record<string, unknown>>) r.extra = 1;
         }
         return body;
       },
@@ -308,7 +315,9 @@ describe('tolerated changes of the tenant (own simulators)', () => {
       const reader = await C1zReader.open(out);
       try {
         expect(reader.getResource('user', '7')?.displayName).toBe(`${firstname} ${lastname}`);
-        expect(reader.getResource('user', '8')?.displayName).toBe(`${own.tenant.users.get(8)!.firstname} ${longLast}`);
+        expect(reader.getResource('user', '8')?.displayName).toBe(
+          `${own.tenant.users.get(8)!.firstname} ${longLast}`,
+        );
         const g = reader.getResource('group', String(group.id));
         expect(g?.displayName).toBe(group.name);
         expect(g?.description).toBe(huge.trim());

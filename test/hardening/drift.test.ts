@@ -50,7 +50,12 @@ interface Churn {
 
 /** Creates 3 and deactivates 2 users on every users page, and some more while the lists are read. */
 function churn(sim: Simulator): Churn {
-  const c: Churn = { createdPerRequest: [], createdBeforeWalk: [], deactivatedBeforeWalk: [], deactivatedDuringWalk: [] };
+  const c: Churn = {
+    createdPerRequest: [],
+    createdBeforeWalk: [],
+    deactivatedBeforeWalk: [],
+    deactivatedDuringWalk: [],
+  };
   const activeIds = () => sim.tenant.users.list.filter((u) => u.active).map((u) => u.id);
   let pick = 0;
   const nextActive = () => {

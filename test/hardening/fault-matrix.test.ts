@@ -2,11 +2,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultRule, Simulator } from '../../src/simulator/index.js';
-import {
-  CoupaAuthError,
-  CoupaUnavailableError,
-  RetryBudgetExceededError,
-} from '../../src/coupa/errors.js';
+import { CoupaAuthError, CoupaUnavailableError, RetryBudgetExceededError } from '../../src/coupa/errors.js';
 import { CoupaConnectorError } from '../../src/errors.js';
 import {
   cli,
@@ -40,7 +36,9 @@ const FAULTS: Record<string, FaultRule[]> = {
   // 2% connection resets (socket destroyed before any answer).
   '2% resets': [{ onRequests: everyNth(50, 11), kind: 'reset' }],
   // Responses slower than the client's 250 ms timeout.
-  'slow responses past the timeout': [{ match: { path: '/api' }, onRequests: everyNth(12, 9), kind: 'delay', ms: 700 }],
+  'slow responses past the timeout': [
+    { match: { path: '/api' }, onRequests: everyNth(12, 9), kind: 'delay', ms: 700 },
+  ],
   // Every token revoked in the middle of the user walk (twice): 401, renew, carry on.
   'token revoked mid-sync': [{ match: { path: '/api/users' }, onRequests: [6, 15], kind: 'revoke-token' }],
 };

@@ -10,7 +10,12 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
 import type { RetryOptions } from '../../src/coupa/retry.js';
 import { C1zReader } from '../../src/c1z/reader.js';
-import { EntitlementSchema, GrantSchema, ResourceSchema, ResourceTypeSchema } from '../../src/c1z/messages.js';
+import {
+  EntitlementSchema,
+  GrantSchema,
+  ResourceSchema,
+  ResourceTypeSchema,
+} from '../../src/c1z/messages.js';
 import { syncToC1z, type SyncSummary } from '../../src/connector/sync.js';
 import type { Logger } from '../../src/log.js';
 
@@ -98,7 +103,8 @@ export async function decode(path: string): Promise<Decoded> {
       grants: new Map(),
       rows: { resources: 0, entitlements: 0, grants: 0 },
     };
-    for (const rt of reader.resourceTypes()) out.resourceTypes.set(rt.id, b64(toBinary(ResourceTypeSchema, rt)));
+    for (const rt of reader.resourceTypes())
+      out.resourceTypes.set(rt.id, b64(toBinary(ResourceTypeSchema, rt)));
     for (const r of reader.resources()) {
       out.rows.resources++;
       out.resources.set(`${r.id!.resourceType}:${r.id!.resource}`, b64(toBinary(ResourceSchema, r)));
