@@ -129,9 +129,9 @@ describe('against the simulator', () => {
     expect(c.stats().throttled).toBe(0);
     const requests = c.stats().requests;
     expect(requests).toBeLessThanOrEqual(1 + 1 + 50 + 1);
-    // Issue 4's time goal is 1.15 × requests / 25 (bench/ measures it precisely); here 1 s of slack
+    // Issue 4's time goal is 1.15 × requests / 25 (bench/ measures it precisely); here 2 s of slack
     // absorbs a loaded CI machine. The pacing itself would give (requests − 18) / 24 + 0.1 s.
-    expect(seconds).toBeLessThanOrEqual((1.15 * requests) / 25 + 1);
+    expect(seconds).toBeLessThanOrEqual((1.15 * requests) / 25 + 2);
   });
 
   it('faults (10% 429, 5% 503, 2% resets, slow answers past the timeout) cost retries, not users', async () => {
