@@ -52,6 +52,9 @@ function checkExact(sim: Simulator, file: FileContents, summary: SyncSummary) {
   }
   // The generated tenants have API users, so "kept as SERVICE with their grants" was exercised.
   expect(apiUsers).toBeGreaterThan(0);
+  const apiUserIds = new Set(gt.users.filter((u) => u.apiUser).map((u) => String(u.id)));
+  const apiUserGrants = [...file.grantTuples].filter((t) => apiUserIds.has(t.slice(t.lastIndexOf(':') + 1)));
+  expect(apiUserGrants.length).toBeGreaterThan(0);
 
   // The summary agrees with the file.
   expect(summary.grants).toBe(expected.grantIds.size);

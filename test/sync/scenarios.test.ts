@@ -98,6 +98,19 @@ describe('account groups without the core.accounting.read scope', () => {
   });
 });
 
+describe('licenses', () => {
+  it("are the flags the tenant's users carry, not a fixed list", async () => {
+    const { sim, out } = await setup({
+      tenant: { seed: 5, users: 120, licenseFlags: ['purchasing-user', 'treasury-user', 'intake-user'] },
+    });
+    await syncToC1z({ client: clientFor(sim), outPath: out });
+    const file = await readFile(out);
+    const licenses = [...file.resources].filter((r) => r.startsWith('license:')).sort();
+    expect(licenses).toEqual(['license:intake-user', 'license:purchasing-user', 'license:treasury_user']);
+    expect(file.grantIds).toEqual(expectedContents(sim.groundTruth(), { accountGroups: true }).grantIds);
+  });
+});
+
 describe('records created while the sync runs', () => {
   it('land in the file: a new user with a new role, and a new group given to an existing user', async () => {
     const { sim, out } = await setup();
