@@ -1,5 +1,5 @@
-import { mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -116,6 +116,15 @@ export class C1zWriter {
 
   static async create(outPath: string, opts: C1zWriterOptions = {}): Promise<C1zWriter> {
     const target = resolve(outPath);
+    // Fail before a long sync, not after it: the temp file and the rename need this directory.
+    try {
+      await access(dirname(target), constants.W_OK);
+    } catch (err) {
+      throw new C1zWriteError(
+        `Cannot write ${target}: its directory ${dirname(target)} does not exist or is not writable.`,
+        err,
+      );
+    }
     let dir: string;
     try {
       dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'c1z-writer-'));
