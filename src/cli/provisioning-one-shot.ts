@@ -37,14 +37,20 @@ export interface ProvisioningFlags extends ConnectionOptions {
 /** -p and the safety flags, for the root command and every provisioning subcommand. */
 export function addProvisioningOptions(cmd: Command, { withProvisioningFlag = true } = {}): Command {
   if (withProvisioningFlag) {
-    cmd.addOption(option('-p, --provisioning', 'allow changes in Coupa (grant, revoke, create, enable/disable, recover)'));
+    cmd.addOption(
+      option('-p, --provisioning', 'allow changes in Coupa (grant, revoke, create, enable/disable, recover)'),
+    );
   }
   return cmd
     .addOption(option('--dry-run', 'print the writes a provisioning command would send, and send none'))
     .addOption(
-      option('--journal <path>', 'journal of unfinished removals, read by `recover`').default(DEFAULT_JOURNAL_PATH),
+      option('--journal <path>', 'journal of unfinished removals, read by `recover`').default(
+        DEFAULT_JOURNAL_PATH,
+      ),
     )
-    .addOption(option('--audit-log <path>', 'JSON-lines log of every change').default(DEFAULT_AUDIT_LOG_PATH));
+    .addOption(
+      option('--audit-log <path>', 'JSON-lines log of every change').default(DEFAULT_AUDIT_LOG_PATH),
+    );
 }
 
 export function addOneShotOptions(cmd: Command): void {
@@ -55,7 +61,12 @@ export function addOneShotOptions(cmd: Command): void {
     .addOption(
       option('--grant-principal-type <type>', 'one-shot: the principal resource type (only "user" exists)'),
     )
-    .addOption(option('--revoke-grant <grant-id>', 'one-shot: revoke this grant, <entitlement id>:user:<user id> (needs -p)'))
+    .addOption(
+      option(
+        '--revoke-grant <grant-id>',
+        'one-shot: revoke this grant, <entitlement id>:user:<user id> (needs -p)',
+      ),
+    )
     .addOption(option('--create-account-login <login>', 'one-shot: create a user with this login (needs -p)'))
     .addOption(option('--create-account-email <email>', 'one-shot: email of the user to create'))
     .addOption(
@@ -70,7 +81,9 @@ export function addOneShotOptions(cmd: Command): void {
         'disable_user',
       ]),
     )
-    .addOption(option('--invoke-action-args <json>', 'one-shot: the action\'s arguments, e.g. {"user_id":"12"}'));
+    .addOption(
+      option('--invoke-action-args <json>', 'one-shot: the action\'s arguments, e.g. {"user_id":"12"}'),
+    );
 }
 
 interface OneShotFlags extends ProvisioningFlags {
@@ -113,7 +126,9 @@ export async function runOneShot(raw: Record<string, unknown>): Promise<boolean>
     }
     const entitlementId = opts.grantEntitlement;
     const accounting = resolveEntitlement(entitlementId).kind === 'account_group';
-    await withProvisioner(opts, { accounting }, async (p) => report(await p.grant(entitlementId, opts.grantPrincipal!)));
+    await withProvisioner(opts, { accounting }, async (p) =>
+      report(await p.grant(entitlementId, opts.grantPrincipal!)),
+    );
   } else if (opts.revokeGrant !== undefined) {
     const grantId = opts.revokeGrant;
     const accounting = resolveGrant(grantId).target.kind === 'account_group';
@@ -122,9 +137,13 @@ export async function runOneShot(raw: Record<string, unknown>): Promise<boolean>
     const userId = actionUserId(opts.invokeActionArgs);
     const enable = opts.invokeAction === 'enable_user';
     if (!enable && opts.invokeAction !== 'disable_user') {
-      throw new ConfigError(`Unknown --invoke-action ${JSON.stringify(opts.invokeAction)}; use enable_user or disable_user.`);
+      throw new ConfigError(
+        `Unknown --invoke-action ${JSON.stringify(opts.invokeAction)}; use enable_user or disable_user.`,
+      );
     }
-    await withProvisioner(opts, {}, async (p) => report(await (enable ? p.enableUser(userId) : p.disableUser(userId))));
+    await withProvisioner(opts, {}, async (p) =>
+      report(await (enable ? p.enableUser(userId) : p.disableUser(userId))),
+    );
   } else {
     const input = {
       login: opts.createAccountLogin ?? '',
@@ -183,7 +202,9 @@ export async function withProvisioner(
     journalPath,
     auditLogPath: opts.auditLog ?? DEFAULT_AUDIT_LOG_PATH,
     // Remembered next to the journal so a later run skips the detection write on merging tenants.
-    arrayModes: opts.dryRun ? new ArrayModeMemory() : new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
+    arrayModes: opts.dryRun
+      ? new ArrayModeMemory()
+      : new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
     // A request Coupa is still working on after we gave up may land up to about that long later.
     retry: { settleMs: opts.requestTimeout ?? 30_000 },
   });
@@ -191,7 +212,9 @@ export async function withProvisioner(
   const onSignal = (signal: string) => {
     if (interrupted) process.exit(ExitCode.interrupted);
     interrupted = signal;
-    process.stderr.write(`Received ${signal}: finishing the change in progress, then stopping (again to quit now).\n`);
+    process.stderr.write(
+      `Received ${signal}: finishing the change in progress, then stopping (again to quit now).\n`,
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -212,7 +235,9 @@ function print(line: string): void {
 export function report(result: ProvisioningResult): void {
   print(result.message);
   for (const call of result.plannedCalls ?? []) {
-    print(`  ${call.method} ${call.path} ${JSON.stringify(call.body)}${call.note ? `   # ${call.note}` : ''}`);
+    print(
+      `  ${call.method} ${call.path} ${JSON.stringify(call.body)}${call.note ? `   # ${call.note}` : ''}`,
+    );
   }
   if (result.plannedCalls) print('Dry run: nothing was changed.');
 }
@@ -224,14 +249,19 @@ export function reportRecovery(r: RecoveryReport): void {
     print(`${e.outcome.padEnd(10)} user ${e.userId} ${e.entitlementId} (\`${e.field}\`): ${e.message}`);
   }
   if (r.otherTenants > 0) {
-    print(`${r.otherTenants} unfinished entr${r.otherTenants === 1 ? 'y belongs' : 'ies belong'} to another base URL; run recover against it.`);
+    print(
+      `${r.otherTenants} unfinished entr${r.otherTenants === 1 ? 'y belongs' : 'ies belong'} to another base URL; run recover against it.`,
+    );
   }
   if (r.badLines.length > 0) print(`Skipped unreadable journal lines: ${r.badLines.join(', ')}.`);
   const failed = r.entries.filter((e) => e.outcome === 'failed').length;
   if (failed > 0) {
-    throw new CoupaConnectorError(`${failed} journal entr${failed === 1 ? 'y' : 'ies'} could not be recovered.`, {
-      exitCode: ExitCode.needsRecovery,
-      hint: 'Fix the cause shown above and run recover again; the entries stay in the journal until they succeed.',
-    });
+    throw new CoupaConnectorError(
+      `${failed} journal entr${failed === 1 ? 'y' : 'ies'} could not be recovered.`,
+      {
+        exitCode: ExitCode.needsRecovery,
+        hint: 'Fix the cause shown above and run recover again; the entries stay in the journal until they succeed.',
+      },
+    );
   }
 }

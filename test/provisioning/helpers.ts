@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../../src/log.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES, WRITE_SCOPES } from '../../src/coupa/index.js';
 import type { RetryOptions } from '../../src/coupa/retry.js';
@@ -12,7 +13,9 @@ import {
 } from '../../src/connector/provisioning/index.js';
 
 /** A simulator with the rate limit off and a small tenant, plus a scratch folder for journal/audit files. */
-export async function startTestSimulator(opts: SimulatorOptions = {}): Promise<{ sim: Simulator; dir: string; stop: () => Promise<void> }> {
+export async function startTestSimulator(
+  opts: SimulatorOptions = {},
+): Promise<{ sim: Simulator; dir: string; stop: () => Promise<void> }> {
   const sim = await startSimulator({ tenant: { users: 12, seed: 7 }, rateLimit: false, ...opts });
   const dir = mkdtempSync(join(tmpdir(), 'coupa-prov-'));
   return {
@@ -25,7 +28,10 @@ export async function startTestSimulator(opts: SimulatorOptions = {}): Promise<{
   };
 }
 
-export function clientFor(sim: Simulator, opts: { timeoutMs?: number; retry?: RetryOptions } = {}): CoupaClient {
+export function clientFor(
+  sim: Simulator,
+  opts: { timeoutMs?: number; retry?: RetryOptions } = {},
+): CoupaClient {
   return new CoupaClient({
     baseUrl: sim.url,
     clientId: sim.clientId,
@@ -49,11 +55,18 @@ export function provisionerFor(
     auditLogPath: join(dir, 'audit.jsonl'),
     arrayModes: new ArrayModeMemory(),
     retry: { delayMs: 5, settleMs: 50 },
+    ...(process.env.PROVISIONING_DEBUG ? { logger: createLogger({ level: 'debug', format: 'json' }) } : {}),
     ...extra,
   });
 }
 
-export const KINDS: readonly (AssociationKind | 'license')[] = ['role', 'group', 'content_group', 'account_group', 'license'];
+export const KINDS: readonly (AssociationKind | 'license')[] = [
+  'role',
+  'group',
+  'content_group',
+  'account_group',
+  'license',
+];
 
 const MEMBERSHIP_KEY = {
   role: 'roles',
@@ -63,9 +76,17 @@ const MEMBERSHIP_KEY = {
 } as const;
 
 /** What the simulator says the user holds, per kind (ids, or license flags), sorted. */
-export function holdings(sim: Simulator, userId: number, kind: AssociationKind | 'license'): (number | string)[] {
+export function holdings(
+  sim: Simulator,
+  userId: number,
+  kind: AssociationKind | 'license',
+): (number | string)[] {
   const m = sim.groundTruth().memberships;
-  if (kind === 'license') return m.licenses.filter(([u]) => u === userId).map(([, f]) => f).sort();
+  if (kind === 'license')
+    return m.licenses
+      .filter(([u]) => u === userId)
+      .map(([, f]) => f)
+      .sort();
   return m[MEMBERSHIP_KEY[kind]]
     .filter(([u]) => u === userId)
     .map(([, id]) => id)
@@ -78,19 +99,34 @@ export function allHoldings(sim: Simulator, userId: number): Record<string, (num
 }
 
 /** Sets the user's list (or license) directly in the tenant, bypassing HTTP, to arrange a precondition. */
-export function arrange(sim: Simulator, userId: number, kind: AssociationKind | 'license', items: (number | string)[]): void {
+export function arrange(
+  sim: Simulator,
+  userId: number,
+  kind: AssociationKind | 'license',
+  items: (number | string)[],
+): void {
   if (kind === 'license') {
     for (const flag of sim.tenant.licenseFlags) sim.tenant.setLicense(userId, flag, items.includes(flag));
     return;
   }
-  const field = { role: 'roles', group: 'user-groups', content_group: 'content-groups', account_group: 'account-groups' }[kind];
+  const field = {
+    role: 'roles',
+    group: 'user-groups',
+    content_group: 'content-groups',
+    account_group: 'account-groups',
+  }[kind];
   sim.tenant.updateUser(userId, { [field]: items.map((id) => ({ id })) }, { arrayMode: 'replace' });
 }
 
 /** Ids of existing objects of a kind, from ground truth. */
 export function existingIds(sim: Simulator, kind: AssociationKind): number[] {
   const gt = sim.groundTruth();
-  const list = { role: gt.roles, group: gt.userGroups, content_group: gt.contentGroups, account_group: gt.accountGroups }[kind];
+  const list = {
+    role: gt.roles,
+    group: gt.userGroups,
+    content_group: gt.contentGroups,
+    account_group: gt.accountGroups,
+  }[kind];
   return list.map((r) => r.id);
 }
 

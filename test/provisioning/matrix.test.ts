@@ -6,7 +6,16 @@ import {
   type AssociationKind,
   type Provisioner,
 } from '../../src/connector/provisioning/index.js';
-import { allHoldings, arrange, entitlementIdFor, holdings, KINDS, provisionerFor, startTestSimulator, writeCount } from './helpers.js';
+import {
+  allHoldings,
+  arrange,
+  entitlementIdFor,
+  holdings,
+  KINDS,
+  provisionerFor,
+  startTestSimulator,
+  writeCount,
+} from './helpers.js';
 
 /**
  * Acceptance matrix: every entitlement kind × both array semantics × grant, revoke, already
@@ -42,7 +51,10 @@ describe.each(['merge', 'replace'] as const)('array mode %s', (arrayMode) => {
       const after = allHoldings(sim, userId);
       for (const k of KINDS) if (k !== kind) expect(after[k], `${k} of user ${userId}`).toEqual(before[k]);
     };
-    const sorted = (xs: (number | string)[]) => [...xs].sort((x, y) => (typeof x === 'number' ? (x as number) - (y as number) : String(x).localeCompare(String(y))));
+    const sorted = (xs: (number | string)[]) =>
+      [...xs].sort((x, y) =>
+        typeof x === 'number' ? (x as number) - (y as number) : String(x).localeCompare(String(y)),
+      );
 
     it('grants', async () => {
       const [a, b] = items();
@@ -105,14 +117,16 @@ describe.each(['merge', 'replace'] as const)('array mode %s', (arrayMode) => {
       const grant = p.grant(unknown, user);
       await expect(grant).rejects.toBeInstanceOf(UnknownEntitlementError);
       await expect(p.revoke(unknown, user)).rejects.toBeInstanceOf(UnknownEntitlementError);
-      await expect(p.grant(kind === 'license' ? 'license::assigned' : `${kind}:abc:member`, user)).rejects.toBeInstanceOf(
-        UnknownEntitlementError,
-      );
+      await expect(
+        p.grant(kind === 'license' ? 'license::assigned' : `${kind}:abc:member`, user),
+      ).rejects.toBeInstanceOf(UnknownEntitlementError);
       expect(allHoldings(sim, user)).toEqual(before);
       if (kind !== 'license') {
         // The grant reached Coupa and was refused there (400), not just by our parser.
         expect(sim.counters().byRouteStatus['PUT /api/users/:id']?.['400']).toBeGreaterThan(0);
-        await expect(p.grant(unknown, user)).rejects.toThrow(new RegExp(`no ${kind === 'group' ? 'user group' : kind.replace('_', ' ')} 9999`));
+        await expect(p.grant(unknown, user)).rejects.toThrow(
+          new RegExp(`no ${kind === 'group' ? 'user group' : kind.replace('_', ' ')} 9999`),
+        );
       }
     });
   });

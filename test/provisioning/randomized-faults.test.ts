@@ -76,7 +76,8 @@ afterAll(async () => {
 
 async function runLane(lane: number, trials: number, tally: Tally): Promise<void> {
   const rand = prng(SEED + lane * 7919);
-  const sims: Record<'merge' | 'replace', { sim: Simulator; p: Provisioner; fresh: () => Provisioner }> = {} as never;
+  const sims: Record<'merge' | 'replace', { sim: Simulator; p: Provisioner; fresh: () => Provisioner }> =
+    {} as never;
   for (const arrayMode of ['merge', 'replace'] as const) {
     const t = await startTestSimulator({
       arrayMode,
@@ -87,7 +88,10 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
       timeoutMs: TIMEOUT_MS,
       retry: { limit: 4, budget: 1e9, baseDelayMs: 2, maxDelayMs: 8 },
     });
-    const opts = { client, retry: { rounds: 2, setAttempts: 2, delayMs: 2, settleMs: DELAY_MS - TIMEOUT_MS + 40 } };
+    const opts = {
+      client,
+      retry: { rounds: 2, setAttempts: 2, delayMs: 2, settleMs: DELAY_MS - TIMEOUT_MS + 40 },
+    };
     const memory = new ArrayModeMemory();
     sims[arrayMode] = {
       sim: t.sim,
@@ -106,7 +110,8 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
     const kind = pick(KINDS);
 
     // Top the user up to at least three items so there is a "rest" to lose.
-    const pool: (number | string)[] = kind === 'license' ? [...sim.tenant.licenseFlags] : existingIds(sim, kind as AssociationKind);
+    const pool: (number | string)[] =
+      kind === 'license' ? [...sim.tenant.licenseFlags] : existingIds(sim, kind as AssociationKind);
     const held = holdings(sim, user, kind);
     if (held.length < 3) {
       const add = pool.filter((x) => !held.includes(x)).slice(0, 3 - held.length + Math.floor(rand() * 2));
@@ -150,7 +155,13 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
     // as failed and may have changed nothing. Nothing may be lost either way; rerunning it (what
     // the caller of a failed revoke does) must then finish it.
     const cleanFailure = failure !== undefined && !(failure instanceof NeedsRecoveryError);
-    compare(tally, `${label} (after recover)`, expected, allHoldings(sim, user), cleanFailure ? target : undefined);
+    compare(
+      tally,
+      `${label} (after recover)`,
+      expected,
+      allHoldings(sim, user),
+      cleanFailure ? target : undefined,
+    );
     if (cleanFailure) {
       tally.cleanFailures++;
       await p.revoke(entitlementIdFor(kind, target), user);
@@ -173,7 +184,8 @@ function compare(
     const extra = after[k]!.filter((x) => !expected[k]!.includes(x) && x !== tolerated);
     tally.lost += lost.length;
     tally.extra += extra.length;
-    if (lost.length || extra.length) tally.mismatches.push(`${label}: ${k} lost [${lost.join(',')}] extra [${extra.join(',')}]`);
+    if (lost.length || extra.length)
+      tally.mismatches.push(`${label}: ${k} lost [${lost.join(',')}] extra [${extra.join(',')}]`);
   }
 }
 

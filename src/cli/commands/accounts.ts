@@ -1,6 +1,11 @@
 import type { CliCommand } from '../command.js';
 import { option } from '../options.js';
-import { report, requireProvisioning, withProvisioner, type ProvisioningFlags } from '../provisioning-one-shot.js';
+import {
+  report,
+  requireProvisioning,
+  withProvisioner,
+  type ProvisioningFlags,
+} from '../provisioning-one-shot.js';
 import { provisioningCommand } from './grant.js';
 
 interface CreateFlags extends ProvisioningFlags {
@@ -25,7 +30,13 @@ export const createAccountCommand: CliCommand = {
       .action(async (opts: CreateFlags) => {
         requireProvisioning(opts, 'create-account');
         await withProvisioner(opts, {}, async (p) =>
-          report(await p.createAccount({ login: opts.login ?? '', email: opts.email ?? '', profile: opts.profile })),
+          report(
+            await p.createAccount({
+              login: opts.login ?? '',
+              email: opts.email ?? '',
+              profile: opts.profile,
+            }),
+          ),
         );
       });
   },

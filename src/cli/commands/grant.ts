@@ -27,7 +27,9 @@ export const grantCommand: CliCommand = {
       .action(async (entitlementId: string, userId: string, opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'grant');
         const accounting = resolveEntitlement(entitlementId).kind === 'account_group';
-        await withProvisioner(opts, { accounting }, async (p) => report(await p.grant(entitlementId, userId)));
+        await withProvisioner(opts, { accounting }, async (p) =>
+          report(await p.grant(entitlementId, userId)),
+        );
       });
   },
 };

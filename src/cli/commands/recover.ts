@@ -1,5 +1,10 @@
 import type { CliCommand } from '../command.js';
-import { reportRecovery, requireProvisioning, withProvisioner, type ProvisioningFlags } from '../provisioning-one-shot.js';
+import {
+  reportRecovery,
+  requireProvisioning,
+  withProvisioner,
+  type ProvisioningFlags,
+} from '../provisioning-one-shot.js';
 import { provisioningCommand } from './grant.js';
 
 export const recoverCommand: CliCommand = {

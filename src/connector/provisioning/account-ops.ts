@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { LICENSE_FLAGS } from '../../coupa/models.js';
 import { licenseFlagFor } from './entitlement-ref.js';
-import { coupaMessageOf, statusOf, userLockKey, userLocks, userPath, type ProvisioningContext } from './context.js';
+import {
+  coupaMessageOf,
+  statusOf,
+  userLockKey,
+  userLocks,
+  userPath,
+  type ProvisioningContext,
+} from './context.js';
 import { ChangeRejectedError, UnknownUserError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
 import type { ProvisioningResult } from './result.js';
@@ -35,32 +42,46 @@ export interface CreateAccountInput {
 }
 
 /** Validates the input and builds the POST body; throws ConfigError naming the bad field. */
-export function accountBody(input: CreateAccountInput): { body: Record<string, unknown>; licenses: Record<string, boolean> } {
+export function accountBody(input: CreateAccountInput): {
+  body: Record<string, unknown>;
+  licenses: Record<string, boolean>;
+} {
   const login = input.login?.trim();
   const email = input.email?.trim();
   if (!login) throw new ConfigError('--create-account-login is required to create an account.');
   if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) {
-    throw new ConfigError(`--create-account-email must be an email address, got ${JSON.stringify(input.email ?? '')}.`);
+    throw new ConfigError(
+      `--create-account-email must be an email address, got ${JSON.stringify(input.email ?? '')}.`,
+    );
   }
   let raw: unknown = input.profile ?? {};
   if (typeof raw === 'string') {
     try {
       raw = JSON.parse(raw);
     } catch (err) {
-      throw new ConfigError(`--create-account-profile is not valid JSON: ${(err as Error).message}.`, profileHint());
+      throw new ConfigError(
+        `--create-account-profile is not valid JSON: ${(err as Error).message}.`,
+        profileHint(),
+      );
     }
   }
   const parsed = ProfileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `\`${issue.path.join('.')}\`` : 'the profile';
-    throw new ConfigError(`--create-account-profile: ${where}: ${issue?.message ?? 'invalid'}.`, profileHint());
+    throw new ConfigError(
+      `--create-account-profile: ${where}: ${issue?.message ?? 'invalid'}.`,
+      profileHint(),
+    );
   }
   const p = parsed.data;
   const firstname = p.firstname ?? p.first_name;
   const lastname = p.lastname ?? p.last_name;
   if (!firstname || !lastname) {
-    throw new ConfigError('--create-account-profile must give firstname and lastname (Coupa requires both).', profileHint());
+    throw new ConfigError(
+      '--create-account-profile must give firstname and lastname (Coupa requires both).',
+      profileHint(),
+    );
   }
   const licenses: Record<string, boolean> = {};
   const entries: [string, boolean][] = Array.isArray(p.licenses)
@@ -91,9 +112,16 @@ function profileHint(): string {
   );
 }
 
-const CreatedSchema = z.looseObject({ id: z.number().int(), login: z.string().nullish(), active: z.boolean().nullish() });
+const CreatedSchema = z.looseObject({
+  id: z.number().int(),
+  login: z.string().nullish(),
+  active: z.boolean().nullish(),
+});
 
-export function createAccount(ctx: ProvisioningContext, input: CreateAccountInput): Promise<ProvisioningResult> {
+export function createAccount(
+  ctx: ProvisioningContext,
+  input: CreateAccountInput,
+): Promise<ProvisioningResult> {
   const { body, licenses } = accountBody(input);
   const login = body.login as string;
   return audited(ctx, { operation: 'create-account', userId: null, entitlement: undefined }, async () => {
@@ -122,7 +150,9 @@ export function createAccount(ctx: ProvisioningContext, input: CreateAccountInpu
     }
     const wrong = Object.entries(licenses).filter(([flag, want]) => (created[flag] === true) !== want);
     if (created.login && created.login !== login) {
-      throw new VerificationError(`Coupa created user ${created.id} with login ${created.login}, not ${login}.`);
+      throw new VerificationError(
+        `Coupa created user ${created.id} with login ${created.login}, not ${login}.`,
+      );
     }
     if (wrong.length) {
       throw new VerificationError(
@@ -143,7 +173,11 @@ export function createAccount(ctx: ProvisioningContext, input: CreateAccountInpu
 const ActiveSchema = z.looseObject({ id: z.number().int(), active: z.boolean().nullish() });
 
 /** enable_user / disable_user: PUT {active}, then check the answer. */
-export function setActive(ctx: ProvisioningContext, userId: number, active: boolean): Promise<ProvisioningResult> {
+export function setActive(
+  ctx: ProvisioningContext,
+  userId: number,
+  active: boolean,
+): Promise<ProvisioningResult> {
   const operation = active ? ('enable-user' as const) : ('disable-user' as const);
   return userLocks.run(userLockKey(ctx, userId), () =>
     audited(ctx, { operation, userId }, async () => {
@@ -151,14 +185,20 @@ export function setActive(ctx: ProvisioningContext, userId: number, active: bool
       try {
         user = await ctx.api.get(userPath(userId), { fields: ['id', 'active'], schema: ActiveSchema });
       } catch (err) {
-        if (statusOf(err) === 404) throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
+        if (statusOf(err) === 404)
+          throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
         throw err;
       }
       const before = user.active === true;
       const base = { operation, userId, before };
       const verb = active ? 'enabled' : 'disabled';
       if (before === active) {
-        return { ...base, outcome: `already-${verb}`, after: before, message: `User ${userId} is already ${verb}.` };
+        return {
+          ...base,
+          outcome: `already-${verb}`,
+          after: before,
+          message: `User ${userId} is already ${verb}.`,
+        };
       }
       const body = { active };
       if (ctx.dryRun) {
@@ -169,9 +209,14 @@ export function setActive(ctx: ProvisioningContext, userId: number, active: bool
           message: `Would ${active ? 'enable' : 'disable'} user ${userId}.`,
         };
       }
-      const after = await ctx.api.put(userPath(userId), body, { fields: ['id', 'active'], schema: ActiveSchema });
+      const after = await ctx.api.put(userPath(userId), body, {
+        fields: ['id', 'active'],
+        schema: ActiveSchema,
+      });
       if ((after.active === true) !== active) {
-        throw new VerificationError(`PUT ${ctx.baseUrl}${userPath(userId)} {"active":${active}} answered 200 but the user is not ${verb}.`);
+        throw new VerificationError(
+          `PUT ${ctx.baseUrl}${userPath(userId)} {"active":${active}} answered 200 but the user is not ${verb}.`,
+        );
       }
       return { ...base, outcome: verb, after: active, message: `User ${userId} ${verb}.` };
     }),

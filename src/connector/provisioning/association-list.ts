@@ -27,12 +27,17 @@ function listOf(kind: AssociationKind, user: Record<string, unknown>): Ref[] {
 }
 
 /** Reads just one association array of the user, fresh from the API. */
-export async function readList(ctx: ProvisioningContext, userId: number, kind: AssociationKind): Promise<Ref[]> {
+export async function readList(
+  ctx: ProvisioningContext,
+  userId: number,
+  kind: AssociationKind,
+): Promise<Ref[]> {
   try {
     const user = await ctx.api.get(userPath(userId), { fields: listFields(kind), schema: listSchema(kind) });
     return listOf(kind, user);
   } catch (err) {
-    if (statusOf(err) === 404) throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
+    if (statusOf(err) === 404)
+      throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
     throw err;
   }
 }

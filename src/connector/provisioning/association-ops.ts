@@ -1,6 +1,21 @@
 import { ASSOCIATIONS, type AssociationTarget } from './entitlement-ref.js';
-import { coupaMessageOf, statusOf, userLockKey, userLocks, userPath, type ProvisioningContext } from './context.js';
-import { associationExists, describeList, holdsAll, listBody, putList, readList, type Ref } from './association-list.js';
+import {
+  coupaMessageOf,
+  statusOf,
+  userLockKey,
+  userLocks,
+  userPath,
+  type ProvisioningContext,
+} from './context.js';
+import {
+  associationExists,
+  describeList,
+  holdsAll,
+  listBody,
+  putList,
+  readList,
+  type Ref,
+} from './association-list.js';
 import { converge, planRemoval } from './converge.js';
 import { ChangeRejectedError, UnknownEntitlementError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
@@ -111,7 +126,12 @@ export function revokeAssociation(
         };
       }
       const after = await converge(ctx, job);
-      return { ...base, outcome: 'revoked', after, message: `Revoked ${noun} ${target.id} from user ${userId}.` };
+      return {
+        ...base,
+        outcome: 'revoked',
+        after,
+        message: `Revoked ${noun} ${target.id} from user ${userId}.`,
+      };
     }),
   );
 }

@@ -11,7 +11,10 @@ export type FieldSpec = Array<string | Record<string, FieldSpec>>;
 
 /** The slice of CoupaClient provisioning uses; tests and embedders may pass anything shaped like it. */
 export interface CoupaWriteApi {
-  get<T>(path: string, opts: { query?: Record<string, string>; fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
+  get<T>(
+    path: string,
+    opts: { query?: Record<string, string>; fields?: FieldSpec; schema: ZodType<T> },
+  ): Promise<T>;
   put<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
   post<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
   /**
@@ -45,7 +48,12 @@ export interface RetryPolicy {
   settleMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { rounds: 3, setAttempts: 3, delayMs: 500, settleMs: 30_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  rounds: 3,
+  setAttempts: 3,
+  delayMs: 500,
+  settleMs: 30_000,
+};
 
 export interface ProvisioningContext {
   api: CoupaWriteApi;

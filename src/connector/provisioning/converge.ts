@@ -28,7 +28,11 @@ export interface ConvergeJob {
   removed: readonly Ref[];
 }
 
-export async function converge(ctx: ProvisioningContext, job: ConvergeJob, entry?: JournalIntent): Promise<Ref[]> {
+export async function converge(
+  ctx: ProvisioningContext,
+  job: ConvergeJob,
+  entry?: JournalIntent,
+): Promise<Ref[]> {
   const field = ASSOCIATIONS[job.kind].field;
   const finish = (after: Ref[], result: string): Ref[] => {
     if (entry) ctx.journal.finish(entry.entryId, result);
@@ -54,7 +58,10 @@ export async function converge(ctx: ProvisioningContext, job: ConvergeJob, entry
       return finish(after, 'done');
     }
     if (!removedGone) {
-      ctx.logger.info({ baseUrl: ctx.baseUrl }, 'tenant merges association arrays; removing by clear-then-set');
+      ctx.logger.info(
+        { baseUrl: ctx.baseUrl },
+        'tenant merges association arrays; removing by clear-then-set',
+      );
       ctx.modes.set(ctx.baseUrl, 'merge');
     }
   }
@@ -73,7 +80,11 @@ function beginEntry(ctx: ProvisioningContext, job: ConvergeJob): JournalIntent {
   });
 }
 
-async function mergeRemoval(ctx: ProvisioningContext, job: ConvergeJob, entry: JournalIntent): Promise<Ref[]> {
+async function mergeRemoval(
+  ctx: ProvisioningContext,
+  job: ConvergeJob,
+  entry: JournalIntent,
+): Promise<Ref[]> {
   const field = ASSOCIATIONS[job.kind].field;
   let lastError: unknown;
   for (let round = 1; round <= ctx.retry.rounds; round++) {
@@ -139,7 +150,10 @@ export function planRemoval(ctx: ProvisioningContext, job: ConvergeJob): Planned
   const mode = ctx.modes.get(ctx.baseUrl);
   if (mode === 'merge') return mergeCalls;
   return [
-    { ...set, note: mode === 'replace' ? 'the tenant replaces arrays' : 'done if the tenant replaces arrays' },
+    {
+      ...set,
+      note: mode === 'replace' ? 'the tenant replaces arrays' : 'done if the tenant replaces arrays',
+    },
     ...mergeCalls.map((c) => ({ ...c, note: `only if the tenant merges arrays: ${c.note}` })),
   ];
 }

@@ -66,7 +66,10 @@ export function resolveEntitlement(entitlementId: string): EntitlementTarget {
     return { kind: 'license', entitlementId: entitlementId.trim(), licenseId: parsed.resourceId, flag };
   }
   if (!/^[1-9]\d{0,15}$/.test(parsed.resourceId)) {
-    throw new UnknownEntitlementError(entitlementId, `"${parsed.resourceId}" is not a Coupa id (a positive integer)`);
+    throw new UnknownEntitlementError(
+      entitlementId,
+      `"${parsed.resourceId}" is not a Coupa id (a positive integer)`,
+    );
   }
   return { kind: parsed.resourceType, entitlementId: entitlementId.trim(), id: Number(parsed.resourceId) };
 }
@@ -86,6 +89,7 @@ export function resolveGrant(grantId: string): { target: EntitlementTarget; user
 
 export function parseUserId(value: string | number): number {
   const text = String(value).trim();
-  if (!/^[1-9]\d{0,15}$/.test(text)) throw new UnknownUserError(text, 'a Coupa user id is a positive integer');
+  if (!/^[1-9]\d{0,15}$/.test(text))
+    throw new UnknownUserError(text, 'a Coupa user id is a positive integer');
   return Number(text);
 }

@@ -56,7 +56,8 @@ export class LicenseRevocationRefusedError extends CoupaConnectorError {
 export class VerificationError extends CoupaConnectorError {
   constructor(message: string, hint?: string) {
     super(message, {
-      hint: hint ?? 'Nothing was retried automatically; read the user in Coupa and rerun the command if needed.',
+      hint:
+        hint ?? 'Nothing was retried automatically; read the user in Coupa and rerun the command if needed.',
     });
   }
 }

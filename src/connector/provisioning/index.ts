@@ -16,5 +16,10 @@ export {
   type EntitlementTarget,
   type AssociationKind,
 } from './entitlement-ref.js';
-export { accountBody, AUTHENTICATION_METHODS, type CreateAccountInput, type AccountProfile } from './account-ops.js';
+export {
+  accountBody,
+  AUTHENTICATION_METHODS,
+  type CreateAccountInput,
+  type AccountProfile,
+} from './account-ops.js';
 export * from './errors.js';

@@ -69,7 +69,12 @@ export class Journal {
   }
 
   begin(intent: Omit<JournalIntent, 'type' | 'entryId' | 'time'>): JournalIntent {
-    const entry: JournalIntent = { type: 'intent', entryId: randomUUID(), time: new Date().toISOString(), ...intent };
+    const entry: JournalIntent = {
+      type: 'intent',
+      entryId: randomUUID(),
+      time: new Date().toISOString(),
+      ...intent,
+    };
     this.append(entry);
     return entry;
   }
@@ -101,8 +106,7 @@ export class Journal {
       if (parsed.data.type === 'intent') {
         open.set(parsed.data.entryId, parsed.data);
         all.push(parsed.data);
-      }
-      else open.delete(parsed.data.entryId);
+      } else open.delete(parsed.data.entryId);
     });
     const unfinished = [...open.values()].filter((e) => baseUrl === undefined || e.baseUrl === baseUrl);
     return { unfinished, all, badLines };

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import type { LicenseTarget } from './entitlement-ref.js';
 import { statusOf, userLockKey, userLocks, userPath, type ProvisioningContext } from './context.js';
-import { LicenseRevocationRefusedError, UnknownEntitlementError, UnknownUserError, VerificationError } from './errors.js';
+import {
+  LicenseRevocationRefusedError,
+  UnknownEntitlementError,
+  UnknownUserError,
+  VerificationError,
+} from './errors.js';
 import { audited } from './audit.js';
 import type { ProvisioningResult } from './result.js';
 
@@ -18,9 +23,13 @@ function flagSchema(flag: string) {
 async function readFlag(ctx: ProvisioningContext, userId: number, target: LicenseTarget): Promise<boolean> {
   let user: Record<string, unknown>;
   try {
-    user = await ctx.api.get(userPath(userId), { fields: ['id', target.flag], schema: flagSchema(target.flag) });
+    user = await ctx.api.get(userPath(userId), {
+      fields: ['id', target.flag],
+      schema: flagSchema(target.flag),
+    });
   } catch (err) {
-    if (statusOf(err) === 404) throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
+    if (statusOf(err) === 404)
+      throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
     throw err;
   }
   if (!(target.flag in user)) {
@@ -67,7 +76,12 @@ export function setLicense(
       });
       const after = user[target.flag] === true;
       if (after !== assign) {
-        if (!assign) throw new LicenseRevocationRefusedError(String(userId), target.flag, `${ctx.baseUrl}${userPath(userId)}`);
+        if (!assign)
+          throw new LicenseRevocationRefusedError(
+            String(userId),
+            target.flag,
+            `${ctx.baseUrl}${userPath(userId)}`,
+          );
         throw new VerificationError(
           `PUT ${ctx.baseUrl}${userPath(userId)} answered 200, but the ${target.flag} license is still not set.`,
           'The license may be unavailable on this instance (no seats left, or not purchased); check it in Coupa.',

@@ -2,7 +2,12 @@ import { silentLogger, type Logger } from '../../log.js';
 import { processArrayModes, type ArrayModeMemory } from './array-mode.js';
 import { AuditLog, DEFAULT_AUDIT_LOG_PATH } from './audit-log.js';
 import { Journal, DEFAULT_JOURNAL_PATH } from './journal.js';
-import { DEFAULT_RETRY_POLICY, type CoupaWriteApi, type ProvisioningContext, type RetryPolicy } from './context.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  type CoupaWriteApi,
+  type ProvisioningContext,
+  type RetryPolicy,
+} from './context.js';
 import { parseUserId, resolveEntitlement, resolveGrant, type EntitlementTarget } from './entitlement-ref.js';
 import { grantAssociation, revokeAssociation } from './association-ops.js';
 import { setLicense } from './license-ops.js';

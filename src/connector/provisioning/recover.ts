@@ -76,41 +76,66 @@ async function recoverEntry(
     intended: entry.intended,
   };
   const kind = kindOfField(entry.field);
-  if (!kind) return { ...base, outcome: 'failed', message: `Unknown field \`${entry.field}\` in the journal entry.` };
+  if (!kind)
+    return { ...base, outcome: 'failed', message: `Unknown field \`${entry.field}\` in the journal entry.` };
   return userLocks.run(userLockKey(ctx, entry.userId), async () => {
     try {
       const current = await readList(ctx, entry.userId, kind);
       const removedIds = new Set([...entry.removed.map((r) => r.id), ...alsoRemoved]);
       const intended = entry.intended.filter((r) => !removedIds.has(r.id));
       const desired: Ref[] = [...intended];
-      for (const r of current) if (!removedIds.has(r.id) && !desired.some((d) => d.id === r.id)) desired.push(r);
+      for (const r of current)
+        if (!removedIds.has(r.id) && !desired.some((d) => d.id === r.id)) desired.push(r);
       const removed = current.filter((r) => removedIds.has(r.id));
       if (holdsAll(current, desired) && removed.length === 0) {
         if (!ctx.dryRun) ctx.journal.finish(entry.entryId, 'consistent');
-        return { ...base, outcome: 'consistent', after: current, message: `User ${entry.userId} already holds ${describeList(current)}.` };
+        return {
+          ...base,
+          outcome: 'consistent',
+          after: current,
+          message: `User ${entry.userId} already holds ${describeList(current)}.`,
+        };
       }
       if (ctx.dryRun) {
-        return { ...base, outcome: 'planned', message: `Would set \`${entry.field}\` of user ${entry.userId} to ${describeList(desired)}.` };
+        return {
+          ...base,
+          outcome: 'planned',
+          message: `Would set \`${entry.field}\` of user ${entry.userId} to ${describeList(desired)}.`,
+        };
       }
       let after: Ref[];
       if (removed.length === 0) {
         // Only additions: one PUT of the complete list is right in both array modes.
         after = await putList(ctx, entry.userId, kind, desired);
         if (!holdsAll(after, desired) || holdsAny(after, entry.removed)) {
-          throw new VerificationError(`The API answered ${describeList(after)} after setting ${describeList(desired)}.`);
+          throw new VerificationError(
+            `The API answered ${describeList(after)} after setting ${describeList(desired)}.`,
+          );
         }
         ctx.journal.finish(entry.entryId, 'restored');
       } else {
         after = await converge(
           ctx,
-          { operation: 'recover', userId: entry.userId, kind, entitlementId: entry.entitlementId, current, desired, removed },
+          {
+            operation: 'recover',
+            userId: entry.userId,
+            kind,
+            entitlementId: entry.entitlementId,
+            current,
+            desired,
+            removed,
+          },
           entry,
         );
       }
-      return { ...base, outcome: 'restored', after, message: `User ${entry.userId} now holds ${describeList(after)}.` };
+      return {
+        ...base,
+        outcome: 'restored',
+        after,
+        message: `User ${entry.userId} now holds ${describeList(after)}.`,
+      };
     } catch (err) {
       return { ...base, outcome: 'failed', message: formatError(err) };
     }
   });
 }
-
