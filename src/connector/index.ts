@@ -15,10 +15,9 @@ export {
   licenseEntitlement,
 } from './license.js';
 export { connectorCapabilities, type CapabilitiesJson } from './capabilities.js';
+export { requestFloor, userFields } from './reads.js';
 export {
   syncToC1z,
-  requestFloor,
-  userFields,
   SyncError,
   type SyncOptions,
   type SyncSummary,

@@ -1,20 +1,9 @@
-import type { ZodType } from 'zod';
 import { C1zWriter } from '../c1z/writer.js';
 import { CoupaConnectorError, ExitCode, InterruptedError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import {
-  AccountGroupSchema,
-  APPROVAL_LIMIT_KEYS,
-  ContentGroupSchema,
-  LICENSE_FLAGS,
-  RoleSchema,
-  UserGroupSchema,
-  UserSchema,
-  type User,
-} from '../coupa/models.js';
+import { LICENSE_FLAGS, UserSchema, type User } from '../coupa/models.js';
 import { CoupaAuthError, CoupaForbiddenError } from '../coupa/errors.js';
 import type { CoupaClient } from '../coupa/client.js';
-import type { FieldSpec } from '../coupa/fields.js';
 import { Catalog, type C1zSink } from './catalog.js';
 import type { CoupaNamedObject, GroupLikeKind } from './group-like.js';
 import { userGroupKind } from './group.js';
@@ -24,6 +13,15 @@ import { accountGroupKind } from './account-group.js';
 import { licenseResourceType } from './license.js';
 import { userResourceType, userToResource } from './user.js';
 import { ResourceTypeId } from './ids.js';
+import {
+  ACCOUNT_GROUPS,
+  CONTENT_GROUPS,
+  readList,
+  requestFloor,
+  ROLES,
+  USER_GROUPS,
+  userFields,
+} from './reads.js';
 
 /** What the sync needs from the Coupa client. */
 export type SyncClient = Pick<CoupaClient, 'paginate' | 'stats'>;
@@ -82,100 +80,7 @@ export class SyncError extends CoupaConnectorError {
   }
 }
 
-export const PAGE_SIZE = 50;
 export const DEFAULT_USER_LANES = 4;
-
-/**
- * The fewest requests that can read a tenant: one token, then every list in pages of 50. A list
- * always costs at least one request, even when empty, because only asking tells it is empty.
- */
-export function requestFloor(counts: {
-  users: number;
-  userGroups: number;
-  roles: number;
-  contentGroups: number;
-  accountGroups?: number;
-}): number {
-  const pages = (n: number) => Math.max(1, Math.ceil(n / PAGE_SIZE));
-  return (
-    1 +
-    pages(counts.users) +
-    pages(counts.userGroups) +
-    pages(counts.roles) +
-    pages(counts.contentGroups) +
-    (counts.accountGroups === undefined ? 0 : pages(counts.accountGroups))
-  );
-}
-
-const REF_FIELDS: FieldSpec = ['id', 'name'];
-const LIMIT_FIELDS: FieldSpec = ['id', 'amount', { currency: ['code'] }];
-
-/**
- * Exactly what the mapping reads from a user, so that a page of 50 users stays small: identity,
- * status, manager, approval limits, the four membership lists and every license flag.
- */
-export function userFields(includeAccountGroups: boolean): FieldSpec {
-  return [
-    'id',
-    'login',
-    'email',
-    'firstname',
-    'lastname',
-    'fullname',
-    'active',
-    'api-user',
-    'employee-number',
-    'created-at',
-    'updated-at',
-    { manager: ['id', 'login'] },
-    ...APPROVAL_LIMIT_KEYS.map((k) => ({ [k]: LIMIT_FIELDS })),
-    { roles: REF_FIELDS },
-    { 'user-groups': REF_FIELDS },
-    { 'content-groups': REF_FIELDS },
-    ...(includeAccountGroups ? [{ 'account-groups': REF_FIELDS }] : []),
-    ...LICENSE_FLAGS,
-  ];
-}
-
-interface SmallList {
-  kind: GroupLikeKind;
-  path: string;
-  schema: ZodType<CoupaNamedObject & { id: number }>;
-  fields: FieldSpec;
-}
-
-const USER_GROUPS: SmallList = {
-  kind: userGroupKind,
-  path: '/api/user_groups',
-  schema: UserGroupSchema,
-  fields: ['id', 'name', 'description'],
-};
-const ROLES: SmallList = {
-  kind: roleKind,
-  path: '/api/roles',
-  schema: RoleSchema,
-  fields: ['id', 'name', 'description'],
-};
-const CONTENT_GROUPS: SmallList = {
-  kind: contentGroupKind,
-  path: '/api/business_groups',
-  schema: ContentGroupSchema,
-  fields: ['id', 'name', 'description'],
-};
-const ACCOUNT_GROUPS: SmallList = {
-  kind: accountGroupKind,
-  path: '/api/account_groups',
-  schema: AccountGroupSchema,
-  fields: ['id', 'name'],
-};
-
-async function readList(client: SyncClient, list: SmallList): Promise<CoupaNamedObject[]> {
-  const out: CoupaNamedObject[] = [];
-  for await (const page of client.paginate(list.path, { itemSchema: list.schema, fields: list.fields })) {
-    out.push(...page);
-  }
-  return out;
-}
 
 /** The user-side membership arrays and the kind each one grants. */
 function memberships(user: User, includeAccountGroups: boolean): Array<[GroupLikeKind, CoupaNamedObject[]]> {
