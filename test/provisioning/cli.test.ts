@@ -1,0 +1,353 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/simulator/index.js';
+import { main } from '../../src/cli/main.js';
+import { Journal } from '../../src/connector/provisioning/index.js';
+import { arrange, holdings, startTestSimulator, writeCount } from './helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/coupa-connector.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI in this process (the simulator must keep serving, and a spawn per case would cost
+ * a second each), capturing what it prints and the exit code it sets.
+ */
+async function cli(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    (stdout += String(chunk)),
+    true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    (stderr += String(chunk)),
+    true
+  )) as typeof process.stderr.write;
+  process.exitCode = undefined;
+  try {
+    await main(['node', 'coupa-connector', ...args]);
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { code, stdout, stderr };
+}
+
+let sim: Simulator;
+let dir: string;
+let stop: () => Promise<void>;
+let conn: string[];
+let files: string[];
+const savedEnv: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  // Only what a test passes may reach the CLI.
+  for (const k of Object.keys(process.env)) {
+    if (k.startsWith('BATON_')) {
+      savedEnv[k] = process.env[k];
+      delete process.env[k];
+    }
+  }
+  const t = await startTestSimulator({ arrayMode: 'merge' });
+  ({ sim, dir, stop } = t);
+  conn = [
+    '--base-url',
+    sim.url,
+    '--coupa-client-id',
+    sim.clientId,
+    '--coupa-client-secret',
+    sim.clientSecret,
+    '--rate-limit',
+    '0',
+  ];
+  files = [
+    '--journal',
+    join(dir, 'journal.jsonl'),
+    '--audit-log',
+    join(dir, 'audit.jsonl'),
+    '--log-level',
+    'warn',
+  ];
+});
+afterAll(async () => {
+  await stop();
+  Object.assign(process.env, savedEnv);
+});
+beforeEach(() => sim.faults.clear());
+
+describe('one-shot flags on the root command', () => {
+  it('refuses every one-shot action without -p, before contacting Coupa', async () => {
+    sim.resetCounters();
+    for (const action of [
+      ['--grant-entitlement', 'role:3:member', '--grant-principal', '2', '--grant-principal-type', 'user'],
+      ['--revoke-grant', 'role:3:member:user:2'],
+      ['--create-account-login', 'x', '--create-account-email', 'x@example.com'],
+      ['--invoke-action', 'disable_user', '--invoke-action-args', '{"user_id":"2"}'],
+    ]) {
+      const r = await cli([...conn, ...files, ...action]);
+      expect(r.code, action.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/refused without -p\/--provisioning/);
+    }
+    expect(sim.counters().total).toBe(0);
+  });
+
+  it('grants and revokes with baton-style flags', async () => {
+    arrange(sim, 2, 'role', [2, 4]);
+    const g = await cli([
+      ...conn,
+      ...files,
+      '-p',
+      '--grant-entitlement',
+      'role:3:member',
+      '--grant-principal',
+      '2',
+      '--grant-principal-type',
+      'user',
+    ]);
+    expect(g).toMatchObject({ code: 0 });
+    expect(g.stdout).toContain('Granted role 3 to user 2.');
+    expect(holdings(sim, 2, 'role')).toEqual([2, 3, 4]);
+    const r = await cli([...conn, ...files, '-p', '--revoke-grant', 'role:2:member:user:2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Revoked role 2 from user 2.');
+    expect(holdings(sim, 2, 'role')).toEqual([3, 4]);
+    const again = await cli([...conn, ...files, '-p', '--revoke-grant', 'role:2:member:user:2']);
+    expect(again.stdout).toContain('does not have role 2; nothing to do');
+  });
+
+  it('prints the plan and writes nothing with --dry-run', async () => {
+    arrange(sim, 3, 'group', [1, 2]);
+    sim.resetCounters();
+    const r = await cli([...conn, ...files, '-p', '--dry-run', '--revoke-grant', 'group:1:member:user:3']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('PUT /api/users/3 {"user-groups":[{"id":2}]}');
+    expect(r.stdout).toContain('Dry run: nothing was changed.');
+    expect(writeCount(sim)).toBe(0);
+    expect(holdings(sim, 3, 'group')).toEqual([1, 2]);
+  });
+
+  it('creates an account and prints its id', async () => {
+    const r = await cli([
+      ...conn,
+      ...files,
+      '-p',
+      '--create-account-login',
+      'grace.h',
+      '--create-account-email',
+      'grace@example.com',
+      '--create-account-profile',
+      '{"firstname":"Grace","lastname":"Hopper","licenses":{"expense-user":true}}',
+    ]);
+    expect(r.code).toBe(0);
+    const id = Number(/with id (\d+)/.exec(r.stdout)?.[1]);
+    expect(sim.groundTruth().users.find((u) => u.id === id)?.login).toBe('grace.h');
+    expect(holdings(sim, id, 'license')).toEqual(['expense-user']);
+  });
+
+  it('disables and enables through --invoke-action', async () => {
+    const d = await cli([
+      ...conn,
+      ...files,
+      '-p',
+      '--invoke-action',
+      'disable_user',
+      '--invoke-action-args',
+      '{"user_id":"5"}',
+    ]);
+    expect(d.code).toBe(0);
+    expect(sim.groundTruth().users.find((u) => u.id === 5)?.active).toBe(false);
+    const e = await cli([
+      ...conn,
+      ...files,
+      '-p',
+      '--invoke-action',
+      'enable_user',
+      '--invoke-action-args',
+      '{"user_id":5}',
+    ]);
+    expect(e.code).toBe(0);
+    expect(sim.groundTruth().users.find((u) => u.id === 5)?.active).toBe(true);
+    const bad = await cli([
+      ...conn,
+      ...files,
+      '-p',
+      '--invoke-action',
+      'disable_user',
+      '--invoke-action-args',
+      '{"id":5}',
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('user_id');
+  });
+
+  it('rejects principals that are not users and unknown entitlements with usage errors', async () => {
+    const t = await cli([
+      ...conn,
+      ...files,
+      '-p',
+      '--grant-entitlement',
+      'role:3:member',
+      '--grant-principal',
+      '2',
+      '--grant-principal-type',
+      'group',
+    ]);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toContain('--grant-principal-type must be "user"');
+    const u = await cli([
+      ...conn,
+      ...files,
+      '-p',
+      '--grant-entitlement',
+      'badge:3:member',
+      '--grant-principal',
+      '2',
+    ]);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain('Unknown entitlement "badge:3:member"');
+  });
+});
+
+describe('subcommands', () => {
+  it('refuses each without -p', async () => {
+    for (const args of [
+      ['grant', 'role:3:member', '2'],
+      ['revoke', 'role:3:member', '2'],
+      ['create-account', '--login', 'x', '--email', 'x@example.com'],
+      ['enable-user', '2'],
+      ['disable-user', '2'],
+      ['recover'],
+    ]) {
+      const r = await cli([...args, ...conn, ...files]);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr).toContain(`${args[0]} changes Coupa and is refused without -p/--provisioning`);
+    }
+  });
+
+  it('grant, revoke (entitlement + user, or grant id), enable-user and disable-user', async () => {
+    arrange(sim, 6, 'content_group', [1]);
+    expect((await cli(['grant', 'content_group:2:member', '6', '-p', ...conn, ...files])).code).toBe(0);
+    expect(holdings(sim, 6, 'content_group')).toEqual([1, 2]);
+    expect((await cli(['revoke', 'content_group:1:member', '6', '-p', ...conn, ...files])).code).toBe(0);
+    expect(holdings(sim, 6, 'content_group')).toEqual([2]);
+    expect((await cli(['revoke', 'content_group:2:member:user:6', '-p', ...conn, ...files])).code).toBe(0);
+    expect(holdings(sim, 6, 'content_group')).toEqual([]);
+    expect((await cli(['disable-user', '6', '-p', ...conn, ...files])).code).toBe(0);
+    expect(sim.groundTruth().users.find((u) => u.id === 6)?.active).toBe(false);
+    expect((await cli(['enable-user', '6', '-p', ...conn, ...files])).code).toBe(0);
+    expect(sim.groundTruth().users.find((u) => u.id === 6)?.active).toBe(true);
+  });
+
+  it('exits 5 naming the list when a removal is left half-done, and recover finishes it', async () => {
+    // A first revoke teaches the CLI (array-modes.json next to the journal) that this tenant merges.
+    arrange(sim, 7, 'account_group', [1, 2, 3, 4]);
+    expect((await cli(['revoke', 'account_group:4:member', '7', '-p', ...conn, ...files])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'array-modes.json'), 'utf8'))).toEqual({ [sim.url]: 'merge' });
+    // So now: 1 GET, the clear (PUT #1), then every PUT fails.
+    sim.faults.add({ match: { method: 'PUT' }, afterRequests: 1, kind: 'status', status: 500 });
+    const r = await cli([
+      'revoke',
+      'account_group:2:member',
+      '7',
+      '-p',
+      ...conn,
+      ...files,
+      '--max-retries',
+      '0',
+    ]);
+    sim.faults.clear();
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(
+      /user 7 may now hold less than intended in `account-groups`\. The list to restore is: 1 \(.*\), 3 \(.*\)\./,
+    );
+    expect(r.stderr).toContain(`coupa-connector recover -p --journal ${join(dir, 'journal.jsonl')}`);
+    expect(holdings(sim, 7, 'account_group')).toEqual([]);
+
+    const rec = await cli(['recover', '-p', ...conn, ...files]);
+    expect(rec.code).toBe(0);
+    expect(rec.stdout).toMatch(/restored +user 7 account_group:2:member/);
+    expect(holdings(sim, 7, 'account_group')).toEqual([1, 3]);
+    expect(new Journal(join(dir, 'journal.jsonl')).scan(sim.url).unfinished).toEqual([]);
+  });
+
+  it('keeps the client secret out of output and the audit log, even at debug level', async () => {
+    arrange(sim, 8, 'role', [2]);
+    const r = await cli([
+      'grant',
+      'role:3:member',
+      '8',
+      '-p',
+      ...conn,
+      '--journal',
+      join(dir, 'journal.jsonl'),
+      '--audit-log',
+      join(dir, 'audit.jsonl'),
+      '--log-level',
+      'debug',
+      '--log-format',
+      'json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('coupa request'); // debug logging really was on
+    for (const text of [r.stdout, r.stderr, readFileSync(join(dir, 'audit.jsonl'), 'utf8')]) {
+      expect(text).not.toContain(sim.clientSecret);
+    }
+  });
+});
+
+describe('the built bin', () => {
+  beforeAll(() => {
+    if (!existsSync(join(ROOT, 'dist/cli/provisioning-one-shot.js'))) {
+      throw new Error('This test spawns the built CLI: run `npm run build` first (npm test does).');
+    }
+  });
+
+  function spawnBin(args: string[], env: Record<string, string>): Promise<Run> {
+    return new Promise((done, fail) => {
+      const clean: NodeJS.ProcessEnv = {};
+      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BATON_')) clean[k] = v;
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...clean, ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += String(d)));
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  it('takes the one-shot flags and -p from BATON_* variables', async () => {
+    arrange(sim, 9, 'license', []);
+    const env = {
+      BATON_BASE_URL: sim.url,
+      BATON_COUPA_CLIENT_ID: sim.clientId,
+      BATON_COUPA_CLIENT_SECRET: sim.clientSecret,
+      BATON_GRANT_ENTITLEMENT: 'license:treasury_user:assigned',
+      BATON_GRANT_PRINCIPAL: '9',
+      BATON_GRANT_PRINCIPAL_TYPE: 'user',
+    };
+    const refused = await spawnBin([], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('refused without -p/--provisioning');
+    expect(holdings(sim, 9, 'license')).toEqual([]);
+    const ok = await spawnBin([], { ...env, BATON_PROVISIONING: '1' });
+    expect(ok.stderr).toBe('');
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.stdout).toContain('Granted the treasury-user license to user 9.');
+    expect(holdings(sim, 9, 'license')).toEqual(['treasury-user']);
+    // Journal and audit log default to .coupa-connector/ in the working directory.
+    expect(existsSync(join(dir, '.coupa-connector', 'audit.jsonl'))).toBe(true);
+  });
+});
