@@ -161,7 +161,7 @@ export async function decodeC1z(path: string, dbPath: string, limits: DecodeLimi
   let decoded = 0;
   try {
     await pipeline(
-      createReadStream(path, { start: 5, highWaterMark: 1 << 20 }),
+      createReadStream(path, { start: 5, highWaterMark: 1 << 16 }),
       // Later frames are capped by the decoder itself: windowLogMax = floor(log2(limit)).
       new DecompressStream({ windowLogMax: Math.max(10, Math.floor(Math.log2(limits.maxWindowBytes))) }),
       counter,

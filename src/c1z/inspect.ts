@@ -13,9 +13,7 @@ import {
   ResourceSchema,
   ResourceType_Trait,
   ResourceTypeSchema,
-  type Entitlement,
   type Grant,
-  type Resource,
 } from './messages.js';
 import type { C1zReader } from './reader.js';
 
@@ -160,28 +158,38 @@ export function listEntitlements(
   };
 }
 
-/** Looks up what grants point at, once per object: grants repeat the same few entitlements and users. */
+/** What a listing needs to know about an object a grant points at. */
+interface Found {
+  displayName: string;
+}
+
+/**
+ * Looks up what grants point at, once per object: grants repeat the same few entitlements and
+ * users. Only display names are kept, so a file with a million grants over 100k users stays small.
+ */
 class Lookups {
-  private readonly resources = new Map<string, Resource | null>();
-  private readonly entitlements = new Map<string, Entitlement | null>();
+  private readonly resources = new Map<string, Found | null>();
+  private readonly entitlements = new Map<string, Found | null>();
   constructor(private readonly reader: C1zReader) {}
 
-  resource(type: string | undefined, id: string | undefined): Resource | undefined {
+  resource(type: string | undefined, id: string | undefined): Found | undefined {
     if (!type || !id) return undefined;
     const key = `${type}:${id}`;
     let hit = this.resources.get(key);
     if (hit === undefined) {
-      hit = this.reader.getResource(type, id) ?? null;
+      const r = this.reader.getResource(type, id);
+      hit = r ? { displayName: r.displayName } : null;
       this.resources.set(key, hit);
     }
     return hit ?? undefined;
   }
 
-  entitlement(id: string | undefined): Entitlement | undefined {
+  entitlement(id: string | undefined): Found | undefined {
     if (!id) return undefined;
     let hit = this.entitlements.get(id);
     if (hit === undefined) {
-      hit = this.reader.getEntitlement(id) ?? null;
+      const e = this.reader.getEntitlement(id);
+      hit = e ? { displayName: e.displayName } : null;
       this.entitlements.set(id, hit);
     }
     return hit ?? undefined;
@@ -190,9 +198,9 @@ class Lookups {
 
 interface ResolvedGrant {
   grant: Grant;
-  entitlement: Entitlement | undefined;
-  principal: Resource | undefined;
-  resource: Resource | undefined;
+  entitlement: Found | undefined;
+  principal: Found | undefined;
+  resource: Found | undefined;
   missing: ('entitlement' | 'principal' | 'resource')[];
 }
 
@@ -320,7 +328,7 @@ export function accessOfPrincipal(reader: C1zReader, principal: ObjectRef): List
 export function accessToEntitlement(reader: C1zReader, entitlementId: string): Listing {
   const dangling = noDangling();
   const lookups = new Lookups(reader);
-  const ent = lookups.entitlement(entitlementId);
+  const ent = reader.getEntitlement(entitlementId);
   return {
     name: 'principals',
     head: {
