@@ -94,8 +94,12 @@ export function parseFrameHeader(buf: Uint8Array): FrameHeader | 'skippable' | '
 export async function decodeC1z(path: string, dbPath: string, limits: DecodeLimits): Promise<void> {
   let size: number;
   try {
-    size = (await stat(path)).size;
+    const st = await stat(path);
+    if (!st.isFile())
+      throw new C1zError(path, `${path} is not a file.`, 'Pass the path of a .c1z file (-f/--file).');
+    size = st.size;
   } catch (err) {
+    if (err instanceof C1zError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     throw new C1zError(
       path,

@@ -1,5 +1,5 @@
 import { access, mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -84,11 +84,20 @@ export class C1zWriter {
   private state: 'open' | 'finishing' | 'done' | 'aborted' = 'open';
   /** Serialized `entitlement` field of grants, per Entitlement object: grants of one entitlement share it. */
   private entitlementBytes = new WeakMap<Entitlement, Uint8Array>();
+  /**
+   * A forced exit (a second Ctrl-C calls process.exit) skips finish/abort; the temp database holds
+   * Coupa data and must not outlive the process anyway.
+   */
+  private readonly removeOnExit = () => {
+    this.closeQuietly();
+    rmSync(this.dir, { recursive: true, force: true });
+  };
 
   private constructor(outPath: string, dir: string, opts: C1zWriterOptions) {
     this.outPath = outPath;
     this.dir = dir;
     this.dbPath = join(dir, 'db');
+    process.once('exit', this.removeOnExit);
     this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? 5000));
     this.compressionLevel = opts.compressionLevel ?? 3;
     this.syncId = newKsuid();
@@ -264,6 +273,7 @@ export class C1zWriter {
     } finally {
       this.closeQuietly();
       await rm(this.dir, { recursive: true, force: true });
+      process.off('exit', this.removeOnExit);
     }
   }
 
@@ -273,6 +283,7 @@ export class C1zWriter {
     this.state = 'aborted';
     this.closeQuietly();
     await rm(this.dir, { recursive: true, force: true });
+    process.off('exit', this.removeOnExit);
   }
 
   /**

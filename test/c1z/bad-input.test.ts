@@ -73,8 +73,9 @@ describe('C1zReader refuses bad input with typed errors', () => {
     await expectOpenError(join(dir, 'empty.c1z'), NotC1zError, /empty/);
   });
 
-  it('missing file', async () => {
+  it('missing file, or a directory', async () => {
     await expectOpenError(join(tempDir(), 'nope.c1z'), C1zError, /does not exist/);
+    await expectOpenError(tempDir(), C1zError, /is not a file/);
   });
 
   it('wrong magic', async () => {
