@@ -125,14 +125,12 @@ export async function runOneShot(raw: Record<string, unknown>): Promise<boolean>
       throw new ConfigError('--grant-entitlement needs --grant-principal <user id>.');
     }
     const entitlementId = opts.grantEntitlement;
-    const accounting = resolveEntitlement(entitlementId).kind === 'account_group';
-    await withProvisioner(opts, { accounting }, async (p) =>
-      report(await p.grant(entitlementId, opts.grantPrincipal!)),
-    );
+    resolveEntitlement(entitlementId); // a malformed id is a usage error before any connection
+    await withProvisioner(opts, async (p) => report(await p.grant(entitlementId, opts.grantPrincipal!)));
   } else if (opts.revokeGrant !== undefined) {
     const grantId = opts.revokeGrant;
-    const accounting = resolveGrant(grantId).target.kind === 'account_group';
-    await withProvisioner(opts, { accounting }, async (p) => report(await p.revokeGrant(grantId)));
+    resolveGrant(grantId);
+    await withProvisioner(opts, async (p) => report(await p.revokeGrant(grantId)));
   } else if (opts.invokeAction !== undefined) {
     const userId = actionUserId(opts.invokeActionArgs);
     const enable = opts.invokeAction === 'enable_user';
@@ -141,7 +139,7 @@ export async function runOneShot(raw: Record<string, unknown>): Promise<boolean>
         `Unknown --invoke-action ${JSON.stringify(opts.invokeAction)}; use enable_user or disable_user.`,
       );
     }
-    await withProvisioner(opts, {}, async (p) =>
+    await withProvisioner(opts, async (p) =>
       report(await (enable ? p.enableUser(userId) : p.disableUser(userId))),
     );
   } else {
@@ -150,7 +148,7 @@ export async function runOneShot(raw: Record<string, unknown>): Promise<boolean>
       email: opts.createAccountEmail ?? '',
       profile: opts.createAccountProfile,
     };
-    await withProvisioner(opts, {}, async (p) => report(await p.createAccount(input)));
+    await withProvisioner(opts, async (p) => report(await p.createAccount(input)));
   }
   return true;
 }
@@ -187,11 +185,13 @@ export function requireProvisioning(opts: ProvisioningFlags, what: string): void
  */
 export async function withProvisioner(
   opts: ProvisioningFlags,
-  ctx: { accounting?: boolean },
   fn: (p: Provisioner, logger: Logger) => Promise<void>,
 ): Promise<void> {
   const logger = createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'console' });
-  const api = clientFromOptions(opts, { provisioning: true, accounting: ctx.accounting, logger });
+  // Read + write scopes only: every membership, account groups included, is written on the user
+  // (core.user.write). core.accounting.read is not asked for, so an OAuth client set up for
+  // baton-coupa's provisioning works as is; see docs/provisioning.md.
+  const api = clientFromOptions(opts, { provisioning: true, logger });
   const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
   const journalPath = opts.journal ?? DEFAULT_JOURNAL_PATH;
   const provisioner = new Provisioner({

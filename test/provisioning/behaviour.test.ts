@@ -9,7 +9,9 @@ import {
   Journal,
   LicenseRevocationRefusedError,
   NeedsRecoveryError,
+  UnknownEntitlementError,
 } from '../../src/connector/provisioning/index.js';
+import { CoupaClient, READ_SCOPES, WRITE_SCOPES } from '../../src/coupa/index.js';
 import {
   arrange,
   clientFor,
@@ -352,6 +354,29 @@ describe('journal and recover', () => {
     const journalPath = join(dir, 'a-file', 'journal.jsonl'); // a folder that is a file: ENOTDIR
     expect(() => provisionerFor(sim, dir, { journalPath })).toThrow(/Cannot write the provisioning journal/);
     expect(writeCount(sim)).toBe(0);
+  });
+});
+
+describe('scopes', () => {
+  it('provisions account groups with the user write scope alone (no core.accounting.read)', async () => {
+    const { sim, dir } = await setup({ arrayMode: 'merge' });
+    const client = new CoupaClient({
+      baseUrl: sim.url,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      scopes: [...READ_SCOPES, ...WRITE_SCOPES],
+      rateLimit: false,
+    });
+    arrange(sim, 12, 'account_group', [1, 2]);
+    const p = provisionerFor(sim, dir, { client });
+    await p.grant('account_group:3:member', 12);
+    await p.revoke('account_group:1:member', 12);
+    expect(holdings(sim, 12, 'account_group')).toEqual([2, 3]);
+    // The existence check is refused (403) but Coupa's 400 wording still identifies the unknown group.
+    const err = await p.grant('account_group:99:member', 12).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownEntitlementError);
+    expect((err as Error).message).toMatch(/no account group 99 \(.*Unable to find valid/);
+    expect(sim.counters().byRouteStatus['GET /api/account_groups/:id']).toEqual({ '403': 1 });
   });
 });
 

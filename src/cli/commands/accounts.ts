@@ -29,7 +29,7 @@ export const createAccountCommand: CliCommand = {
       )
       .action(async (opts: CreateFlags) => {
         requireProvisioning(opts, 'create-account');
-        await withProvisioner(opts, {}, async (p) =>
+        await withProvisioner(opts, async (p) =>
           report(
             await p.createAccount({
               login: opts.login ?? '',
@@ -49,7 +49,7 @@ export const enableUserCommand: CliCommand = {
       .argument('<user-id>', 'Coupa user id')
       .action(async (userId: string, opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'enable-user');
-        await withProvisioner(opts, {}, async (p) => report(await p.enableUser(userId)));
+        await withProvisioner(opts, async (p) => report(await p.enableUser(userId)));
       });
   },
 };
@@ -61,7 +61,7 @@ export const disableUserCommand: CliCommand = {
       .argument('<user-id>', 'Coupa user id')
       .action(async (userId: string, opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'disable-user');
-        await withProvisioner(opts, {}, async (p) => report(await p.disableUser(userId)));
+        await withProvisioner(opts, async (p) => report(await p.disableUser(userId)));
       });
   },
 };

@@ -26,10 +26,8 @@ export const grantCommand: CliCommand = {
       .argument('<user-id>', 'Coupa user id')
       .action(async (entitlementId: string, userId: string, opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'grant');
-        const accounting = resolveEntitlement(entitlementId).kind === 'account_group';
-        await withProvisioner(opts, { accounting }, async (p) =>
-          report(await p.grant(entitlementId, userId)),
-        );
+        resolveEntitlement(entitlementId);
+        await withProvisioner(opts, async (p) => report(await p.grant(entitlementId, userId)));
       });
   },
 };
@@ -46,12 +44,12 @@ export const revokeCommand: CliCommand = {
       .action(async (id: string, userId: string | undefined, opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'revoke');
         if (userId === undefined) {
-          const accounting = resolveGrant(id).target.kind === 'account_group';
-          await withProvisioner(opts, { accounting }, async (p) => report(await p.revokeGrant(id)));
+          resolveGrant(id);
+          await withProvisioner(opts, async (p) => report(await p.revokeGrant(id)));
           return;
         }
-        const accounting = resolveEntitlement(id).kind === 'account_group';
-        await withProvisioner(opts, { accounting }, async (p) => report(await p.revoke(id, userId)));
+        resolveEntitlement(id);
+        await withProvisioner(opts, async (p) => report(await p.revoke(id, userId)));
       });
   },
 };

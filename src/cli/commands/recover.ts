@@ -16,8 +16,7 @@ export const recoverCommand: CliCommand = {
       )
       .action(async (opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'recover');
-        // Account-group entries need no extra scope: the list lives on the user.
-        await withProvisioner(opts, {}, async (p) => reportRecovery(await p.recover()));
+        await withProvisioner(opts, async (p) => reportRecovery(await p.recover()));
       });
   },
 };

@@ -21,6 +21,9 @@ import { ChangeRejectedError, UnknownEntitlementError, VerificationError } from 
 import { audited } from './audit.js';
 import type { ProvisioningResult } from './result.js';
 
+/** Coupa's 400 for a reference it cannot resolve: "Unable to find valid Role record for …". */
+const UNKNOWN_REFERENCE = /unable to find valid|couldn't find|could not find/i;
+
 /** Grant of a role, user group, content group or account group: read fresh, PUT the full list plus one. */
 export function grantAssociation(
   ctx: ProvisioningContext,
@@ -54,10 +57,15 @@ export function grantAssociation(
         after = await putList(ctx, userId, target.kind, desired);
       } catch (err) {
         if (statusOf(err) !== 400) throw err;
-        if ((await associationExists(ctx, target.kind, target.id)) === false) {
+        const exists = await associationExists(ctx, target.kind, target.id);
+        // Without the read scope for the object (e.g. core.accounting.read) the check cannot tell;
+        // Coupa's own wording for an unknown reference still can.
+        if (exists === false || (exists === undefined && UNKNOWN_REFERENCE.test(coupaMessageOf(err) ?? ''))) {
           throw new UnknownEntitlementError(
             target.entitlementId,
-            `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${ASSOCIATIONS[target.kind].resourcePath}/${target.id} answered 404)`,
+            exists === false
+              ? `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${ASSOCIATIONS[target.kind].resourcePath}/${target.id} answered 404)`
+              : `Coupa has no ${noun} ${target.id} (${coupaMessageOf(err)})`,
           );
         }
         throw new ChangeRejectedError(
