@@ -91,7 +91,10 @@ export class C1zWriter {
   private readonly removeOnExit = () => {
     this.closeQuietly();
     rmSync(this.dir, { recursive: true, force: true });
+    if (this.tmpOut) rmSync(this.tmpOut, { force: true });
   };
+  /** The half-written `<out>.tmp-*` while finish() compresses, so a forced exit removes it too. */
+  private tmpOut: string | undefined;
 
   private constructor(outPath: string, dir: string, opts: C1zWriterOptions) {
     this.outPath = outPath;
@@ -239,7 +242,6 @@ export class C1zWriter {
   async finish(): Promise<C1zWriteResult> {
     const db = this.openDb();
     this.state = 'finishing';
-    let tmpOut: string | undefined;
     try {
       if (db.inTransaction) db.exec('commit');
       this.buildDeferredIndexes(db);
@@ -253,20 +255,22 @@ export class C1zWriter {
       db.close();
       this.db = undefined;
 
-      tmpOut = join(
+      const tmpOut = join(
         dirname(this.outPath),
         `.${basename(this.outPath)}.tmp-${randomBytes(6).toString('hex')}`,
       );
+      this.tmpOut = tmpOut;
       await this.compressTo(tmpOut);
       await rename(tmpOut, this.outPath);
-      tmpOut = undefined;
+      this.tmpOut = undefined;
       await fsyncDir(dirname(this.outPath));
       const { size } = await stat(this.outPath);
       this.state = 'done';
       return { path: this.outPath, bytes: size, syncId: this.syncId };
     } catch (err) {
       this.state = 'aborted';
-      if (tmpOut) await unlink(tmpOut).catch(() => undefined);
+      if (this.tmpOut) await unlink(this.tmpOut).catch(() => undefined);
+      this.tmpOut = undefined;
       throw err instanceof C1zWriteError
         ? err
         : new C1zWriteError(`Writing ${this.outPath} failed: ${(err as Error).message}`, err);

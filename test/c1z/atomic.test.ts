@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { C1zWriter } from '../../src/c1z/writer.js';
@@ -78,6 +79,26 @@ describe('C1zWriter replaces the target atomically', () => {
     );
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('a forced process.exit mid-write leaves neither temp data nor a changed target', () => {
+    const { dir, out } = setup();
+    const tmp = tempDir();
+    const script = `
+      const { C1zWriter } = await import('./src/c1z/writer.ts');
+      const { sampleData } = await import('./test/c1z/helpers.ts');
+      const w = await C1zWriter.create(${JSON.stringify(out)}, { tmpDir: ${JSON.stringify(tmp)} });
+      sampleData().resources.forEach((r) => w.putResource(r));
+      process.exit(3);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(3);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(readFileSync(out)).toEqual(PREVIOUS);
+    expect(leftovers(dir)).toEqual([]);
   });
 
   it('finish() replaces the previous file only with the complete new one', async () => {
