@@ -4,6 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultRule, Simulator } from '../../src/simulator/index.js';
 import { CoupaAuthError, CoupaUnavailableError, RetryBudgetExceededError } from '../../src/coupa/errors.js';
 import { CoupaConnectorError } from '../../src/errors.js';
+import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
+import { syncToC1z } from '../../src/connector/sync.js';
 import {
   cli,
   decode,
@@ -134,6 +136,30 @@ describe('fault matrix: transient faults give the same c1z as a clean run', () =
       const out = join(tmp.dir, `random-${round}.c1z`);
       await syncOnce(sim, out, { timeoutMs: 250, lanes: 4 });
       expectSameAsClean(await decode(out));
+    }
+  });
+});
+
+describe("rate limit: the real leaky bucket (25/s, burst 20) against the client's own limiter", () => {
+  it('no 429 at all and the same c1z as a clean run', async () => {
+    const limited = await startSim({ tenant: TENANT, rateLimit: { perSecond: 25, burst: 20 } });
+    try {
+      const out = join(tmp.dir, 'rate-limited.c1z');
+      const summary = await syncToC1z({
+        client: new CoupaClient({
+          baseUrl: limited.url,
+          clientId: limited.clientId,
+          clientSecret: limited.clientSecret,
+          scopes: [...READ_SCOPES, ACCOUNTING_READ_SCOPE],
+        }),
+        outPath: out,
+      });
+      expect(limited.counters().byStatus['429'] ?? 0).toBe(0);
+      expect(summary.throttled).toBe(0);
+      expect(summary.requests).toBeGreaterThan(25); // enough requests that the bucket mattered
+      expectSameAsClean(await decode(out));
+    } finally {
+      await limited.close();
     }
   });
 });

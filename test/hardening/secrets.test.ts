@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
@@ -92,7 +92,6 @@ describe('secrets never leak from a sync at debug level', () => {
     for (const format of ['json', 'console'] as const) {
       it(`secret by ${source}, --log-format ${format}`, async () => {
         const dir = join(tmp.dir, `sync-${source.replace(' ', '-')}-${format}`);
-        const { mkdirSync } = await import('node:fs');
         mkdirSync(dir);
         const cred = credentials(source, dir);
         const before = spy.tokens.size;
@@ -117,11 +116,29 @@ describe('secrets never leak from a sync at debug level', () => {
   }
 });
 
+describe('secrets never leak at trace level either', () => {
+  it('sync with the secret by env, --log-level trace', async () => {
+    const dir = join(tmp.dir, 'sync-trace');
+    mkdirSync(dir);
+    const cred = credentials('env', dir);
+    const run = await cli(
+      [...cred.args, '-f', join(dir, 'out.c1z'), '--log-level', 'trace', '--log-format', 'json'],
+      {
+        env: cred.env,
+        cwd: dir,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/coupa request/);
+    expectRunClean('sync (trace)', run);
+    for (const [path, bytes] of await filesUnder(dir)) expectClean(path, bytes);
+  });
+});
+
 describe('secrets never leak from provisioning at debug level (grant, revoke, create-account)', () => {
   for (const [i, source] of (['flag', 'env', 'config file'] as const).entries()) {
     it(`secret by ${source}`, async () => {
       const dir = join(tmp.dir, `prov-${i}`);
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(dir);
       const gt = sim.groundTruth();
       const buyers = new Set(gt.memberships.roles.filter(([, r]) => r === 4).map(([u]) => u));
