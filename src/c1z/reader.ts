@@ -70,12 +70,15 @@ export class C1zReader {
   private readonly db: Database.Database;
   private readonly dir: string;
   private closed = false;
+  /** The decoded copy holds Coupa data: a forced exit (process.exit) that skips close() removes it too. */
+  private readonly removeOnExit = () => this.close();
 
   private constructor(path: string, dir: string, db: Database.Database, sync: SyncRun | null) {
     this.path = path;
     this.dir = dir;
     this.db = db;
     this.sync = sync;
+    process.once('exit', this.removeOnExit);
   }
 
   static async open(path: string, opts: C1zReaderOptions = {}): Promise<C1zReader> {
@@ -202,6 +205,7 @@ export class C1zReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    process.off('exit', this.removeOnExit);
     try {
       this.db.close();
     } finally {
