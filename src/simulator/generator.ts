@@ -275,7 +275,7 @@ function makeUser(
     defaultLocale: rand() < 0.8 ? 'en' : pick(rand, ['de', 'fr', 'es', 'ja']),
     managerId: null,
     licenses,
-    roleIds: [...new Set(roleIds)].sort((a, b) => a - b),
+    roleIds: [...new Set(roleIds)].sort((a, b) => a - b).slice(),
     userGroupIds: [],
     contentGroupIds: s.contentGroups
       ? pickIds(rand, s.contentGroups, weightedCount(rand, [0.3, 0.5, 0.2]))

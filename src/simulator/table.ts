@@ -4,7 +4,6 @@
  */
 export class Table<T extends { id: number }> {
   private readonly rows: T[] = [];
-  private readonly byId = new Map<number, T>();
   private next = 1;
 
   get list(): readonly T[] {
@@ -19,20 +18,21 @@ export class Table<T extends { id: number }> {
     return this.next;
   }
 
+  /** Binary search: no id map, which would cost several MB per 100k rows. */
   get(id: number): T | undefined {
-    return this.byId.get(id);
+    const row = this.rows[lowerBound(this.rows, id)];
+    return row?.id === id ? row : undefined;
   }
 
   insert(make: (id: number) => T): T {
     const row = make(this.next++);
     this.rows.push(row);
-    this.byId.set(row.id, row);
     return row;
   }
 
   remove(id: number): boolean {
-    if (!this.byId.delete(id)) return false;
     const i = lowerBound(this.rows, id);
+    if (this.rows[i]?.id !== id) return false;
     this.rows.splice(i, 1);
     return true;
   }

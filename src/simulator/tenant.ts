@@ -223,8 +223,8 @@ export class Tenant {
     if (!set) this.membersByGroup.set(groupId, (set = new Set()));
     set.add(user.id);
     if (!user.userGroupIds.includes(groupId)) {
-      user.userGroupIds.push(groupId);
-      user.userGroupIds.sort((a, b) => a - b);
+      // A fresh exact-size array: push() would leave spare capacity on 100k users.
+      user.userGroupIds = [...user.userGroupIds, groupId].sort((a, b) => a - b);
     }
     return m;
   }
