@@ -338,9 +338,11 @@ describe('the built bin', () => {
       BATON_GRANT_PRINCIPAL: '9',
       BATON_GRANT_PRINCIPAL_TYPE: 'user',
     };
-    const refused = await spawnBin([], env);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('refused without -p/--provisioning');
+    for (const provisioning of [undefined, 'false', '0']) {
+      const refused = await spawnBin([], provisioning ? { ...env, BATON_PROVISIONING: provisioning } : env);
+      expect(refused.code, `BATON_PROVISIONING=${provisioning}`).toBe(2);
+      expect(refused.stderr).toContain('refused without -p/--provisioning');
+    }
     expect(holdings(sim, 9, 'license')).toEqual([]);
     const ok = await spawnBin([], { ...env, BATON_PROVISIONING: '1' });
     expect(ok.stderr).toBe('');
