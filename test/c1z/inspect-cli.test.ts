@@ -74,6 +74,10 @@ describe('inspector commands on the Go fixture', () => {
     expect(out).toMatch(/entitlements\s+78\n/);
     expect(out).toMatch(/grants \(total\)\s+6119\n/);
     const json = JSON.parse((await inspect('stats', '-f', FIXTURE, '-o', 'json')).out);
+    // baton's spelling of the flag works too.
+    expect((await inspect('stats', '-f', FIXTURE, '--output-format', 'json')).out).toBe(
+      JSON.stringify(json, null, 2) + '\n',
+    );
     expect(json.finished).toBe(true);
     expect(json.stats.grantsByResourceType).toEqual({ group: 2482, license: 2411, role: 1226 });
   });

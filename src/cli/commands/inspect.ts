@@ -151,10 +151,13 @@ function registerKind(program: Command, kind: Kind, io: InspectIo | undefined): 
         .choices(['console', 'json', 'csv'])
         .default('console'),
     )
+    // baton's own inspector spells it --output-format; accept that too.
+    .addOption(new Option('--output-format <format>').choices(['console', 'json', 'csv']).hideHelp())
     .addOption(new Option('--sync-id <id>', 'read this sync instead of the latest finished one'));
   for (const f of FILTERS[kind]) cmd.addOption(filterOptions[f]());
-  cmd.action(async (opts: InspectOptions) => {
-    await runInspect(kind, opts, io);
+  cmd.action(async (opts: InspectOptions & { outputFormat?: OutputFormat }) => {
+    const { outputFormat, ...rest } = opts;
+    await runInspect(kind, { ...rest, output: outputFormat ?? rest.output }, io);
   });
 }
 
