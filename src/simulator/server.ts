@@ -178,8 +178,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const colon = decoded.indexOf(':');
       if (colon > 0) {
         // RFC 6749 §2.3.1: both parts are form-urlencoded inside the Basic header.
-        id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
-        secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+        try {
+          id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+          secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+        } catch {
+          id = secret = undefined;
+        }
       }
     }
     if (!id || !secret || !sameSecret(id, clientId) || !sameSecret(secret, clientSecret)) {
