@@ -59,9 +59,12 @@ async function* walkLane<T extends { id: number }>(
     if (range.hi !== undefined) query['id[lt_or_eq]'] = String(range.hi);
     const label = range.hi === undefined ? `id > ${cursor}` : `${cursor} < id <= ${range.hi}`;
     const page = await fetchPage({ query, probe: false, label, signal });
-    yield page;
+    // Only records inside what was asked for count: one outside (cursor, hi] — a repeat, another
+    // lane's record — must not move the cursor past ids nobody has read, or a range is skipped.
+    const asked = page.filter((item) => item.id > cursor && (range.hi === undefined || item.id <= range.hi));
+    yield asked;
     if (page.length < PAGE_SIZE) return;
-    const last = page.reduce((m, item) => Math.max(m, item.id), -Infinity);
+    const last = asked.reduce((m, item) => Math.max(m, item.id), -Infinity);
     if (range.hi !== undefined && last >= range.hi) return;
     if (last <= cursor) {
       // The server ignored id[gt]; going on would loop forever on the same page.
