@@ -30,7 +30,7 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(
       option(
         '--skip-account-groups',
-        'do not read account groups (needs the core.accounting.read scope; without it they are skipped with a warning anyway)',
+        'do not read account groups, e.g. when the OAuth client lacks core.accounting.read (without this flag they are then skipped with a warning)',
       ),
     )
     .addOption(
