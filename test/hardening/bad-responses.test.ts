@@ -12,6 +12,7 @@ import {
   strayFiles,
   syncOnce,
   tempDir,
+  userIds,
   withoutUser,
   type Decoded,
 } from './helpers.js';
@@ -292,6 +293,53 @@ describe('tolerated changes of the tenant (own simulators)', () => {
       expect(d.resources.has(`user:${notYetRead}`)).toBe(false);
       expect(d.resources).toEqual(expected.resources);
       expect(d.grants).toEqual(expected.grants);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("a record from another lane's id range inside a page: the lane is not cut short", async () => {
+    // Pages are asked for `id[gt]=cursor&id[lt_or_eq]=hi`. A server that slips in a record outside
+    // that range (a repeat from a stale cache, another lane's record) must not move the cursor
+    // past ids nobody has read yet, or a whole range is silently skipped.
+    const own = await startSim({ tenant: TENANT });
+    try {
+      const byId = new Map<number, unknown>();
+      const capture = own.faults.add({
+        match: { method: 'GET', path: '/api/users' },
+        kind: 'transform',
+        transform: (body) => {
+          if (Array.isArray(body))
+            for (const u of body as Array<{ id: number }>) byId.set(u.id, structuredClone(u));
+          return body;
+        },
+      });
+      const base = join(tmp.dir, 'lanes-base.c1z');
+      await syncOnce(own, base, { lanes: 4 });
+      capture();
+      const before = await decode(base);
+      const foreign = Math.max(...byId.keys()) - 5; // in the last lane's range
+      let injected = 0;
+      own.faults.add({
+        match: { method: 'GET', path: '/api/users' },
+        kind: 'transform',
+        transform: (body, req) => {
+          const firstLaneFirstPage =
+            req.query.get('id[gt]') === null && req.query.get('id[lt_or_eq]') !== null;
+          if (Array.isArray(body) && firstLaneFirstPage) {
+            (body as unknown[]).push(structuredClone(byId.get(foreign)));
+            injected++;
+          }
+          return body;
+        },
+      });
+      const out = join(tmp.dir, 'lanes-foreign.c1z');
+      await syncOnce(own, out, { lanes: 4 });
+      expect(injected).toBe(1);
+      const d = await decode(out);
+      expect(userIds(d)).toEqual(userIds(before));
+      expect(d.resources).toEqual(before.resources);
+      expect(d.grants).toEqual(before.grants);
     } finally {
       await own.close();
     }
