@@ -11,6 +11,7 @@ import { LeakyBucket } from './rate-limiter.js';
 import { indexRecords, showRecord, type ReadableResource } from './resources/read.js';
 import { createUser, updateUser } from './resources/users.js';
 import { createMembership, deleteMembership } from './resources/memberships.js';
+import { createGroupLike, updateGroupLike, type GroupLikeResource } from './resources/records.js';
 import { buildSchemas } from './schema.js';
 import { ALL_SCOPES, requiredScope } from './scopes.js';
 import { Tenant } from './tenant.js';
@@ -63,6 +64,17 @@ function buildRoutes(membershipDelete: boolean): Route[] {
       'Users cannot be deleted; deactivate them with PUT {"active": false}',
     ]);
   });
+  const groupLike: Record<string, GroupLikeResource> = {
+    roles: 'roles',
+    user_groups: 'userGroups',
+    business_groups: 'contentGroups',
+    account_groups: 'accountGroups',
+  };
+  for (const [segment, resource] of Object.entries(groupLike)) {
+    add('POST', segment, false, (ctx, req) => createGroupLike(ctx, resource, req));
+    add('PUT', segment, true, (ctx, req) => updateGroupLike(ctx, resource, req));
+    add('PATCH', segment, true, (ctx, req) => updateGroupLike(ctx, resource, req));
+  }
   add('POST', 'user_group_memberships', false, createMembership);
   if (membershipDelete) add('DELETE', 'user_group_memberships', true, deleteMembership);
   return routes;
