@@ -46,6 +46,8 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '100' },
     rate: { type: 'string', default: '25' },
     burst: { type: 'string', default: '20' },
+    // User lanes of the sync (default: the connector's own default).
+    lanes: { type: 'string' },
     // Writes a V8 CPU profile of each sync child there (open in Chrome DevTools or speedscope).
     'cpu-prof': { type: 'string' },
   },

@@ -1,5 +1,5 @@
 // @ts-check
-/* global process, console, performance */
+/* global process, console, performance, URL */
 /**
  * One sync, alone in its process, so that process.resourceUsage().maxRSS is this sync's peak.
  * Plain JavaScript on the built code (dist/), so the process is what `coupa-connector sync` runs
@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../dist/coupa/index.js';
 import { C1zWriter } from '../dist/c1z/writer.js';
-import { syncToC1z } from '../dist/connector/sync.js';
+import { DEFAULT_USER_LANES, syncToC1z } from '../dist/connector/sync.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +33,11 @@ if (!values.url || !values['client-id'] || !values.out || !secret) {
   console.error('usage: BENCH_CLIENT_SECRET=… node bench/sync-child.mjs --url URL --client-id ID --out FILE');
   process.exit(2);
 }
+
+// Started by bench/run.ts with an IPC channel: if the benchmark goes away, so does this sync.
+process.on('disconnect', () => process.exit(130));
+// …but the channel must not keep the process alive once the sync is done.
+process.channel?.unref();
 
 let writerMs = 0;
 const proto = /** @type {Record<string, (...args: unknown[]) => unknown>} */ (
@@ -59,6 +64,49 @@ proto.finish = async function (/** @type {unknown[]} */ ...args) {
   }
 };
 
+// When each /api/users request left (after the client's limiter let it go) and when its answer's
+// headers came back: shows whether the walk was held by the rate limit or by the lanes.
+/** @type {Array<[start: number, end: number]>} */
+const userRequests = [];
+const realFetch = globalThis.fetch;
+globalThis.fetch = async function (input, init) {
+  const start = performance.now();
+  const res = await realFetch(input, init);
+  if (new URL(String(input)).pathname.endsWith('/api/users')) userRequests.push([start, performance.now()]);
+  return res;
+};
+
+/** Rate, round trip and lane occupancy over the users walk (the probe included). */
+function walkTrace(/** @type {number} */ lanes) {
+  if (userRequests.length < 2) return undefined;
+  const first = Math.min(...userRequests.map(([s]) => s));
+  const last = Math.max(...userRequests.map(([, e]) => e));
+  const rtts = userRequests.map(([s, e]) => e - s).sort((a, b) => a - b);
+  // Sweep the start/end events to find how long every lane had a request out.
+  const events = userRequests.flatMap(([s, e]) => [
+    [s, 1],
+    [e, -1],
+  ]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let inFlight = 0;
+  let prev = first;
+  let allBusyMs = 0;
+  for (const [t, d] of events) {
+    if (inFlight >= lanes) allBusyMs += t - prev;
+    inFlight += d;
+    prev = t;
+  }
+  const seconds = (last - first) / 1000;
+  return {
+    requests: userRequests.length,
+    seconds,
+    perSecond: userRequests.length / seconds,
+    rttMeanMs: rtts.reduce((a, b) => a + b, 0) / rtts.length,
+    rttP95Ms: rtts[Math.floor(rtts.length * 0.95)],
+    allLanesBusyFraction: allBusyMs / (last - first),
+  };
+}
+
 const rate = Number(values.rate);
 const client = new CoupaClient({
   baseUrl: values.url,
@@ -70,13 +118,14 @@ const client = new CoupaClient({
 
 const baselineRssBytes = process.memoryUsage().rss;
 const cpu0 = process.cpuUsage();
+const lanes = values.lanes ? Number(values.lanes) : DEFAULT_USER_LANES;
 const t0 = performance.now();
 /** @type {number | undefined} */ let usersAt;
 /** @type {number | undefined} */ let writingAt;
 const summary = await syncToC1z({
   client,
   outPath: values.out,
-  userLanes: values.lanes ? Number(values.lanes) : undefined,
+  userLanes: lanes,
   onProgress: (p) => {
     if (p.phase === 'users') usersAt ??= performance.now();
     if (p.phase === 'writing') writingAt ??= performance.now();
@@ -94,5 +143,7 @@ const result = {
   cpuSystemMs: cpu.system / 1000,
   maxRssBytes: process.resourceUsage().maxRSS * 1024,
   baselineRssBytes,
+  lanes,
+  walk: walkTrace(lanes),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

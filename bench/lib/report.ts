@@ -35,6 +35,19 @@ export interface SyncChildResult {
   maxRssBytes: number;
   /** Resident set before the sync started (Node + the connector's modules), bytes. */
   baselineRssBytes: number;
+  lanes: number;
+  /** The /api/users walk as the client saw it (fetch call to response headers). */
+  walk?: WalkTrace;
+}
+
+export interface WalkTrace {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  rttMeanMs: number;
+  rttP95Ms: number;
+  /** Share of the walk during which every lane had a request out (lanes, not the limiter, held it). */
+  allLanesBusyFraction: number;
 }
 
 export type Verdict = 'PASS' | 'MISS' | 'n/a';
@@ -67,6 +80,8 @@ export interface SizeRow {
   grants: number;
   grantsPerWallS: number;
   grantsPerWriterS: number;
+  lanes: number;
+  walk?: WalkTrace;
   throttled: number;
   clientThrottled: number;
   retries: number;
@@ -128,6 +143,8 @@ export function sizeRow(
     grants: s.grants,
     grantsPerWallS: s.grants / wallS,
     grantsPerWriterS: s.grants / (sync.writerMs / 1000),
+    lanes: sync.lanes,
+    walk: sync.walk,
     throttled: counters.byStatus['429'] ?? 0,
     clientThrottled: s.throttled,
     retries: s.retries,
@@ -216,6 +233,13 @@ export function sizeTable(rows: SizeRow[], rate: number): string[][] {
     line('time inside the c1z writer (s)', (r) => fix(r.writerS, 2)),
     line('token + lists phase / finish phase (s)', (r) => `${fix(r.listsS, 2)} / ${fix(r.finishS, 2)}`),
     line('CPU time of the sync (s)', (r) => fix(r.cpuS, 2)),
+    line('users walk: lanes, req/s', (r) => (r.walk ? `${r.lanes}, ${fix(r.walk.perSecond, 2)}` : 'n/a')),
+    line('users walk: round trip mean / p95 (ms)', (r) =>
+      r.walk ? `${fix(r.walk.rttMeanMs, 0)} / ${fix(r.walk.rttP95Ms, 0)}` : 'n/a',
+    ),
+    line('users walk: time with every lane waiting on Coupa', (r) =>
+      r.walk ? `${fix(r.walk.allLanesBusyFraction * 100, 0)}%` : 'n/a',
+    ),
     line('429s received (simulator / client)', (r) => `${r.throttled} / ${r.clientThrottled}`),
     line('retries', (r) => String(r.retries)),
   ];
