@@ -125,6 +125,30 @@ describe('fault matrix: transient faults give the same c1z as a clean run', () =
     expectSameAsClean(await decode(out));
   });
 
+  it('all of them together through the CLI: exit 0 and the same c1z', async () => {
+    for (const rules of Object.values(FAULTS)) for (const r of rules) sim.faults.add(r);
+    const out = join(tmp.dir, 'all-cli.c1z');
+    const run = await cli([
+      '--base-url',
+      sim.url,
+      '--coupa-client-id',
+      sim.clientId,
+      '--coupa-client-secret',
+      sim.clientSecret,
+      '--rate-limit',
+      '0',
+      '--request-timeout',
+      '250ms',
+      '-f',
+      out,
+      '--log-format',
+      'json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    for (const name of Object.keys(FAULTS)) expect(firedCount(sim, name), name).toBeGreaterThan(0);
+    expectSameAsClean(await decode(out));
+  });
+
   it('all of them together at random (probability rules, 4 lanes), twice', async () => {
     for (let round = 0; round < 2; round++) {
       sim.faults.clear();
