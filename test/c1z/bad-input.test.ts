@@ -281,6 +281,33 @@ describe('decoder limits like baton', () => {
 });
 
 describe('container variants baton accepts', () => {
+  it('reads a v1 file from a newer baton-sdk (extra columns and tables)', async () => {
+    const dir = tempDir();
+    const path = handMade(dir, 'head', (db) => {
+      db.exec(`alter table v1_sync_runs add column sync_type text not null default 'full'`);
+      db.exec(`alter table v1_sync_runs add column parent_sync_id text not null default ''`);
+      db.exec(`alter table v1_grants add column expansion blob`);
+      db.exec(`alter table v1_grants add column needs_expansion integer not null default 0`);
+      db.exec(`create table v1_session_store (id integer primary key, sync_id text, key text, value blob)`);
+      db.prepare(
+        `insert into v1_sync_runs (sync_id, started_at, ended_at, sync_token, sync_type) values ('h', '2025-01-01 00:00:00', '2025-01-01 00:00:01', '', 'full')`,
+      ).run();
+      db.prepare(
+        `insert into v1_grants (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at, needs_expansion)
+         values ('group', '1', 'group:1:member', 'user', '2', 'group:1:member:user:2', ?, 'h', '2025-01-01 00:00:00', 1)`,
+      ).run(Buffer.from([0x1a, 0x15, ...Buffer.from('group:1:member:user:2')]));
+    });
+    const reader = await C1zReader.open(path);
+    try {
+      expect(reader.sync?.syncId).toBe('h');
+      expect([...reader.grants({ principalType: 'user', principalId: '2' })].map((g) => g.id)).toEqual([
+        'group:1:member:user:2',
+      ]);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('reads several frames back to back, with and without content size', async () => {
     const dir = tempDir();
     const path = handMade(dir, 'frames', (db) => {
