@@ -30,6 +30,11 @@ export interface SimulatorOptions {
    */
   scopeMismatch?: 'reject' | 'intersect';
   missingScopeStatus?: 401 | 403;
+  /**
+   * Legacy `X-COUPA-API-KEY` header (deprecated by Coupa, unsupported from R35): accepted, with every
+   * scope, only when set here. Off by default so connectors cannot lean on it.
+   */
+  legacyApiKey?: string;
   tokenTtlSeconds?: number;
   arrayMode?: 'merge' | 'replace';
   unrevokableLicenses?: string[];

@@ -211,3 +211,30 @@ describe('bearer tokens', () => {
     }
   });
 });
+
+describe('legacy X-COUPA-API-KEY', () => {
+  it('is refused unless configured, then works with every scope', async () => {
+    const off = await sim();
+    try {
+      const res = await fetch(`${off.url}/api/users`, {
+        headers: { 'X-COUPA-API-KEY': 'k'.repeat(40), Accept: 'application/json' },
+      });
+      expect(res.status).toBe(401);
+    } finally {
+      await off.close();
+    }
+    const on = await sim({ legacyApiKey: 'k'.repeat(40) });
+    try {
+      const ok = await fetch(`${on.url}/api/account_groups`, {
+        headers: { 'X-COUPA-API-KEY': 'k'.repeat(40), Accept: 'application/json' },
+      });
+      expect(ok.status).toBe(200);
+      const wrong = await fetch(`${on.url}/api/users`, {
+        headers: { 'X-COUPA-API-KEY': 'x'.repeat(40), Accept: 'application/json' },
+      });
+      expect(wrong.status).toBe(401);
+    } finally {
+      await on.close();
+    }
+  });
+});
