@@ -379,8 +379,9 @@ export class Tenant {
       if (!(key in body)) continue;
       const v = body[key];
       if (v === null || v === '') {
-        if (REQUIRED_USER_FIELDS.some(([k]) => k === key)) {
-          if (!creating) errors.push(`${key} can't be blank`);
+        const required = REQUIRED_USER_FIELDS.find(([k]) => k === key);
+        if (required) {
+          if (!creating) errors.push(`${required[1]} can't be blank`);
           continue;
         }
         (plan.scalars as Record<string, unknown>)[prop] =

@@ -241,3 +241,14 @@ describe('PUT /api/users/:id', () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe('PUT validation of required fields', () => {
+  it('blanking a required field is a 400 that changes nothing', async () => {
+    const { s, api } = await setup();
+    const before = JSON.stringify(s.tenant.users.get(14));
+    const res = await api.put('/api/users/14', { email: '', active: false });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ errors: { user: ["Email can't be blank"] } });
+    expect(JSON.stringify(s.tenant.users.get(14))).toBe(before);
+  });
+});
