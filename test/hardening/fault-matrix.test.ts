@@ -38,9 +38,7 @@ const FAULTS: Record<string, FaultRule[]> = {
   // 2% connection resets (socket destroyed before any answer).
   '2% resets': [{ onRequests: everyNth(50, 11), kind: 'reset' }],
   // Responses slower than the client's 250 ms timeout.
-  'slow responses past the timeout': [
-    { match: { path: '/api' }, onRequests: everyNth(12, 9), kind: 'delay', ms: 700 },
-  ],
+  'slow responses past the timeout': [{ onRequests: everyNth(12, 1), kind: 'delay', ms: 700 }],
   // Every token revoked in the middle of the user walk (twice): 401, renew, carry on.
   'token revoked mid-sync': [{ match: { path: '/api/users' }, onRequests: [6, 15], kind: 'revoke-token' }],
 };
@@ -242,6 +240,16 @@ describe('fault matrix: faults beyond the retry budget stop with a typed error a
     expect(err).toBeInstanceOf(CoupaUnavailableError);
     expect(err.message).toMatch(/\/api\/roles/);
     expect(err.message.toLowerCase()).toMatch(/time/);
+  });
+
+  it('a 429 whose Retry-After is longer than we wait at most: CoupaUnavailableError at once', async () => {
+    sim.faults.add({ match: { path: '/api/users' }, kind: 'status', status: 429, retryAfterSeconds: 3600 });
+    const started = Date.now();
+    const err = await failingSync('long Retry-After', {});
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(err).toBeInstanceOf(CoupaUnavailableError);
+    expect(err.message).toMatch(/3600 s/);
+    expect(err.message).toMatch(/\/api\/users/);
   });
 
   it('every connection reset: CoupaUnavailableError', async () => {
