@@ -6,7 +6,10 @@ import { Command } from 'commander';
 import { createInspectCommand } from '../../src/cli/commands/inspect.js';
 import { csvField, type InspectIo } from '../../src/cli/commands/inspect-output.js';
 import { ConfigError, ExitCode } from '../../src/errors.js';
-import { FIXTURE, openRawDb, useTempDirs } from './helpers.js';
+import { FIXTURE, openRawDb, sampleData, useTempDirs } from './helpers.js';
+import { C1zWriter } from '../../src/c1z/writer.js';
+import { GrantSchema } from '../../src/c1z/messages.js';
+import { create } from '@bufbuild/protobuf';
 
 const tempDir = useTempDirs();
 const REPO = resolve(import.meta.dirname, '../..');
@@ -227,6 +230,37 @@ describe('inspector commands on the Go fixture', () => {
     await expect(
       inspect('access', '-f', FIXTURE, '--principal', 'user:1', '--entitlement', 'x'),
     ).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('dangling references of every kind', () => {
+  it('flags a grant whose entitlement, principal and resource are all absent, and counts each', async () => {
+    const dir = tempDir();
+    const s = sampleData(2);
+    const w = await C1zWriter.create(join(dir, 'd.c1z'));
+    s.resourceTypes.forEach((x) => w.putResourceType(x));
+    s.resources.filter((r) => r.id!.resourceType === 'user').forEach((r) => w.putResource(r));
+    // Only the license is written; the group's and role's grants point at nothing but users.
+    s.resources.filter((r) => r.id!.resourceType === 'license').forEach((r) => w.putResource(r));
+    s.entitlements.filter((e) => e.id.startsWith('license:')).forEach((e) => w.putEntitlement(e));
+    const ghost = create(GrantSchema, {
+      id: 'group:404:member:user:999',
+      entitlement: { id: 'group:404:member', resource: { id: { resourceType: 'group', resource: '404' } } },
+      principal: { id: { resourceType: 'user', resource: '999' } },
+    });
+    w.putGrant(ghost);
+    s.grants.filter((g) => g.entitlement!.id.startsWith('license:')).forEach((g) => w.putGrant(g));
+    await w.finish();
+
+    const { out, err } = await inspect('grants', '-f', join(dir, 'd.c1z'), '-o', 'csv');
+    const lines = out.trimEnd().split('\n');
+    expect(lines).toContain(
+      'group:404:member:user:999,group:404:member,,user:999,,"MISSING: entitlement,principal,resource"',
+    );
+    expect(lines.filter((l) => l.includes('MISSING'))).toHaveLength(1);
+    expect(err).toContain(
+      '1 grant(s) reference objects absent from the file (1 missing principal, 1 missing entitlement, 1 missing resource)',
+    );
   });
 });
 
