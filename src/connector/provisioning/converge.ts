@@ -1,9 +1,8 @@
 import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
-import { lostAnswers, sleep, type PlannedCall, type ProvisioningContext } from './context.js';
+import { lostAnswers, sleep, userPath, type PlannedCall, type ProvisioningContext } from './context.js';
 import { describeList, holdsAll, holdsAny, listBody, putList, type Ref } from './association-list.js';
 import type { JournalIntent } from './journal.js';
 import { NeedsRecoveryError, VerificationError } from './errors.js';
-import { userPath } from './context.js';
 
 /**
  * Brings one association array of one user from `current` to `desired` where that removes items,
