@@ -162,6 +162,7 @@ try {
           String(rate),
           '--burst',
           String(burst),
+          ...(values.lanes ? ['--lanes', values.lanes] : []),
         ],
         { BENCH_CLIENT_SECRET: ready.clientSecret },
         values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [],

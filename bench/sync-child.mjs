@@ -54,13 +54,17 @@ for (const name of ['putResourceType', 'putResource', 'putEntitlement', 'putGran
     }
   };
 }
+let finishCpuMs = 0;
 const originalFinish = proto.finish;
 proto.finish = async function (/** @type {unknown[]} */ ...args) {
   const t = performance.now();
+  const cpu = process.cpuUsage();
   try {
     return await originalFinish.apply(this, args);
   } finally {
     writerMs += performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    finishCpuMs = (used.user + used.system) / 1000;
   }
 };
 
@@ -138,6 +142,7 @@ const result = {
   wallMs: t1 - t0,
   listsMs: (usersAt ?? t1) - t0,
   finishMs: t1 - (writingAt ?? t1),
+  finishCpuMs,
   writerMs,
   cpuUserMs: cpu.user / 1000,
   cpuSystemMs: cpu.system / 1000,

@@ -27,6 +27,8 @@ export interface SyncChildResult {
   listsMs: number;
   /** From the last user page to the end: writer.finish (indexes, zstd, rename). */
   finishMs: number;
+  /** CPU used by writer.finish (load-independent, unlike finishMs). */
+  finishCpuMs: number;
   /** Time inside C1zWriter (put* calls and finish). */
   writerMs: number;
   cpuUserMs: number;
@@ -72,6 +74,7 @@ export interface SizeRow {
   wallToRequestsRatio: number;
   listsS: number;
   finishS: number;
+  finishCpuS: number;
   writerS: number;
   cpuS: number;
   peakRssMb: number;
@@ -99,6 +102,9 @@ export interface WriterRow {
   totalPerS: number;
   peakRssMb: number;
   c1zMb: number;
+  /** CPU seconds of the whole run, when the writer bench reports it: speed free of machine load. */
+  totalCpuS?: number;
+  grantsPhaseCpuPerS?: number;
   verdict: Verdict;
 }
 
@@ -135,6 +141,7 @@ export function sizeRow(
     wallToRequestsRatio: wallS / requestsAtRateS,
     listsS: sync.listsMs / 1000,
     finishS: sync.finishMs / 1000,
+    finishCpuS: sync.finishCpuMs / 1000,
     writerS: sync.writerMs / 1000,
     cpuS: (sync.cpuUserMs + sync.cpuSystemMs) / 1000,
     peakRssMb,
@@ -170,7 +177,11 @@ export function parseWriterOutput(stdout: string): Omit<WriterRow, 'verdict'> {
   const [totalS, totalPerS] = grab(/total\s+([\d.]+) s\s+=\s+([\d,]+) grants\/s/, 'total');
   const [c1zMb] = grab(/output\s+([\d.]+) MB/, 'output');
   const [rss] = grab(/peak RSS\s+([\d.]+) MB/, 'peak RSS');
+  const totalCpu = /total CPU\s+([\d.]+) s/.exec(stdout)?.[1];
+  const phaseCpuPerS = /grants phase CPU\s+[\d.]+ s\s+=\s+([\d,]+) grants per CPU-second/.exec(stdout)?.[1];
   return {
+    totalCpuS: totalCpu === undefined ? undefined : num(totalCpu),
+    grantsPhaseCpuPerS: phaseCpuPerS === undefined ? undefined : num(phaseCpuPerS),
     grants: num(grants!),
     users: num(users!),
     grantsPhaseS: num(phaseS!),
@@ -232,7 +243,10 @@ export function sizeTable(rows: SizeRow[], rate: number): string[][] {
     line('grants / s (time inside the c1z writer)', (r) => int(r.grantsPerWriterS)),
     line('time inside the c1z writer (s)', (r) => fix(r.writerS, 2)),
     line('token + lists phase / finish phase (s)', (r) => `${fix(r.listsS, 2)} / ${fix(r.finishS, 2)}`),
-    line('CPU time of the sync (s)', (r) => fix(r.cpuS, 2)),
+    line(
+      'CPU time of the sync / of the finish phase (s)',
+      (r) => `${fix(r.cpuS, 2)} / ${fix(r.finishCpuS, 2)}`,
+    ),
     line('users walk: lanes, req/s', (r) => (r.walk ? `${r.lanes}, ${fix(r.walk.perSecond, 2)}` : 'n/a')),
     line('users walk: round trip mean / p95 (ms)', (r) =>
       r.walk ? `${fix(r.walk.rttMeanMs, 0)} / ${fix(r.walk.rttP95Ms, 0)}` : 'n/a',
@@ -255,7 +269,19 @@ export function writerTable(w: WriterRow): string[][] {
       `${fix(w.totalS, 2)} / ${int(w.totalPerS)} ${w.verdict}`,
       `≥ ${int(TARGETS.writerGrantsPerSecond)} grants/s`,
     ],
-    ['peak RSS (MB)', fix(w.peakRssMb, 1), ''],
+    ...(w.totalCpuS === undefined
+      ? []
+      : [
+          [
+            'end to end per CPU-second (grants/s)',
+            int(w.grants / w.totalCpuS),
+            'not judged: shows speed without machine load',
+          ],
+        ]),
+    ...(w.grantsPhaseCpuPerS === undefined
+      ? []
+      : [['grants phase per CPU-second (grants/s)', int(w.grantsPhaseCpuPerS), '']]),
+    ['peak RSS (MB, under tsx)', fix(w.peakRssMb, 1), ''],
     ['c1z size (MB)', fix(w.c1zMb, 1), ''],
   ];
 }
