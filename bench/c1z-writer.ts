@@ -54,8 +54,8 @@ const LICENSES = [
   'treasury_user',
 ];
 
-const workDir = mkdtempSync(join(tmpdir(), 'c1z-bench-'));
-const out = values.out ?? join(workDir, 'bench.c1z');
+const workDir = values.out ? undefined : mkdtempSync(join(tmpdir(), 'c1z-bench-'));
+const out = values.out ?? join(workDir!, 'bench.c1z');
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 const loadAtStart = loadavg()[0]!.toFixed(2);
@@ -215,4 +215,4 @@ if (counts.grants !== GRANTS) {
   console.error(`expected ${GRANTS} distinct grants, wrote ${counts.grants}`);
   process.exitCode = 1;
 }
-if (!values.out) rmSync(workDir, { recursive: true, force: true });
+if (workDir) rmSync(workDir, { recursive: true, force: true });
