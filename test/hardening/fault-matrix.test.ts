@@ -37,8 +37,8 @@ const FAULTS: Record<string, FaultRule[]> = {
   ],
   // 2% connection resets (socket destroyed before any answer).
   '2% resets': [{ onRequests: everyNth(50, 11), kind: 'reset' }],
-  // Responses slower than the client's 250 ms timeout.
-  'slow responses past the timeout': [{ onRequests: everyNth(12, 1), kind: 'delay', ms: 700 }],
+  // Responses slower than the client's 600 ms timeout.
+  'slow responses past the timeout': [{ onRequests: everyNth(12, 1), kind: 'delay', ms: 2_000 }],
   // Every token revoked in the middle of the user walk (twice): 401, renew, carry on.
   'token revoked mid-sync': [{ match: { path: '/api/users' }, onRequests: [6, 15], kind: 'revoke-token' }],
 };
@@ -102,7 +102,7 @@ describe('fault matrix: transient faults give the same c1z as a clean run', () =
     it(`${name}`, async () => {
       for (const r of rules) sim.faults.add(r);
       const out = join(tmp.dir, `alone-${name.replace(/\W+/g, '-')}.c1z`);
-      const summary = await syncOnce(sim, out, { timeoutMs: 250 });
+      const summary = await syncOnce(sim, out, { timeoutMs: 600 });
       expect(firedCount(sim, name)).toBeGreaterThan(0);
       if (name === 'token revoked mid-sync') {
         // A refused token is renewed, not retried: one first token plus one per revocation.
@@ -117,7 +117,7 @@ describe('fault matrix: transient faults give the same c1z as a clean run', () =
   it('all of them together', async () => {
     for (const rules of Object.values(FAULTS)) for (const r of rules) sim.faults.add(r);
     const out = join(tmp.dir, 'all.c1z');
-    const summary = await syncOnce(sim, out, { timeoutMs: 250 });
+    const summary = await syncOnce(sim, out, { timeoutMs: 600 });
     for (const name of Object.keys(FAULTS)) expect(firedCount(sim, name), name).toBeGreaterThan(0);
     expect(summary.retries).toBeGreaterThanOrEqual(5);
     expectSameAsClean(await decode(out));
@@ -136,7 +136,7 @@ describe('fault matrix: transient faults give the same c1z as a clean run', () =
       '--rate-limit',
       '0',
       '--request-timeout',
-      '250ms',
+      '600ms',
       '-f',
       out,
       '--log-format',
@@ -153,10 +153,10 @@ describe('fault matrix: transient faults give the same c1z as a clean run', () =
       sim.faults.add({ probability: 0.1, kind: 'status', status: 429, retryAfterSeconds: 0 });
       sim.faults.add({ probability: 0.05, kind: 'status', status: 503 });
       sim.faults.add({ probability: 0.02, kind: 'reset' });
-      sim.faults.add({ match: { path: '/api' }, probability: 0.05, kind: 'delay', ms: 600 });
+      sim.faults.add({ match: { path: '/api' }, probability: 0.05, kind: 'delay', ms: 2_000 });
       sim.faults.add({ match: { path: '/api/users' }, onRequests: [5], kind: 'revoke-token' });
       const out = join(tmp.dir, `random-${round}.c1z`);
-      await syncOnce(sim, out, { timeoutMs: 250, lanes: 4 });
+      await syncOnce(sim, out, { timeoutMs: 600, lanes: 4 });
       expectSameAsClean(await decode(out));
     }
   });

@@ -92,8 +92,8 @@ describe('graceful stop of a spawned sync', () => {
       expect(r.run.code).toBe(130);
       expect(messages(r.run.stderr)).toEqual([expect.stringContaining(`Stopped by ${signal}`)]);
       // It stopped promptly: in-flight requests were aborted, not waited out to the end of the sync
-      // (3000 users at 120 ms a page take several seconds).
-      expect(r.stoppedAfterMs).toBeLessThan(2_000);
+      // (3000 users at 120 ms a page take well over 4 s).
+      expect(r.stoppedAfterMs).toBeLessThan(4_000);
       expect(sha256(r.out)).toBe(previousHash);
       expect(strayFiles(r.outDir, ['sync.c1z'])).toEqual([]);
       expect(readdirSync(r.tmpdir)).toEqual([]);

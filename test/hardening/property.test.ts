@@ -22,7 +22,7 @@ import { fastClient, startSim, syncOnce, tempDir } from './helpers.js';
 const FIXTURE = resolve(import.meta.dirname, '../../../shared/fixtures/peer-sync-1000.c1z');
 const SEED = 20261128;
 const ENDPOINT = 'GET /api/users';
-const PER_RUN_MS = 5_000;
+const PER_RUN_MS = 10_000;
 
 let sim: Simulator;
 let sampleUsers: Array<Record<string, unknown>>;
