@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { clientFromOptions } from '../../src/cli/connection.js';
 import { CoupaDomainError } from '../../src/coupa/errors.js';
@@ -69,6 +70,106 @@ describe('which hosts credentials may go to', () => {
     ]) {
       expect(() => resolveBaseUrl({ baseUrl: bad }), bad).toThrow(CoupaDomainError);
     }
+  });
+
+  it('property: any --coupa-domain input gives a Coupa https origin or a CoupaDomainError, nothing else', () => {
+    const label = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/);
+    const input = fc.oneof(
+      fc.string(),
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.domain(),
+      label,
+      fc
+        .tuple(
+          label,
+          fc.constantFrom('.coupahost.com', '.coupacloud.com', '.coupahost.com.', '.coupahost.co'),
+        )
+        .map(([a, b]) => a + b),
+      fc
+        .tuple(
+          fc.constantFrom('', 'https://', 'http://', 'HTTPS://', '//'),
+          label,
+          fc.constantFrom('.coupahost.com', '.CoupaCloud.com', '.coupahost.com.evil.com', '.evil.com'),
+          fc.constantFrom('', '/', ':443', '/api', '?a=1', '#x', '@evil.com'),
+        )
+        .map((parts) => parts.join('')),
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(input, (domain) => {
+        let url: URL;
+        try {
+          url = resolveBaseUrl({ domain });
+        } catch (err) {
+          if (err instanceof CoupaDomainError) return;
+          throw err;
+        }
+        accepted++;
+        expect(url.protocol).toBe('https:');
+        expect(url.port).toBe('');
+        expect(url.username + url.password + url.search + url.hash).toBe('');
+        expect(url.hostname).toMatch(/^[a-z0-9-]+\.(coupahost|coupacloud)\.com$/);
+      }),
+      { seed: 20261128, numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(50);
+  });
+
+  it('property: any --base-url gives https, or http to a literal loopback host, or a CoupaDomainError', () => {
+    const host = fc.oneof(
+      fc.domain(),
+      fc.ipV4(),
+      fc.ipV6().map((h) => `[${h}]`),
+      fc.constantFrom(
+        'localhost',
+        '127.0.0.1',
+        '127.1.2.3',
+        '[::1]',
+        '0.0.0.0',
+        'localhost.evil.com',
+        '127.0.0.1.nip.io',
+      ),
+    );
+    const input = fc.oneof(
+      fc.string(),
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc
+        .tuple(
+          fc.constantFrom('http://', 'https://', 'HTTP://', 'ftp://', ''),
+          fc.constantFrom('', 'user:pw@'),
+          host,
+          fc.constantFrom('', ':8080', ':0'),
+          fc.constantFrom('', '/', '/coupa/', '?x=1'),
+        )
+        .map((parts) => parts.join('')),
+    );
+    const outcomes = { https: 0, loopback: 0, refused: 0 };
+    fc.assert(
+      fc.property(input, (baseUrl) => {
+        let url: URL;
+        try {
+          url = resolveBaseUrl({ baseUrl });
+        } catch (err) {
+          if (err instanceof CoupaDomainError) {
+            outcomes.refused++;
+            return;
+          }
+          throw err;
+        }
+        expect(url.username + url.password + url.search + url.hash).toBe('');
+        if (url.protocol === 'https:') {
+          outcomes.https++;
+          return;
+        }
+        expect(url.protocol).toBe('http:');
+        expect(url.hostname).toMatch(/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/);
+        outcomes.loopback++;
+      }),
+      { seed: 20261128, numRuns: 1000 },
+    );
+    expect(outcomes.https).toBeGreaterThan(0);
+    expect(outcomes.loopback).toBeGreaterThan(0);
+    expect(outcomes.refused).toBeGreaterThan(0);
   });
 
   it('the connection options refuse a bad host before any request, with a usage exit code', () => {
