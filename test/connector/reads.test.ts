@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { requestFloor, userFields } from '../../src/connector/reads.js';
+
+describe('the request floor', () => {
+  it('is one token plus every list in pages of 50', () => {
+    // 1 + 200 + 3 + 2 + 2 + 1
+    expect(
+      requestFloor({ users: 10_000, userGroups: 120, roles: 60, contentGroups: 55, accountGroups: 50 }),
+    ).toBe(209);
+    // 1 + 20 + 1 + 1 + 1 (account groups skipped)
+    expect(requestFloor({ users: 1000, userGroups: 12, roles: 10, contentGroups: 6 })).toBe(24);
+  });
+
+  it('counts one request for an empty list, since only asking tells it is empty', () => {
+    expect(requestFloor({ users: 0, userGroups: 0, roles: 0, contentGroups: 0, accountGroups: 0 })).toBe(6);
+  });
+});
+
+describe("the users' fields projection", () => {
+  const flat = (spec: unknown): string => JSON.stringify(spec);
+
+  it('asks for identity, manager, approval limits, memberships and all 19 license flags', () => {
+    const fields = userFields(true);
+    for (const name of [
+      'id',
+      'login',
+      'email',
+      'firstname',
+      'lastname',
+      'fullname',
+      'active',
+      'api-user',
+      'employee-number',
+      'created-at',
+      'updated-at',
+    ]) {
+      expect(fields).toContain(name);
+    }
+    expect(fields).toContainEqual({ manager: ['id', 'login'] });
+    expect(fields).toContainEqual({ 'requisition-approval-limit': ['id', 'amount', { currency: ['code'] }] });
+    for (const rel of ['roles', 'user-groups', 'content-groups', 'account-groups']) {
+      expect(fields).toContainEqual({ [rel]: ['id', 'name'] });
+    }
+    const flags = fields.filter(
+      (f): f is string => typeof f === 'string' && f.endsWith('-user') && f !== 'api-user',
+    );
+    expect(flags).toHaveLength(19);
+    expect(flags).toContain('treasury-user');
+    expect(flags).toContain('coupa-navi-ai-agent-user');
+  });
+
+  it('leaves account groups out when they are skipped', () => {
+    expect(flat(userFields(false))).not.toContain('account-groups');
+    expect(flat(userFields(false))).toContain('content-groups');
+  });
+});
