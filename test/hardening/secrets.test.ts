@@ -135,6 +135,56 @@ describe('secrets never leak at trace level either', () => {
   });
 });
 
+describe('a secret with reserved characters', () => {
+  it('works and leaks in none of its encodings (raw, URL, form, Basic) at trace level', async () => {
+    const odd = `p@ss:w+rd/ü%20 x&y="z"-${randomBytes(6).toString('hex')}`;
+    const own = await startSim({ tenant: { users: 30 }, clientId: 'id:with+plus', clientSecret: odd });
+    const dir = join(tmp.dir, 'odd');
+    mkdirSync(dir);
+    try {
+      const run = await cli(
+        [
+          '--base-url',
+          own.url,
+          '--rate-limit',
+          '0',
+          '-f',
+          join(dir, 'out.c1z'),
+          '--log-level',
+          'trace',
+          '--log-format',
+          'console',
+        ],
+        { env: { BATON_COUPA_CLIENT_ID: 'id:with+plus', BATON_COUPA_CLIENT_SECRET: odd }, cwd: dir },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const form = new URLSearchParams({ s: odd }).toString().slice(2);
+      const encodings = [
+        odd,
+        encodeURIComponent(odd),
+        form,
+        Buffer.from(`id:with+plus:${odd}`).toString('base64'),
+        Buffer.from(`${encodeURIComponent('id:with+plus')}:${encodeURIComponent(odd)}`).toString('base64'),
+        Buffer.from(`${new URLSearchParams({ s: 'id:with+plus' }).toString().slice(2)}:${form}`).toString(
+          'base64',
+        ),
+        JSON.stringify(odd).slice(1, -1),
+      ];
+      const outputs: Array<[string, Buffer]> = [
+        ['stdout', Buffer.from(run.stdout)],
+        ['stderr', Buffer.from(run.stderr)],
+        ...(await filesUnder(dir)),
+      ];
+      for (const [what, bytes] of outputs) {
+        for (const e of encodings)
+          expect(bytes.includes(Buffer.from(e)), `${what} holds ${e.slice(0, 8)}…`).toBe(false);
+      }
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('secrets never leak from provisioning at debug level (grant, revoke, create-account)', () => {
   for (const [i, source] of (['flag', 'env', 'config file'] as const).entries()) {
     it(`secret by ${source}`, async () => {
