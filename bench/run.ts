@@ -131,6 +131,7 @@ const machine = describeMachine();
 const started = new Date();
 const rows: SizeRow[] = [];
 let writer: WriterRow | undefined;
+let writerOutput: string | undefined;
 try {
   const build = ensureBuilt(values.build);
   console.log(
@@ -187,6 +188,7 @@ try {
       String(Math.max(1, Math.round(writerGrants / 10))),
     ]);
     writer = writerRow(parseWriterOutput(stdout));
+    writerOutput = stdout.trim();
     console.log(consoleTable(writerTable(writer)));
     console.log('');
   }
@@ -220,6 +222,7 @@ const report = {
   burst,
   rows,
   writer,
+  writerOutput,
 };
 if (outPath) {
   writeFileSync(resolve(outPath), renderMarkdown(report));

@@ -11,6 +11,8 @@ export interface BenchReport {
   burst: number;
   rows: SizeRow[];
   writer?: WriterRow;
+  /** bench/c1z-writer.ts's own report, verbatim. */
+  writerOutput?: string;
 }
 
 const ROUTES: Array<[route: string, list: keyof SizeRow['truth'] | 'token']> = [
@@ -86,7 +88,8 @@ function missNotes(r: BenchReport): string[] {
   }
   if (r.writer?.verdict === 'MISS') {
     out.push(
-      `- **Writer: ${Math.round(r.writer.totalPerS)} grants/s end to end** (grants phase alone ${Math.round(r.writer.grantsPhasePerS)}/s).`,
+      `- **Writer: ${Math.round(r.writer.writerPerS)} grants/s end to end** (grants phase alone ${Math.round(r.writer.grantsPhasePerS)}/s). ` +
+        'See docs/benchmarks.md, "Writer".',
     );
   }
   return out;
@@ -140,6 +143,7 @@ export function renderMarkdown(r: BenchReport): string {
       '',
       markdownTable(writerTable(r.writer)),
       '',
+      ...(r.writerOutput ? ['Its own output:', '', '```', r.writerOutput, '```', ''] : []),
     );
   }
   lines.push('## Targets missed', '');

@@ -102,6 +102,10 @@ export interface WriterRow {
   totalPerS: number;
   peakRssMb: number;
   c1zMb: number;
+  /** The bench's own counts() call (a sync never makes it), when reported; excluded from the verdict. */
+  countsS?: number;
+  /** Grants / (total − counts()): what writing costs inside a sync. */
+  writerPerS: number;
   /** CPU seconds of the whole run, when the writer bench reports it: speed free of machine load. */
   totalCpuS?: number;
   grantsPhaseCpuPerS?: number;
@@ -177,9 +181,13 @@ export function parseWriterOutput(stdout: string): Omit<WriterRow, 'verdict'> {
   const [totalS, totalPerS] = grab(/total\s+([\d.]+) s\s+=\s+([\d,]+) grants\/s/, 'total');
   const [c1zMb] = grab(/output\s+([\d.]+) MB/, 'output');
   const [rss] = grab(/peak RSS\s+([\d.]+) MB/, 'peak RSS');
+  const counts = /counts\(\) took ([\d.]+) s/.exec(stdout)?.[1];
+  const countsS = counts === undefined ? undefined : num(counts);
   const totalCpu = /total CPU\s+([\d.]+) s/.exec(stdout)?.[1];
   const phaseCpuPerS = /grants phase CPU\s+[\d.]+ s\s+=\s+([\d,]+) grants per CPU-second/.exec(stdout)?.[1];
   return {
+    countsS,
+    writerPerS: num(grants!) / (num(totalS!) - (countsS ?? 0)),
     totalCpuS: totalCpu === undefined ? undefined : num(totalCpu),
     grantsPhaseCpuPerS: phaseCpuPerS === undefined ? undefined : num(phaseCpuPerS),
     grants: num(grants!),
@@ -194,8 +202,9 @@ export function parseWriterOutput(stdout: string): Omit<WriterRow, 'verdict'> {
 }
 
 export function writerRow(parsed: Omit<WriterRow, 'verdict'>): WriterRow {
-  // Judged end to end (resources, grants and the zstd finish), the stricter of the two figures.
-  return { ...parsed, verdict: verdict(parsed.totalPerS >= TARGETS.writerGrantsPerSecond) };
+  // Judged end to end (resource rows, grant rows, deferred indexes, zstd, rename), not on the grants
+  // phase alone; only the bench's own counts() call, which a sync never makes, is left out.
+  return { ...parsed, verdict: verdict(parsed.writerPerS >= TARGETS.writerGrantsPerSecond) };
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -264,9 +273,13 @@ export function writerTable(w: WriterRow): string[][] {
     ['metric', 'value', 'target'],
     ['grants / users', `${int(w.grants)} / ${int(w.users)}`, ''],
     ['grants phase (s) / grants/s', `${fix(w.grantsPhaseS, 2)} / ${int(w.grantsPhasePerS)}`, ''],
+    ['whole run as the bench times it (s) / grants/s', `${fix(w.totalS, 2)} / ${int(w.totalPerS)}`, ''],
+    ...(w.countsS === undefined
+      ? []
+      : [["of which the bench's own counts() call, not made by a sync (s)", fix(w.countsS, 2), '']]),
     [
-      'end to end incl. resources + zstd (s) / grants/s',
-      `${fix(w.totalS, 2)} / ${int(w.totalPerS)} ${w.verdict}`,
+      'end to end as in a sync: resources, grants, indexes, zstd (grants/s)',
+      `${int(w.writerPerS)} ${w.verdict}`,
       `≥ ${int(TARGETS.writerGrantsPerSecond)} grants/s`,
     ],
     ...(w.totalCpuS === undefined
