@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
 import { ExitCode, exitCodeOf, formatError } from '../errors.js';
 import { redact } from '../secrets.js';
+import { applyBooleanEnv } from './options.js';
 
 export function buildProgram(name: string): Command {
   const program = new Command(name)
@@ -10,7 +11,11 @@ export function buildProgram(name: string): Command {
         'inspects c1z files, and runs a Coupa API simulator for demos and tests.',
     )
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (thisCommand, actionCommand) => {
+      applyBooleanEnv(thisCommand);
+      if (actionCommand !== thisCommand) applyBooleanEnv(actionCommand);
+    });
   for (const command of commands) command.register(program);
   return program;
 }

@@ -59,3 +59,24 @@ export function parseDuration(name: string) {
     return unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
   };
 }
+
+const FALSE_WORDS = ['', '0', 'false', 'no', 'off'];
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+
+/**
+ * Commander turns any value of a boolean option's environment variable into `true`, so
+ * BATON_SKIP_ACCOUNT_GROUPS=false would switch the option on. Scripts and container specs write
+ * `=false` and `=0` all the time; read them as the words they are, and reject anything else.
+ */
+export function applyBooleanEnv(cmd: Command): void {
+  for (const opt of cmd.options) {
+    if (opt.required || opt.optional || opt.negate || !opt.envVar) continue;
+    const key = opt.attributeName();
+    if (cmd.getOptionValueSource(key) !== 'env') continue;
+    const raw = (process.env[opt.envVar] ?? '').trim().toLowerCase();
+    if (FALSE_WORDS.includes(raw)) cmd.setOptionValueWithSource(key, false, 'env');
+    else if (!TRUE_WORDS.includes(raw)) {
+      throw new ConfigError(`${opt.envVar} must be true or false, got "${process.env[opt.envVar]}".`);
+    }
+  }
+}

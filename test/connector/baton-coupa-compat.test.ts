@@ -21,13 +21,13 @@ import {
   userToResource,
 } from '../../src/connector/index.js';
 import { memberGrant } from '../../src/connector/group-like.js';
+import { FIXTURE } from '../c1z/helpers.js';
 
 /**
  * What the Go connector really wrote (shared/fixtures/peer-sync-1000.c1z, baton-coupa e250d4e +
  * baton-sdk v0.2.58), against what our mapping builds from the same Coupa data: ids, names,
  * descriptions, entitlements and grants must decode to the same messages.
  */
-const FIXTURE = '/work/shared/fixtures/peer-sync-1000.c1z';
 const json = (schema: Parameters<typeof toJson>[0], msg: Parameters<typeof toJson>[1]) =>
   toJson(schema, msg, { registry: c1zRegistry }) as JsonObject;
 
