@@ -96,8 +96,10 @@ export async function sendOnce(req: HttpRequest): Promise<HttpResponse> {
         cause: err,
       });
     }
-    const code = systemCode(err);
     const detail = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+    // fetch refuses some ports outright (the WHATWG "bad port" list, port 1 among them): that never
+    // changes on a retry, so say so at once instead of spending the retry budget on it.
+    const code = detail === 'bad port' ? 'EBADPORT' : systemCode(err);
     return Promise.reject(
       new NetworkError(detail, code, RETRYABLE_CODES.has(code), !NOT_SENT_CODES.has(code), { cause: err }),
     );

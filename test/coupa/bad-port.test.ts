@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CoupaClient, CoupaUnavailableError } from '../../src/coupa/index.js';
+
+describe('a port that fetch refuses outright', () => {
+  it('fails at once with the host named, without spending the retry budget', async () => {
+    const client = new CoupaClient({
+      baseUrl: 'http://127.0.0.1:1',
+      clientId: 'id',
+      clientSecret: 'secret-value',
+      scopes: [],
+      retry: { baseDelayMs: 2_000 },
+    });
+    const started = Date.now();
+    const err = await client.get('/api/users', { schema: z.unknown() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CoupaUnavailableError);
+    expect((err as Error).message).toContain('127.0.0.1:1');
+    expect(client.stats().retries).toBe(0);
+    // One retry alone would wait at least a jittered share of 2 s.
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+});
