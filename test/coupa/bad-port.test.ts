@@ -9,9 +9,8 @@ describe('a port that fetch refuses outright', () => {
       clientId: 'id',
       clientSecret: 'secret-value',
       scopes: [],
-      retry: { baseDelayMs: 2_000 },
+      retry: { baseDelayMs: 10 },
     });
-    const started = Date.now();
     const err = await client.get('/api/users', { schema: z.unknown() }).then(
       () => undefined,
       (e: unknown) => e,
@@ -19,7 +18,5 @@ describe('a port that fetch refuses outright', () => {
     expect(err).toBeInstanceOf(CoupaUnavailableError);
     expect((err as Error).message).toContain('127.0.0.1:1');
     expect(client.stats().retries).toBe(0);
-    // One retry alone would wait at least a jittered share of 2 s.
-    expect(Date.now() - started).toBeLessThan(1_500);
   });
 });
