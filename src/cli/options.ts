@@ -17,12 +17,12 @@ export function option(flags: string, description: string): Option {
   return opt;
 }
 
-export function addLogOptions(cmd: Command): Command {
+export function addLogOptions(cmd: Command, defaults: { level?: LogLevel } = {}): Command {
   return cmd
     .addOption(
       option('--log-level <level>', 'log level')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
-        .default('info'),
+        .default(defaults.level ?? 'info'),
     )
     .addOption(
       option('--log-format <format>', 'log format (default: console on a terminal, json otherwise, as baton)')

@@ -176,7 +176,8 @@ export const demoCommand: CliCommand = {
       .addOption(
         new Option('--no-progress', 'no progress bar (it is only ever shown when stderr is a terminal)'),
       );
-    addLogOptions(cmd);
+    // The demo prints its own story; routine info lines would only interleave with it.
+    addLogOptions(cmd, { level: 'warn' });
     cmd.action(async (opts: DemoOptions) => {
       await runDemo(opts);
     });
