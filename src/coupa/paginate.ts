@@ -51,6 +51,7 @@ async function* walkLane<T extends { id: number }>(
   fetchPage: PageFetcher<T>,
   range: { lo: number; hi?: number },
   signal: AbortSignal,
+  knownMax?: number,
 ): AsyncGenerator<T[]> {
   let cursor = range.lo;
   for (;;) {
@@ -63,8 +64,16 @@ async function* walkLane<T extends { id: number }>(
     // lane's record — must not move the cursor past ids nobody has read, or a range is skipped.
     const asked = page.filter((item) => item.id > cursor && (range.hi === undefined || item.id <= range.hi));
     yield asked;
-    if (page.length < PAGE_SIZE) return;
     const last = asked.reduce((m, item) => Math.max(m, item.id), -Infinity);
+    if (page.length < PAGE_SIZE) {
+      // A short page ends the range unless ids are known to be left (below the lane's bound, or up
+      // to the largest id the probe saw): then the server caps pages below 50, and stopping would
+      // silently drop the rest. With dense ids this never costs a request.
+      const end = range.hi ?? knownMax;
+      if (asked.length === 0 || end === undefined || last >= end) return;
+      cursor = last;
+      continue;
+    }
     if (range.hi !== undefined && last >= range.hi) return;
     if (last <= cursor) {
       // The server ignored id[gt]; going on would loop forever on the same page.
@@ -130,7 +139,7 @@ export async function* paginateById<T extends { id: number }>(
       running++;
       void (async () => {
         try {
-          for await (const page of walkLane(fetchPage, range, signal)) {
+          for await (const page of walkLane(fetchPage, range, signal, maxId)) {
             queue.push(page);
             notify();
           }
