@@ -10,8 +10,10 @@
  * With `lanes > 1`, one probe (`dir=desc&limit=1&fields=["id"]`) finds the largest id, [0, max]
  * is cut into lanes whose widths are multiples of the page size — so dense ids give exactly
  * ceil(n/50) pages in total — and the lanes are walked concurrently. Bounded lanes stop when a
- * page reaches their upper bound or comes back short; the last lane has no upper bound, so records
- * created during the walk are still picked up.
+ * page reaches their upper bound, or comes back empty or short with nothing known to be left
+ * (a short page below the bound or the probe's max id is followed up, in case the server caps
+ * pages below 50); the last lane has no upper bound, so records created during the walk are
+ * still picked up.
  */
 
 export const PAGE_SIZE = 50;
