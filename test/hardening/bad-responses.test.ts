@@ -345,6 +345,36 @@ describe('tolerated changes of the tenant (own simulators)', () => {
     }
   });
 
+  it('a server that caps user pages below 50 (25): every user still synced, no silent truncation', async () => {
+    // Coupa documents "at most 50"; an instance answering fewer must not look like the end of
+    // the index, or the sync would write a fraction of the users and exit 0.
+    const own = await startSim({ tenant: TENANT });
+    try {
+      const base = join(tmp.dir, 'cap-base.c1z');
+      await syncOnce(own, base);
+      const before = await decode(base);
+      let capped = 0;
+      own.faults.add({
+        match: { method: 'GET', path: '/api/users' },
+        kind: 'transform',
+        transform: (body) => {
+          if (!Array.isArray(body) || body.length <= 25) return body;
+          capped++;
+          return body.slice(0, 25);
+        },
+      });
+      const out = join(tmp.dir, 'cap.c1z');
+      await syncOnce(own, out); // the sync's default: 4 lanes for users
+      expect(capped).toBeGreaterThan(3);
+      const d = await decode(out);
+      expect(userIds(d)).toHaveLength(TENANT.users);
+      expect(d.resources).toEqual(before.resources);
+      expect(d.grants).toEqual(before.grants);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('very large strings and unicode survive into the c1z exactly', async () => {
     const own = await startSim({ tenant: { seed: 63, users: 120 } });
     try {
