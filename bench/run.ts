@@ -212,6 +212,16 @@ if (mismatched.length) {
   process.exitCode = 1;
 }
 
+/** Aligned tables read better as plain text; prettier is a dev dependency, so do without it if absent. */
+async function tidyMarkdown(md: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    return await prettier.format(md, { parser: 'markdown', printWidth: 110, proseWrap: 'preserve' });
+  } catch {
+    return md;
+  }
+}
+
 const report = {
   date: started.toISOString(),
   command,
@@ -225,7 +235,7 @@ const report = {
   writerOutput,
 };
 if (outPath) {
-  writeFileSync(resolve(outPath), renderMarkdown(report));
+  writeFileSync(resolve(outPath), await tidyMarkdown(renderMarkdown(report)));
   console.log(`wrote ${outPath}`);
 }
 if (values.json) writeFileSync(resolve(values.json), `${JSON.stringify(report, null, 2)}\n`);

@@ -16,9 +16,10 @@ export interface Machine {
   loadAverage: number[];
 }
 
+// Not trimmed: porcelain lines start with a status column that may be a space.
 function git(args: string[]): string {
   try {
-    return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' });
   } catch {
     return '';
   }
@@ -37,7 +38,7 @@ export function describeMachine(): Machine {
     ramGb: os.totalmem() / 1024 ** 3,
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
-    commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+    commit: git(['rev-parse', '--short', 'HEAD']).trim() || 'unknown',
     uncommitted: git(['status', '--porcelain', '--', 'src'])
       .split('\n')
       .filter(Boolean)

@@ -64,7 +64,10 @@ function missNotes(r: BenchReport): string[] {
     if (row.verdicts.requests === 'MISS') {
       out.push(
         `- **Requests at ${at}: ${row.requests} for a floor of ${row.requestFloor} (${row.requestRatio.toFixed(3)}).** ` +
-          `Extra requests by route: ${overheadNotes(row).join('; ')}. See docs/benchmarks.md, "Request overhead".`,
+          `Extra requests by route: ${overheadNotes(row).join('; ')}. The target allows ` +
+          `${(row.requestFloor * (TARGETS.requestRatio - 1)).toFixed(1)} extra requests at this size; the users walk's ` +
+          'lane probe and the empty page that closes its open-ended last lane are a fixed +2 (the second only when ' +
+          'the last lane holds a multiple of 50 users). Why, and what would close it: docs/benchmarks.md, "Request overhead".',
       );
     }
     if (row.verdicts.wall === 'MISS') {

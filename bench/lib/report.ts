@@ -286,7 +286,7 @@ export function writerTable(w: WriterRow): string[][] {
       ? []
       : [
           [
-            'end to end per CPU-second (grants/s)',
+            'whole run per CPU-second (grants/s)',
             int(w.grants / w.totalCpuS),
             'not judged: shows speed without machine load',
           ],

@@ -101,7 +101,7 @@ describe('npm run bench -- --quick', () => {
     const md = readFileSync(mdPath, 'utf8');
     expect(md).toContain('node --import tsx bench/run.ts --quick');
     expect(md).toContain(`Node ${process.version}`);
-    expect(md).toMatch(/\| metric \| 500 users \| 2k users \| target \|/);
+    expect(md).toMatch(/\|\s*metric\s*\|\s*500 users\s*\|\s*2k users\s*\|\s*target\s*\|/);
     expect(md).toContain('## c1z writer micro-benchmark');
     expect(stdout).toMatch(/targets: \d+ PASS, \d+ MISS/);
     // The simulator's credentials are throw-away, but nothing should print a secret anyway.
