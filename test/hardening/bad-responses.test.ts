@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultRule, Simulator } from '../../src/simulator/index.js';
 import { CoupaResponseFormatError, CoupaResponseValidationError } from '../../src/coupa/errors.js';
 import { C1zReader } from '../../src/c1z/reader.js';
+import { CoupaConnectorError } from '../../src/errors.js';
 import {
   cli,
   decode,
@@ -92,6 +93,13 @@ describe('bad responses that must stop the sync', () => {
     expect(e.endpoint).toMatch(/\/api\/users/);
     expect(e.contentType).toMatch(/text\/html/);
     expect(e.message).toMatch(/not JSON/);
+  });
+
+  it('an HTML login page from the token endpoint: a typed error naming /oauth2/token', async () => {
+    const err = await mustFail({ match: { path: '/oauth2/token' }, kind: 'html-200' });
+    expect(err).toBeInstanceOf(CoupaConnectorError);
+    expect((err as Error).message).toMatch(/\/oauth2\/token/);
+    expect((err as Error).message).toMatch(/html/i);
   });
 
   it('XML instead of JSON: CoupaResponseFormatError naming the content type', async () => {
