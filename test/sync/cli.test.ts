@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import type { Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { fastSimulator, startSlowSimulator, tempDir } from './helpers.js';
@@ -154,7 +155,7 @@ describe('coupa-connector sync (spawned)', () => {
     writeFileSync(out, 'the previous sync');
     const run = await cli([
       '--base-url',
-      'http://127.0.0.1:1',
+      `http://127.0.0.1:${await closedPort()}`,
       '--coupa-client-id',
       'id',
       '--coupa-client-secret',
@@ -271,3 +272,12 @@ describe('coupa-connector capabilities and demo (spawned)', () => {
     expect(existsSync(out)).toBe(true);
   });
 });
+
+/** A loopback port nobody listens on: connecting to it is refused, like a host that is down. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
