@@ -1,3 +1,4 @@
+import { BURST_SAFETY_MARGIN, RATE_SAFETY_FACTOR } from '../../src/coupa/rate-limiter.js';
 import type { Machine } from './machine.js';
 import { markdownTable, sizeTable, TARGETS, writerTable, type SizeRow, type WriterRow } from './report.js';
 
@@ -51,6 +52,7 @@ export function overheadNotes(row: SizeRow): string[] {
   return notes;
 }
 
+const fix = (n: number, digits: number) => String(Number(n.toFixed(digits)));
 const signed = (n: number) => (n >= 0 ? `+${n}` : String(n));
 
 function sizeLabel(users: number): string {
@@ -124,8 +126,9 @@ export function renderMarkdown(r: BenchReport): string {
       `${r.loadAverageAfter.map((l) => l.toFixed(2)).join(' / ')}: anything else running on the machine shows in the timings`,
     `- Node ${m.node}; commit ${m.commit}${m.uncommitted.length ? ` with uncommitted changes in ${m.uncommitted.join(', ')}` : ''}`,
     `- Simulator: ${r.latencyMs} ms latency per response, rate limit ${r.rate} req/s with a burst of ${r.burst}, one fresh`,
-    '  simulator per size in its own process; each sync in its own process (client defaults: 4 user lanes,',
-    `  client-side limiter ${r.rate} req/s burst ${r.burst}).`,
+    `  simulator per size in its own process; each sync in its own process (${[...new Set(r.rows.map((row) => row.lanes))].join('/')} user lanes,`,
+    `  client-side limiter set to ${r.rate} req/s burst ${r.burst}, which keeps its safety margin under them:`,
+    `  ${fix(r.rate * RATE_SAFETY_FACTOR, 2)} req/s, burst ${r.burst - BURST_SAFETY_MARGIN}; see docs/client.md).`,
     '',
     `Targets: **${pass} PASS, ${miss} MISS**.`,
     '',
