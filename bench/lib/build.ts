@@ -16,14 +16,18 @@ function newestMtime(dir: string): number {
  * The measured children run dist/, as the shipped CLI does; measuring a dist/ older than src/
  * would report on code that is no longer there, so rebuild when any source file is newer.
  */
-export function ensureBuilt(force: boolean): 'built' | 'up to date' {
+export function ensureBuilt(mode: 'auto' | 'always' | 'never'): 'built' | 'up to date' | 'as is' {
   let builtAt = 0;
   try {
     builtAt = statSync(join(REPO_ROOT, 'dist/connector/sync.js')).mtimeMs;
   } catch {
     // never built
   }
-  if (!force && builtAt > newestMtime(join(REPO_ROOT, 'src'))) return 'up to date';
+  if (mode === 'never') {
+    if (!builtAt) throw new Error('dist/ is missing: run `npm run build` first, or drop --no-build.');
+    return 'as is';
+  }
+  if (mode === 'auto' && builtAt > newestMtime(join(REPO_ROOT, 'src'))) return 'up to date';
   execFileSync(
     process.execPath,
     [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],

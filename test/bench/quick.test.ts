@@ -22,7 +22,8 @@ let stdout: string;
 beforeAll(async () => {
   const res = await run(
     process.execPath,
-    ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', mdPath, '--json', jsonPath],
+    // --no-build: `npm test` builds first, and a test must not rewrite dist/ under other tests.
+    ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-build', '--out', mdPath, '--json', jsonPath],
     { cwd: root, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
   );
   stdout = res.stdout;
@@ -99,7 +100,7 @@ describe('npm run bench -- --quick', () => {
 
   it('writes the Markdown report with the command, the machine and a table per size', () => {
     const md = readFileSync(mdPath, 'utf8');
-    expect(md).toContain('node --import tsx bench/run.ts --quick');
+    expect(md).toContain('node --import tsx bench/run.ts --quick --no-build');
     expect(md).toContain(`Node ${process.version}`);
     expect(md).toMatch(/\|\s*metric\s*\|\s*500 users\s*\|\s*2k users\s*\|\s*target\s*\|/);
     expect(md).toContain('## c1z writer micro-benchmark');
