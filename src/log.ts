@@ -19,7 +19,8 @@ export interface LoggerOptions {
  * just before a process exit are not lost.
  */
 function redactingSink(target: NodeJS.WritableStream, format: LogFormat): DestinationStream {
-  const prettify = format === 'console' ? prettyFactory({ colorize: false, translateTime: 'SYS:HH:MM:ss' }) : undefined;
+  const prettify =
+    format === 'console' ? prettyFactory({ colorize: false, translateTime: 'SYS:HH:MM:ss' }) : undefined;
   return {
     write(line: string) {
       target.write(redact(prettify ? prettify(line) : line));

@@ -44,7 +44,8 @@ export interface LogOptions {
 export function parsePositiveNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a positive number, got "${value}".`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new ConfigError(`${name} must be a positive number, got "${value}".`);
     return n;
   };
 }
