@@ -85,14 +85,15 @@ async function whoHasWhat(path: string): Promise<string> {
 
     out.push(
       '',
+      // npx finds the bin from a checkout too, where `coupa-connector` alone is not on the PATH.
       'Try next:',
-      `  coupa-connector stats -f ${path}`,
-      `  coupa-connector resources -f ${path} --resource-type role`,
-      ...(exampleUser ? [`  coupa-connector access -f ${path} --principal user:${exampleUser}`] : []),
+      `  npx coupa-connector stats -f ${path}`,
+      `  npx coupa-connector resources -f ${path} --resource-type role`,
+      ...(exampleUser ? [`  npx coupa-connector access -f ${path} --principal user:${exampleUser}`] : []),
       ...(exampleEntitlement
-        ? [`  coupa-connector access -f ${path} --entitlement ${exampleEntitlement}`]
+        ? [`  npx coupa-connector access -f ${path} --entitlement ${exampleEntitlement}`]
         : []),
-      `  coupa-connector grants -f ${path} -o csv > grants.csv`,
+      `  npx coupa-connector grants -f ${path} -o csv > grants.csv`,
     );
     return out.join('\n') + '\n';
   } finally {
