@@ -11,7 +11,6 @@ import {
 } from './errors.js';
 import { serializeFields, type FieldSpec } from './fields.js';
 import type { HttpResponse } from './http.js';
-import { IdOnlySchema } from './models.js';
 import { paginateById, PaginationStuckError, type PageRequest } from './paginate.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { coupaErrorMessage, excerpt, parseJson, validate } from './response.js';
@@ -137,14 +136,13 @@ export class CoupaClient {
     const fetchPage = async (req: PageRequest): Promise<T[]> => {
       const { res, what } = await this.call('GET', path, {
         query: { ...opts.query, ...req.query },
-        fields: req.probe ? ['id'] : opts.fields,
+        fields: opts.fields,
         signal: req.signal,
       });
       const endpoint = `${what} (${req.label})`;
       const raw = validate(itemsSchema, parseJson(res, endpoint), endpoint);
-      const schema = (req.probe ? IdOnlySchema : opts.itemSchema) as ZodType<T>;
       return raw.map((item, index) =>
-        validate(schema, item, endpoint, { index, id: (item as { id?: unknown } | null)?.id }),
+        validate(opts.itemSchema, item, endpoint, { index, id: (item as { id?: unknown } | null)?.id }),
       );
     };
     try {

@@ -140,5 +140,5 @@ export const AccountGroupSchema = z.looseObject({
 });
 export type AccountGroup = z.infer<typeof AccountGroupSchema>;
 
-/** Just the id: the lane probe and `return_object=limited` answers. */
+/** Just the id: `return_object=limited` answers, existence checks. */
 export const IdOnlySchema = z.looseObject({ id });

@@ -7,13 +7,15 @@
  * whatever happens around it. Items are also deduplicated by id, so a server that repeats one
  * across pages cannot produce a duplicate.
  *
- * With `lanes > 1`, one probe (`dir=desc&limit=1&fields=["id"]`) finds the largest id, [0, max]
- * is cut into lanes whose widths are multiples of the page size — so dense ids give exactly
- * ceil(n/50) pages in total — and the lanes are walked concurrently. Bounded lanes stop when a
- * page reaches their upper bound, or comes back empty or short with nothing known to be left
- * (a short page below the bound or the probe's max id is followed up, in case the server caps
- * pages below 50); the last lane has no upper bound, so records created during the walk are
- * still picked up.
+ * With `lanes > 1`, the walk starts with a probe that is a real page read from the top
+ * (`dir=desc&limit=50`, the caller's fields): its items are the highest ids, its largest id is the
+ * estimate, and its smallest id `pmin` bounds the rest. A short probe that reaches id 1 is the
+ * whole list (one request). Otherwise (0, pmin) is cut into bounded lanes whose widths are
+ * multiples of the page size — so dense ids cost exactly ceil(n/50) pages, probe included — walked
+ * concurrently; a lane stops when a page reaches its bound, or comes back empty, or short with
+ * its last id at the bound (a short page below the bound is followed up, in case the server caps
+ * pages below 50). Once every bounded lane is done, one open-ended tail walk above the probe's
+ * largest id picks up the records created during the walk (usually one empty page).
  */
 
 export const PAGE_SIZE = 50;
@@ -21,9 +23,7 @@ export const PAGE_SIZE = 50;
 export interface PageRequest {
   /** Query parameters for this page (ordering, limit, cursor, bounds), merged over the caller's. */
   query: Record<string, string>;
-  /** True for the one "largest id" probe, which needs only ids. */
-  probe: boolean;
-  /** Shown in errors: "id > 150", "probe". */
+  /** Shown in errors: "id > 150", "0 < id <= 250", "probe". */
   label: string;
   signal: AbortSignal;
 }
@@ -37,23 +37,33 @@ export interface PaginateOptions {
   signal?: AbortSignal;
 }
 
-/** Id ranges (lo, hi] for the lanes; the last one is open-ended (hi undefined). */
-export function laneRanges(maxId: number, lanes: number): Array<{ lo: number; hi?: number }> {
-  const pages = Math.max(1, Math.ceil(maxId / PAGE_SIZE));
+export interface LaneRange {
+  /** Exclusive lower bound: the lane reads ids > lo. */
+  lo: number;
+  /** Inclusive upper bound; undefined for an open-ended walk. */
+  hi?: number;
+}
+
+/**
+ * Bounded id ranges (lo, hi] covering (0, bound], at most `lanes` of them, each starting at a
+ * multiple of the page size so that dense ids fill every page but the very last.
+ */
+export function laneRanges(bound: number, lanes: number): Array<Required<LaneRange>> {
+  const pages = Math.ceil(Math.max(0, bound) / PAGE_SIZE);
+  if (pages === 0) return [];
   const perLane = Math.ceil(pages / Math.max(1, Math.min(lanes, pages)));
   const count = Math.ceil(pages / perLane);
   const width = perLane * PAGE_SIZE;
   return Array.from({ length: count }, (_, i) => ({
     lo: i * width,
-    hi: i === count - 1 ? undefined : (i + 1) * width,
+    hi: Math.min((i + 1) * width, bound),
   }));
 }
 
 async function* walkLane<T extends { id: number }>(
   fetchPage: PageFetcher<T>,
-  range: { lo: number; hi?: number },
+  range: LaneRange,
   signal: AbortSignal,
-  knownMax?: number,
 ): AsyncGenerator<T[]> {
   let cursor = range.lo;
   for (;;) {
@@ -61,18 +71,17 @@ async function* walkLane<T extends { id: number }>(
     if (cursor > 0) query['id[gt]'] = String(cursor);
     if (range.hi !== undefined) query['id[lt_or_eq]'] = String(range.hi);
     const label = range.hi === undefined ? `id > ${cursor}` : `${cursor} < id <= ${range.hi}`;
-    const page = await fetchPage({ query, probe: false, label, signal });
+    const page = await fetchPage({ query, label, signal });
     // Only records inside what was asked for count: one outside (cursor, hi] — a repeat, another
     // lane's record — must not move the cursor past ids nobody has read, or a range is skipped.
     const asked = page.filter((item) => item.id > cursor && (range.hi === undefined || item.id <= range.hi));
     yield asked;
     const last = asked.reduce((m, item) => Math.max(m, item.id), -Infinity);
     if (page.length < PAGE_SIZE) {
-      // A short page ends the range unless ids are known to be left (below the lane's bound, or up
-      // to the largest id the probe saw): then the server caps pages below 50, and stopping would
-      // silently drop the rest. With dense ids this never costs a request.
-      const end = range.hi ?? knownMax;
-      if (asked.length === 0 || end === undefined || last >= end) return;
+      // A short page ends the range unless it stopped below the lane's bound: then the server caps
+      // pages below 50, and stopping would silently drop the rest. With dense ids this never costs
+      // a request.
+      if (asked.length === 0 || range.hi === undefined || last >= range.hi) return;
       cursor = last;
       continue;
     }
@@ -119,16 +128,20 @@ export async function* paginateById<T extends { id: number }>(
     }
 
     const top = await fetchPage({
-      query: { order_by: 'id', dir: 'desc', limit: '1' },
-      probe: true,
+      query: { order_by: 'id', dir: 'desc', limit: String(PAGE_SIZE) },
       label: 'probe',
       signal,
     });
-    const maxId = top.reduce((m, item) => Math.max(m, item.id), 0);
+    const ids = top.map((item) => item.id);
+    const maxId = Math.max(0, ...ids);
+    const minId = Math.min(maxId, ...ids);
     opts.onEstimate?.(maxId);
-    if (maxId === 0) return;
+    // A short page from the top is the whole list when nothing can lie below it. If it stopped
+    // above id 1, ids may be left below: the server may cap pages below 50 (an honest answer just
+    // costs one empty page, and then the tail).
+    const whole = top.length < PAGE_SIZE && minId <= 1;
 
-    const queue: T[][] = [];
+    const queue: T[][] = [top];
     let failure: { error: unknown } | undefined;
     let running = 0;
     let wake: (() => void) | undefined;
@@ -137,11 +150,11 @@ export async function* paginateById<T extends { id: number }>(
       wake = undefined;
       w?.();
     };
-    for (const range of laneRanges(maxId, lanes)) {
+    const launch = (range: LaneRange) => {
       running++;
       void (async () => {
         try {
-          for await (const page of walkLane(fetchPage, range, signal, maxId)) {
+          for await (const page of walkLane(fetchPage, range, signal)) {
             queue.push(page);
             notify();
           }
@@ -156,6 +169,11 @@ export async function* paginateById<T extends { id: number }>(
           notify();
         }
       })();
+    };
+    let tailStarted = whole;
+    if (!whole) {
+      // A short probe gives no reason to expect much below it: one lane, not `lanes` empty pages.
+      for (const range of laneRanges(minId - 1, top.length < PAGE_SIZE ? 1 : lanes)) launch(range);
     }
     for (;;) {
       if (failure) throw failure.error;
@@ -165,7 +183,14 @@ export async function* paginateById<T extends { id: number }>(
         if (items.length) yield items;
         continue;
       }
-      if (running === 0) return;
+      if (running === 0) {
+        if (tailStarted) return;
+        // Started only after every bounded lane is done, so it sees whatever was created while
+        // any of them was still reading — the whole walk, not just until the first lane ended.
+        tailStarted = true;
+        launch({ lo: maxId });
+        continue;
+      }
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CoupaApiError, CoupaClient, READ_SCOPES, UserSchema } from '../../src/coupa/index.js';
+import {
+  CoupaApiError,
+  CoupaClient,
+  CoupaResponseValidationError,
+  READ_SCOPES,
+  UserSchema,
+} from '../../src/coupa/index.js';
 import { laneRanges, paginateById, PAGE_SIZE, type PageRequest } from '../../src/coupa/paginate.js';
 import {
   CLIENT_ID,
@@ -97,16 +103,31 @@ describe('keyset pagination, one lane', () => {
   });
 });
 
+/** The ids each answer carried, to tell whether any record was read twice. */
+function servedIds(res: { write: unknown; end: unknown }, into: number[]): void {
+  const end = res.end as (chunk?: unknown) => unknown;
+  (res as { end: (chunk?: unknown) => unknown }).end = (chunk?: unknown) => {
+    if (chunk) for (const r of JSON.parse(String(chunk)) as Row[]) into.push(r.id);
+    return end.call(res, chunk);
+  };
+}
+
+const bounded = (r: { url: URL }) => r.url.searchParams.has('id[lt_or_eq]');
+
 describe('keyset pagination with lanes', () => {
   it.each([
-    // The open-ended last lane needs one empty page when its share is a multiple of 50 (1000, 10 000).
-    [1000, 5, 20 + 1],
-    [1037, 5, 21],
-    [120, 5, 3],
+    // Dense ids: the probe's 50 items + bounded lanes of whole pages = ceil(n/50) pages, plus one
+    // tail page above the probe's max; a list shorter than a page is the probe alone.
+    [1000, 5, 21],
+    [1000, 4, 21],
+    [1037, 5, 22],
+    [120, 5, 4],
+    [50, 5, 2],
     [49, 5, 1],
-    [10_000, 5, 200 + 1],
-    [9_999, 5, 200],
-  ])('%i dense users over %i lanes: every id once at 1 probe + %i pages', async (n, lanes, pages) => {
+    [10_000, 5, 201],
+    [9_999, 5, 201],
+  ])('%i dense users over %i lanes: every id once in %i requests', async (n, lanes, requests) => {
+    expect(requests).toBe(n < 50 ? 1 : Math.ceil(n / 50) + 1);
     const rows = denseRows(n);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     let estimate = -1;
@@ -115,13 +136,124 @@ describe('keyset pagination with lanes', () => {
     expect(new Set(ids).size).toBe(n);
     expect(estimate).toBe(n);
     const reqs = fake.apiRequests();
-    expect(reqs).toHaveLength(1 + pages);
+    expect(reqs).toHaveLength(requests);
+    // The probe is a real page from the top, with the caller's projection.
     const probe = reqs[0]!.url.searchParams;
-    expect([probe.get('dir'), probe.get('limit'), probe.get('fields')]).toEqual(['desc', '1', '["id"]']);
-    // Only the last lane is open-ended.
-    const open = reqs.slice(1).filter((r) => !r.url.searchParams.has('id[lt_or_eq]'));
-    const lastLaneStart = laneRanges(n, lanes).at(-1)!.lo;
-    expect(open.every((r) => Number(r.url.searchParams.get('id[gt]') ?? 0) >= lastLaneStart)).toBe(true);
+    expect([probe.get('order_by'), probe.get('dir'), probe.get('limit')]).toEqual(['id', 'desc', '50']);
+    expect(JSON.parse(probe.get('fields')!)).toEqual(['id', 'login']);
+    expect(probe.has('id[gt]') || probe.has('id[lt_or_eq]')).toBe(false);
+    if (n < 50) return;
+    // Then bounded lanes below the probe's smallest id, and last the one open-ended tail.
+    const rest = reqs.slice(1, -1);
+    expect(rest.every(bounded)).toBe(true);
+    const highest = rest.map((r) => Number(r.url.searchParams.get('id[lt_or_eq]')));
+    expect(highest.length ? Math.max(...highest) : 0).toBe(n - 50);
+    const tail = reqs.at(-1)!.url.searchParams;
+    expect([tail.get('id[gt]'), tail.get('id[lt_or_eq]'), tail.get('dir')]).toEqual([String(n), null, 'asc']);
+  });
+
+  it('yields the probe page and never asks for its records again', async () => {
+    const rows = denseRows(1000);
+    const served: number[] = [];
+    fake = await startFake({
+      api: (req, res) => {
+        servedIds(res, served);
+        serveIndex(rows, req, res);
+      },
+    });
+    const pages: number[][] = [];
+    for await (const page of clientFor(fake.url).paginate('/api/users', { itemSchema: Item, lanes: 4 }))
+      pages.push(page.map((u) => u.id));
+    // The first page out is the probe's: the top 50, as the server sent them (descending).
+    expect(pages[0]).toEqual(range(951, 1000).reverse());
+    expect(pages.flat().sort((a, b) => a - b)).toEqual(range(1, 1000));
+    // Every record crossed the wire once: the lanes stop below the probe's smallest id.
+    expect(served).toHaveLength(1000);
+    expect(new Set(served).size).toBe(1000);
+  });
+
+  it('a short probe page that reaches id 1 is the whole list: one request', async () => {
+    const rows = denseRows(30);
+    fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
+    let estimate = -1;
+    expect(
+      (await collect(clientFor(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) })).sort(),
+    ).toEqual(range(1, 30).sort());
+    expect(estimate).toBe(30);
+    expect(fake.apiRequests()).toHaveLength(1);
+  });
+
+  it('an empty list is one request', async () => {
+    fake = await startFake({ api: (req, res) => serveIndex([], req, res) });
+    let estimate = -1;
+    expect(await collect(clientFor(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) })).toEqual([]);
+    expect(estimate).toBe(0);
+    expect(fake.apiRequests()).toHaveLength(1);
+  });
+
+  it('a short probe page above id 1 is confirmed below it (one empty page), then the tail', async () => {
+    const rows = denseRows(30, 971);
+    fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
+    expect((await collect(clientFor(fake.url), { lanes: 4 })).sort((a, b) => a - b)).toEqual(
+      range(971, 1000),
+    );
+    const reqs = fake
+      .apiRequests()
+      .map((r) => [r.url.searchParams.get('id[gt]'), r.url.searchParams.get('id[lt_or_eq]')]);
+    expect(reqs).toEqual([
+      [null, null],
+      [null, '970'],
+      ['1000', null],
+    ]);
+  });
+
+  it('a server capping pages at 25 is walked to the end, probe included', async () => {
+    const rows = denseRows(300);
+    fake = await startFake({
+      api: (req, res) => {
+        req.url.searchParams.set('limit', '25');
+        serveIndex(rows, req, res);
+      },
+    });
+    const ids = await collect(clientFor(fake.url), { lanes: 4 });
+    expect(ids.sort((a, b) => a - b)).toEqual(range(1, 300));
+  });
+
+  it('records created at any time during the walk, above the probe, are read by the tail', async () => {
+    const rows = denseRows(1000);
+    let next = 1001;
+    let bounds = 0;
+    fake = await startFake({
+      api: (req, res) => {
+        serveIndex(rows, req, res);
+        // One creation after every bounded page, the last bounded page included: only a walk
+        // above the probe's max started after every lane ended sees them all.
+        if (bounded(req)) {
+          bounds++;
+          rows.push({ id: next, login: `user${next}` });
+          next++;
+        }
+      },
+    });
+    const ids = await collect(clientFor(fake.url), { lanes: 4 });
+    expect(bounds).toBe(19);
+    expect(ids.sort((a, b) => a - b)).toEqual(range(1, 1019));
+    expect(fake.apiRequests()).toHaveLength(1 + 19 + 1);
+  });
+
+  it('probe items are validated with the item schema, and a bad one names the probe', async () => {
+    const rows = denseRows(120);
+    fake = await startFake({
+      api: (req, res) => {
+        if (req.url.searchParams.get('dir') !== 'desc') return serveIndex(rows, req, res);
+        json(res, 200, [{ id: 120, login: 42 }]);
+      },
+    });
+    const err = await collect(clientFor(fake.url), { lanes: 4 }).then(unexpected, caught);
+    expect(err).toBeInstanceOf(CoupaResponseValidationError);
+    expect(err.message).toContain('(probe)');
+    expect(err.message).toContain('login');
+    expect(fake.apiRequests()).toHaveLength(1);
   });
 
   it('lanes run concurrently: 20 pages at 200 ms latency take well under 20 × 200 ms', async () => {
@@ -135,8 +267,8 @@ describe('keyset pagination with lanes', () => {
     const started = performance.now();
     expect(await collect(clientFor(fake.url), { lanes: 5 })).toHaveLength(1000);
     const ms = performance.now() - started;
-    // Probe + 5 pages per lane = 6 round trips ≈ 1.2 s; one lane would need 21 (4.2 s). The
-    // threshold leaves room for a loaded machine.
+    // Probe + 4 pages per lane + tail = 6 round trips ≈ 1.2 s; one lane would need 21 (4.2 s).
+    // The threshold leaves room for a loaded machine.
     expect(ms).toBeLessThan(2600);
   });
 
@@ -145,8 +277,8 @@ describe('keyset pagination with lanes', () => {
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     const ids = await collect(clientFor(fake.url), { lanes: 4 });
     expect(ids.sort((a, b) => a - b)).toEqual(rows.map((r) => r.id));
-    // Per-lane rounding can cost at most one page per lane over the dense floor.
-    expect(fake.apiRequests().length).toBeLessThanOrEqual(1 + Math.ceil(rows.length / 50) + 4);
+    // Per-lane rounding can cost at most one page per lane over the dense count (+ the tail).
+    expect(fake.apiRequests().length).toBeLessThanOrEqual(Math.ceil(rows.length / 50) + 4 + 1);
   });
 
   it('drift: creations, deactivations and deletions mid-walk never skip or repeat a stable record', async () => {
@@ -167,7 +299,7 @@ describe('keyset pagination with lanes', () => {
     const ids = await collect(clientFor(fake.url), { lanes: 3 });
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of stable) expect(ids).toContain(id);
-    // The open-ended last lane picks up what was created meanwhile.
+    // The tail, walked after every lane, picks up what was created meanwhile.
     for (const id of range(601, 630)) expect(ids).toContain(id);
   });
 
@@ -219,20 +351,26 @@ describe('keyset pagination with lanes', () => {
 });
 
 describe('laneRanges', () => {
-  it('cuts [0, max] into widths that are multiples of the page size, last lane open', () => {
-    expect(laneRanges(1000, 5)).toEqual([
+  it('cuts (0, bound] into bounded ranges starting at multiples of the page size', () => {
+    expect(laneRanges(950, 4)).toEqual([
+      { lo: 0, hi: 250 },
+      { lo: 250, hi: 500 },
+      { lo: 500, hi: 750 },
+      { lo: 750, hi: 950 },
+    ]);
+    expect(laneRanges(987, 5)).toEqual([
       { lo: 0, hi: 200 },
       { lo: 200, hi: 400 },
       { lo: 400, hi: 600 },
       { lo: 600, hi: 800 },
-      { lo: 800, hi: undefined },
+      { lo: 800, hi: 987 },
     ]);
-    expect(laneRanges(120, 5)).toEqual([
+    expect(laneRanges(70, 5)).toEqual([
       { lo: 0, hi: 50 },
-      { lo: 50, hi: 100 },
-      { lo: 100, hi: undefined },
+      { lo: 50, hi: 70 },
     ]);
-    expect(laneRanges(7, 5)).toEqual([{ lo: 0, hi: undefined }]);
+    expect(laneRanges(7, 5)).toEqual([{ lo: 0, hi: 7 }]);
+    expect(laneRanges(0, 5)).toEqual([]);
   });
 });
 
@@ -247,7 +385,6 @@ describe('property: any id set, any lane count, any drift → each surviving id 
         async (initial, lanes, deletions, creations) => {
           let ids = new Set(initial);
           let calls = 0;
-          let openPageAfterCreation = false;
           const fetchPage = async (req: PageRequest) => {
             calls++;
             if (calls === 2) {
@@ -255,7 +392,6 @@ describe('property: any id set, any lane count, any drift → each surviving id 
               for (const c of creations) ids.add(c);
             }
             const q = req.query;
-            if (calls >= 2 && !req.probe && !q['id[lt_or_eq]']) openPageAfterCreation = true;
             let list = [...ids].sort((a, b) => a - b);
             if (q.dir === 'desc') list.reverse();
             if (q['id[gt]']) list = list.filter((id) => id > Number(q['id[gt]']));
@@ -269,11 +405,13 @@ describe('property: any id set, any lane count, any drift → each surviving id 
           const survivors = initial.filter((id) => !deletions.includes(id));
           for (const id of survivors) expect(seen).toContain(id);
           for (const id of seen) expect(initial.includes(id) || creations.includes(id)).toBe(true);
-          // Creations land above every pre-existing id, i.e. in the open-ended last lane: seen
-          // whenever that lane was still reading after they were made.
-          if (openPageAfterCreation) for (const id of creations) expect(seen).toContain(id);
-          // Request count: the floor plus at most two pages per lane (+ the probe): the usual empty
-          // end page, and on sparse ids one page confirming that a short page really ended the lane.
+          // Creations land above every pre-existing id. Made at the second request, they are
+          // before the open-ended walk's first page (the tail with lanes, the next page with one),
+          // so every one is seen unless the walk had already ended.
+          if (calls >= 2) for (const id of creations) expect(seen).toContain(id);
+          // Request count: the floor plus at most two pages per lane (+ the tail's end page): the
+          // usual empty end page, and on sparse ids one page confirming that a short page really
+          // ended the lane.
           expect(calls).toBeLessThanOrEqual(
             Math.ceil((initial.length + creations.length) / PAGE_SIZE) + 2 * lanes + 1,
           );

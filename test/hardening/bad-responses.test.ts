@@ -26,7 +26,7 @@ import {
  */
 
 const TENANT = { seed: 62, users: 300 };
-/** The user page after the probe and the first page of a lane: something mid-walk. */
+/** The third users request: a bounded lane's page, after the probe page was read: something mid-walk. */
 const MID_WALK: { match: { method: string; path: string }; onRequests: number[] } = {
   match: { method: 'GET', path: '/api/users' },
   onRequests: [3],

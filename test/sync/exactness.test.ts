@@ -62,6 +62,24 @@ function checkExact(sim: Simulator, file: FileContents, summary: SyncSummary) {
   expect(summary.accountGroupsSkipped).toBe(false);
 }
 
+/** The small lists, each one keyset walk: a list whose size is a multiple of 50 ends on an empty page. */
+function listPages(gt: ReturnType<Simulator['groundTruth']>): number {
+  return (
+    keysetPages(gt.userGroups.length) +
+    keysetPages(gt.roles.length) +
+    keysetPages(gt.contentGroups.length) +
+    keysetPages(gt.accountGroups.length)
+  );
+}
+
+/**
+ * The users' lane walk over a dense tenant (ids 1..U): the probe (the top 50) ends it if it is short;
+ * otherwise bounded lanes below it make up ceil(U/50) pages in all, and one tail page follows.
+ */
+function userPages(users: number): number {
+  return users < 50 ? 1 : Math.ceil(users / 50) + 1;
+}
+
 describe('sync of a 1k-user tenant', () => {
   let sim: Simulator;
   const tmp = tempDir();
@@ -83,23 +101,22 @@ describe('sync of a 1k-user tenant', () => {
     checkExact(sim, file, summary);
   });
 
-  it('makes the floor number of requests, plus the lane probe and the empty pages keyset paging needs', () => {
+  it('makes the floor number of requests, plus the empty pages keyset paging needs', () => {
     const gt = sim.groundTruth();
     const counters = sim.counters();
     // Keyset paging learns that a list ended from a short page, so a list whose size is a multiple
-    // of 50 (here the 1000 users, in the open-ended last lane) costs one empty page more; the
-    // user lanes start with one "largest id" probe. Nothing else is allowed: one token, one pass.
-    const expected =
-      1 + // token
-      keysetPages(gt.userGroups.length) +
-      keysetPages(gt.roles.length) +
-      keysetPages(gt.contentGroups.length) +
-      keysetPages(gt.accountGroups.length) +
-      1 + // probe
-      keysetPages(gt.users.length);
+    // of 50 costs one empty page more. The user lanes start with a probe that is a real page (the
+    // top 50) and end with one open-ended page above it for users created meanwhile: ceil(U/50) + 1.
+    // Nothing else is allowed: one token, one pass.
+    const expected = 1 + listPages(gt) + userPages(gt.users.length);
     expect(gt.users.length % 50).toBe(0);
     expect(counters.total).toBe(expected);
+    expect(counters.byRoute['GET /api/users']).toBe(gt.users.length / 50 + 1);
     expect(counters.byRoute['POST /oauth2/token']).toBe(1);
+    // Above the floor: the users' tail page, and nothing else (no list here is a multiple of 50).
+    expect(
+      [gt.userGroups, gt.roles, gt.contentGroups, gt.accountGroups].every((l) => l.length % 50 !== 0),
+    ).toBe(true);
     expect(counters.total).toBe(
       floorOf({
         users: gt.users.length,
@@ -107,7 +124,7 @@ describe('sync of a 1k-user tenant', () => {
         roles: gt.roles.length,
         contentGroups: gt.contentGroups.length,
         accountGroups: gt.accountGroups.length,
-      }) + 2,
+      }) + 1,
     );
     expect(summary.requests).toBe(counters.total);
   });
@@ -135,6 +152,14 @@ describe('sync of a 10k-user tenant', () => {
 
   it('holds exactly the ground truth', () => {
     checkExact(sim, file, summary);
+  });
+
+  it('makes the exact number of requests: the lists, then ceil(U/50) + 1 for the users', () => {
+    const gt = sim.groundTruth();
+    const counters = sim.counters();
+    expect(counters.total).toBe(1 + listPages(gt) + userPages(gt.users.length));
+    expect(counters.byRoute['GET /api/users']).toBe(Math.ceil(gt.users.length / 50) + 1);
+    expect(summary.requests).toBe(counters.total);
   });
 
   it('stays within 2% of the request floor', () => {

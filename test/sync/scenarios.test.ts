@@ -114,12 +114,14 @@ describe('licenses', () => {
 describe('records created while the sync runs', () => {
   it('land in the file: a new user with a new role, and a new group given to an existing user', async () => {
     const { sim, out } = await setup();
-    const lastUser = Math.max(...sim.groundTruth().users.map((u) => u.id));
+    const firstUser = Math.min(...sim.groundTruth().users.map((u) => u.id));
     let created: { userId: number; roleId: number; groupId: number } | undefined;
-    // On the first page of users (request 2 after the probe), i.e. after every list was read.
+    // While the first users request (the probe: the top 50 users) is answered, i.e. after every
+    // list was read. The new user's id is above the probe's, so only the tail after the lanes can
+    // read it; the first user is read later by a bounded lane.
     sim.faults.add({
       match: { method: 'GET', path: '/api/users' },
-      onRequests: [2],
+      onRequests: [1],
       kind: 'transform',
       transform: (body) => {
         const role = sim.tenant.createRole('Created Mid-Sync');
@@ -131,7 +133,7 @@ describe('records created while the sync runs', () => {
           lastname: 'Arrival',
           roles: [{ id: role.id }],
         });
-        sim.tenant.updateUser(lastUser, { 'user-groups': [{ id: group.id }] }, { arrayMode: 'merge' });
+        sim.tenant.updateUser(firstUser, { 'user-groups': [{ id: group.id }] }, { arrayMode: 'merge' });
         created = { userId: user.id, roleId: role.id, groupId: group.id };
         return body;
       },
@@ -142,7 +144,7 @@ describe('records created while the sync runs', () => {
     expect(file.resources.has(`user:${created!.userId}`)).toBe(true);
     expect(file.grantIds.has(`role:${created!.roleId}:member:user:${created!.userId}`)).toBe(true);
     expect(file.displayNames.get(`role:${created!.roleId}`)).toBe('Created Mid-Sync');
-    expect(file.grantIds.has(`group:${created!.groupId}:member:user:${lastUser}`)).toBe(true);
+    expect(file.grantIds.has(`group:${created!.groupId}:member:user:${firstUser}`)).toBe(true);
     expect(file.displayNames.get(`group:${created!.groupId}`)).toBe('Joined Mid-Sync');
     expect(summary.lateArrivals).toBe(2);
     // And the whole file still matches the (changed) tenant exactly.
