@@ -27,7 +27,7 @@ const ROUTES: Array<[route: string, list: keyof SizeRow['truth'] | 'token']> = [
 
 /**
  * Where the requests above the floor went, per route: answered requests beyond the pages the list
- * needs (a probe, an empty last page, a page asked twice) and 429s (each one is a request too).
+ * needs (the users' tail page, an empty last page, a page asked twice) and 429s (each one is a request too).
  */
 export function overheadNotes(row: SizeRow): string[] {
   const notes: string[] = [];
@@ -68,8 +68,8 @@ function missNotes(r: BenchReport): string[] {
         `- **Requests at ${at}: ${row.requests} for a floor of ${row.requestFloor} (${row.requestRatio.toFixed(3)}).** ` +
           `Extra requests by route: ${overheadNotes(row).join('; ')}. The target allows ` +
           `${(row.requestFloor * (TARGETS.requestRatio - 1)).toFixed(1)} extra requests at this size; the users walk's ` +
-          'lane probe and the empty page that closes its open-ended last lane are a fixed +2 (the second only when ' +
-          'the last lane holds a multiple of 50 users). Why, and what would close it: docs/benchmarks.md, "Request overhead".',
+          'open-ended tail page above the probe, which reads users created during the sync, is a fixed +1 (the probe ' +
+          'itself is one of the pages the floor counts). Why: docs/benchmarks.md, "Request overhead".',
       );
     }
     if (row.verdicts.wall === 'MISS') {
