@@ -116,23 +116,19 @@ describe('against the simulator', () => {
     expect(n).toBe(10);
   });
 
-  it('default rate limit against the 25/s burst-20 bucket: no 429 with 5 lanes, near full speed', async () => {
+  it('default rate limit against the 25/s burst-20 bucket: no 429 with 5 lanes', async () => {
     const s = await start({
       tenant: { users: 2500, userGroups: 2, roles: 4, contentGroups: 1, accountGroups: 1 },
       latencyMs: 100,
     });
     const c = clientFor(s, { rateLimit: undefined });
-    const started = performance.now();
     const users = await allUsers(c, 5);
-    const seconds = (performance.now() - started) / 1000;
     expect(users).toHaveLength(2500);
     expect(s.counters().byStatus['429'] ?? 0).toBe(0);
     expect(c.stats().throttled).toBe(0);
     const requests = c.stats().requests;
     expect(requests).toBeLessThanOrEqual(1 + 1 + 50 + 1);
-    // Issue 4's time goal is 1.15 × requests / 25 (bench/ measures it precisely); here 2 s of slack
-    // absorbs a loaded CI machine. The pacing itself would give (requests − 18) / 24 + 0.1 s.
-    expect(seconds).toBeLessThanOrEqual((1.15 * requests) / 25 + 2);
+    // How close this runs to 25 req/s is a benchmark figure (npm run bench), not a test.
   });
 
   it('faults (10% 429, 5% 503, 2% resets, slow answers past the timeout) cost retries, not users', async () => {
