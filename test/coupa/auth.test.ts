@@ -4,19 +4,17 @@ import {
   CoupaAuthError,
   CoupaClient,
   CoupaForbiddenError,
-  READ_SCOPES,
   type CoupaClientOptions,
 } from '../../src/coupa/index.js';
 import { ExitCode } from '../../src/errors.js';
 import {
   bearer,
-  CLIENT_ID,
-  CLIENT_SECRET,
   json,
   startFake,
   type FakeServer,
   caught,
   unexpected,
+  fakeClient,
 } from './helpers/fake-coupa.js';
 
 const Any = z.unknown();
@@ -27,15 +25,7 @@ afterEach(async () => {
 });
 
 function client(url: string, extra: Partial<CoupaClientOptions> = {}): CoupaClient {
-  return new CoupaClient({
-    baseUrl: url,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    scopes: READ_SCOPES,
-    rateLimit: false,
-    retry: { baseDelayMs: 1 },
-    ...extra,
-  });
+  return fakeClient(url, { retry: { baseDelayMs: 1 }, ...extra });
 }
 
 describe('OAuth2 client credentials', () => {
@@ -148,13 +138,7 @@ describe('OAuth2 client credentials', () => {
 
   it('invalid_client: an actionable CoupaAuthError that never shows the secret', async () => {
     fake = await startFake({});
-    const c = new CoupaClient({
-      baseUrl: fake.url,
-      clientId: CLIENT_ID,
-      clientSecret: 'wrong-secret-value-42',
-      scopes: READ_SCOPES,
-      rateLimit: false,
-    });
+    const c = fakeClient(fake.url, { clientSecret: 'wrong-secret-value-42' });
     const err = await c.get('/api/users', { schema: Any }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaAuthError);
     expect(err.exitCode).toBe(ExitCode.auth);

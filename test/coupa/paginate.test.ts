@@ -5,19 +5,10 @@ import {
   CoupaApiError,
   CoupaClient,
   CoupaResponseValidationError,
-  READ_SCOPES,
   UserSchema,
 } from '../../src/coupa/index.js';
 import { laneRanges, paginateById, PAGE_SIZE, type PageRequest } from '../../src/coupa/paginate.js';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  json,
-  startFake,
-  type FakeServer,
-  caught,
-  unexpected,
-} from './helpers/fake-coupa.js';
+import { json, startFake, type FakeServer, caught, unexpected, fakeClient } from './helpers/fake-coupa.js';
 import { denseRows, serveIndex, type Row } from './helpers/user-table.js';
 
 const Item = z.object({ id: z.number(), login: z.string() });
@@ -26,16 +17,6 @@ afterEach(async () => {
   await fake?.close();
   fake = undefined;
 });
-
-function clientFor(url: string): CoupaClient {
-  return new CoupaClient({
-    baseUrl: url,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    scopes: READ_SCOPES,
-    rateLimit: false,
-  });
-}
 
 async function collect(
   c: CoupaClient,
@@ -54,7 +35,7 @@ describe('keyset pagination, one lane', () => {
   it('reads every item once, in id order, at ceil(n/50) requests, with id[gt]=<last id>', async () => {
     const rows = denseRows(237);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
-    const ids = await collect(clientFor(fake.url));
+    const ids = await collect(fakeClient(fake.url));
     expect(ids).toEqual(range(1, 237));
     const reqs = fake.apiRequests();
     expect(reqs).toHaveLength(Math.ceil(237 / 50));
@@ -70,20 +51,20 @@ describe('keyset pagination, one lane', () => {
   it('a multiple of 50 needs one empty page to know it is done', async () => {
     const rows = denseRows(100);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
-    expect(await collect(clientFor(fake.url))).toEqual(range(1, 100));
+    expect(await collect(fakeClient(fake.url))).toEqual(range(1, 100));
     expect(fake.apiRequests()).toHaveLength(3);
   });
 
   it('an empty index is one request', async () => {
     fake = await startFake({ api: (req, res) => serveIndex([], req, res) });
-    expect(await collect(clientFor(fake.url))).toEqual([]);
+    expect(await collect(fakeClient(fake.url))).toEqual([]);
     expect(fake.apiRequests()).toHaveLength(1);
   });
 
   it("passes the caller's filters on every page", async () => {
     const rows = denseRows(120).map((r) => ({ ...r, active: r.id % 3 !== 0 }));
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
-    const ids = await collect(clientFor(fake.url), { query: { active: 'true' } });
+    const ids = await collect(fakeClient(fake.url), { query: { active: 'true' } });
     expect(ids).toEqual(range(1, 120).filter((id) => id % 3 !== 0));
     expect(fake.apiRequests().every((r) => r.url.searchParams.get('active') === 'true')).toBe(true);
   });
@@ -98,7 +79,7 @@ describe('keyset pagination, one lane', () => {
         serveIndex(rows, req, res);
       },
     });
-    const ids = await collect(clientFor(fake.url));
+    const ids = await collect(fakeClient(fake.url));
     expect(ids).toEqual(range(1, 130));
   });
 });
@@ -131,7 +112,7 @@ describe('keyset pagination with lanes', () => {
     const rows = denseRows(n);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     let estimate = -1;
-    const ids = await collect(clientFor(fake.url), { lanes, onEstimate: (e) => (estimate = e) });
+    const ids = await collect(fakeClient(fake.url), { lanes, onEstimate: (e) => (estimate = e) });
     expect(ids).toHaveLength(n);
     expect(new Set(ids).size).toBe(n);
     expect(estimate).toBe(n);
@@ -162,7 +143,7 @@ describe('keyset pagination with lanes', () => {
       },
     });
     const pages: number[][] = [];
-    for await (const page of clientFor(fake.url).paginate('/api/users', { itemSchema: Item, lanes: 4 }))
+    for await (const page of fakeClient(fake.url).paginate('/api/users', { itemSchema: Item, lanes: 4 }))
       pages.push(page.map((u) => u.id));
     // The first page out is the probe's: the top 50, as the server sent them (descending).
     expect(pages[0]).toEqual(range(951, 1000).reverse());
@@ -177,7 +158,7 @@ describe('keyset pagination with lanes', () => {
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     let estimate = -1;
     expect(
-      (await collect(clientFor(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) })).sort(),
+      (await collect(fakeClient(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) })).sort(),
     ).toEqual(range(1, 30).sort());
     expect(estimate).toBe(30);
     expect(fake.apiRequests()).toHaveLength(1);
@@ -186,7 +167,7 @@ describe('keyset pagination with lanes', () => {
   it('an empty list is one request', async () => {
     fake = await startFake({ api: (req, res) => serveIndex([], req, res) });
     let estimate = -1;
-    expect(await collect(clientFor(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) })).toEqual([]);
+    expect(await collect(fakeClient(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) })).toEqual([]);
     expect(estimate).toBe(0);
     expect(fake.apiRequests()).toHaveLength(1);
   });
@@ -194,7 +175,7 @@ describe('keyset pagination with lanes', () => {
   it('a short probe page above id 1 is confirmed below it (one empty page), then the tail', async () => {
     const rows = denseRows(30, 971);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
-    expect((await collect(clientFor(fake.url), { lanes: 4 })).sort((a, b) => a - b)).toEqual(
+    expect((await collect(fakeClient(fake.url), { lanes: 4 })).sort((a, b) => a - b)).toEqual(
       range(971, 1000),
     );
     const reqs = fake
@@ -215,7 +196,7 @@ describe('keyset pagination with lanes', () => {
         serveIndex(rows, req, res);
       },
     });
-    const ids = await collect(clientFor(fake.url), { lanes: 4 });
+    const ids = await collect(fakeClient(fake.url), { lanes: 4 });
     expect(ids.sort((a, b) => a - b)).toEqual(range(1, 300));
   });
 
@@ -235,7 +216,7 @@ describe('keyset pagination with lanes', () => {
         }
       },
     });
-    const ids = await collect(clientFor(fake.url), { lanes: 4 });
+    const ids = await collect(fakeClient(fake.url), { lanes: 4 });
     expect(bounds).toBe(19);
     expect(ids.sort((a, b) => a - b)).toEqual(range(1, 1019));
     expect(fake.apiRequests()).toHaveLength(1 + 19 + 1);
@@ -249,7 +230,7 @@ describe('keyset pagination with lanes', () => {
         json(res, 200, [{ id: 120, login: 42 }]);
       },
     });
-    const err = await collect(clientFor(fake.url), { lanes: 4 }).then(unexpected, caught);
+    const err = await collect(fakeClient(fake.url), { lanes: 4 }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
     expect(err.message).toContain('(probe)');
     expect(err.message).toContain('login');
@@ -269,7 +250,7 @@ describe('keyset pagination with lanes', () => {
         serveIndex(rows, req, res);
       },
     });
-    expect(await collect(clientFor(fake.url), { lanes: 5 })).toHaveLength(1000);
+    expect(await collect(fakeClient(fake.url), { lanes: 5 })).toHaveLength(1000);
     // After the probe, 19 pages are cut into 5 bounded lanes; a client that walked them one after
     // another would never have more than one request open.
     expect(maxInFlight).toBeGreaterThanOrEqual(4);
@@ -278,7 +259,7 @@ describe('keyset pagination with lanes', () => {
   it('sparse ids: every item once', async () => {
     const rows = denseRows(3000).filter((r) => r.id % 7 !== 0 && !(r.id > 800 && r.id < 1500));
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
-    const ids = await collect(clientFor(fake.url), { lanes: 4 });
+    const ids = await collect(fakeClient(fake.url), { lanes: 4 });
     expect(ids.sort((a, b) => a - b)).toEqual(rows.map((r) => r.id));
     // Per-lane rounding can cost at most one page per lane over the dense count (+ the tail).
     expect(fake.apiRequests().length).toBeLessThanOrEqual(Math.ceil(rows.length / 50) + 4 + 1);
@@ -299,7 +280,7 @@ describe('keyset pagination with lanes', () => {
         }
       },
     });
-    const ids = await collect(clientFor(fake.url), { lanes: 3 });
+    const ids = await collect(fakeClient(fake.url), { lanes: 3 });
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of stable) expect(ids).toContain(id);
     // The tail, walked after every lane, picks up what was created meanwhile.
@@ -314,7 +295,7 @@ describe('keyset pagination with lanes', () => {
         serveIndex(rows, req, res);
       },
     });
-    const c = clientFor(fake.url);
+    const c = fakeClient(fake.url);
     for await (const page of c.paginate('/api/users', { itemSchema: Item, lanes: 4 })) {
       expect(page.length).toBe(50);
       break;
@@ -335,7 +316,7 @@ describe('keyset pagination with lanes', () => {
         serveIndex(rows, req, res);
       },
     });
-    const err = await collect(clientFor(fake.url), { lanes: 4 }).then(unexpected, caught);
+    const err = await collect(fakeClient(fake.url), { lanes: 4 }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaApiError);
     expect(err.message).toContain('bad filter');
     const count = fake.apiRequests().length;
@@ -347,7 +328,10 @@ describe('keyset pagination with lanes', () => {
     const rows = denseRows(60);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     const users = [];
-    for await (const page of clientFor(fake.url).paginate('/api/users', { itemSchema: UserSchema, lanes: 2 }))
+    for await (const page of fakeClient(fake.url).paginate('/api/users', {
+      itemSchema: UserSchema,
+      lanes: 2,
+    }))
       users.push(...page);
     expect(users.map((u) => u.login).sort()).toEqual(rows.map((r) => r.login).sort());
   });

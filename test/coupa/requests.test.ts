@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CoupaClient, READ_SCOPES, UserSchema, WRITE_SCOPES } from '../../src/coupa/index.js';
-import { CLIENT_ID, CLIENT_SECRET, json, startFake, type FakeServer } from './helpers/fake-coupa.js';
+import { json, startFake, type FakeServer, fakeClient } from './helpers/fake-coupa.js';
 
 let fake: FakeServer | undefined;
 afterEach(async () => {
@@ -10,13 +10,7 @@ afterEach(async () => {
 });
 
 function client(baseUrl: string): CoupaClient {
-  return new CoupaClient({
-    baseUrl,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    scopes: [...READ_SCOPES, ...WRITE_SCOPES],
-    rateLimit: false,
-  });
+  return fakeClient(baseUrl, { scopes: [...READ_SCOPES, ...WRITE_SCOPES] });
 }
 
 describe('request shapes', () => {

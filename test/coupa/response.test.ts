@@ -5,20 +5,12 @@ import {
   CoupaClient,
   CoupaResponseFormatError,
   CoupaResponseValidationError,
-  READ_SCOPES,
   RoleSchema,
   UserSchema,
 } from '../../src/coupa/index.js';
 import { validate } from '../../src/coupa/response.js';
 import { CoupaConnectorError } from '../../src/errors.js';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  startFake,
-  type FakeServer,
-  caught,
-  unexpected,
-} from './helpers/fake-coupa.js';
+import { startFake, type FakeServer, caught, unexpected, fakeClient } from './helpers/fake-coupa.js';
 
 /** What the fake API answers next: raw body and content type, so anything can be sent. */
 let reply: { status?: number; type?: string; body: string } = { body: '[]' };
@@ -35,13 +27,7 @@ beforeAll(async () => {
       res.end(reply.body);
     },
   });
-  client = new CoupaClient({
-    baseUrl: fake.url,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    scopes: READ_SCOPES,
-    rateLimit: false,
-  });
+  client = fakeClient(fake.url);
 });
 afterAll(() => fake.close());
 

@@ -7,21 +7,12 @@ import {
   CoupaClient,
   CoupaRedirectError,
   CoupaUnavailableError,
-  READ_SCOPES,
   RetryBudgetExceededError,
   type CoupaClientOptions,
 } from '../../src/coupa/index.js';
 import { backoffDelay, parseRetryAfter } from '../../src/coupa/retry.js';
 import { ExitCode } from '../../src/errors.js';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  json,
-  startFake,
-  type FakeServer,
-  caught,
-  unexpected,
-} from './helpers/fake-coupa.js';
+import { json, startFake, type FakeServer, caught, unexpected, fakeClient } from './helpers/fake-coupa.js';
 
 const Any = z.unknown();
 const servers: Array<{ close(): Promise<void> }> = [];
@@ -36,15 +27,7 @@ async function fakeWith(opts: Parameters<typeof startFake>[0]): Promise<FakeServ
 }
 
 function client(url: string, extra: Partial<CoupaClientOptions> = {}): CoupaClient {
-  return new CoupaClient({
-    baseUrl: url,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    scopes: READ_SCOPES,
-    rateLimit: false,
-    ...extra,
-    retry: { baseDelayMs: 5, maxDelayMs: 2000, ...extra.retry },
-  });
+  return fakeClient(url, { ...extra, retry: { baseDelayMs: 5, maxDelayMs: 2000, ...extra.retry } });
 }
 
 /** Answers the API with `script[i]` for the i-th API request, then 200 `{}`. */

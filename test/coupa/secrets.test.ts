@@ -2,18 +2,18 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CoupaClient, READ_SCOPES, UserSchema } from '../../src/coupa/index.js';
+import { UserSchema } from '../../src/coupa/index.js';
 import { CoupaConnectorError, formatError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import {
   bearer,
-  CLIENT_ID,
   CLIENT_SECRET,
   json,
   startFake,
   type FakeServer,
   caught,
   unexpected,
+  fakeClient,
 } from './helpers/fake-coupa.js';
 
 let fake: (FakeServer & { issuedTokens: string[] }) | undefined;
@@ -71,27 +71,13 @@ describe('secrets', () => {
       pino({ level: 'trace' }, raw.stream),
       createLogger({ level: 'trace', destination: scrubbed.stream }),
     ]) {
-      const c = new CoupaClient({
-        baseUrl: fake.url,
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        scopes: READ_SCOPES,
-        rateLimit: false,
-        retry: { baseDelayMs: 1 },
-        logger,
-      });
+      const c = fakeClient(fake.url, { retry: { baseDelayMs: 1 }, logger });
       for await (const _ of c.paginate('/api/users', { itemSchema: UserSchema })) void _;
       errors.push(await c.get('/api/users/echo', { schema: z.unknown() }).then(unexpected, caught));
       errors.push(await c.get('/api/users/bad', { schema: UserSchema }).then(unexpected, caught));
       call = 0;
     }
-    const wrong = new CoupaClient({
-      baseUrl: fake.url,
-      clientId: CLIENT_ID,
-      clientSecret: 'a-wrong-secret-999',
-      scopes: READ_SCOPES,
-      rateLimit: false,
-    });
+    const wrong = fakeClient(fake.url, { clientSecret: 'a-wrong-secret-999' });
     errors.push(await wrong.get('/api/users', { schema: z.unknown() }).then(unexpected, caught));
 
     expect(fake.issuedTokens.length).toBeGreaterThanOrEqual(4);

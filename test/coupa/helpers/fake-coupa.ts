@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { CoupaClient, READ_SCOPES, type CoupaClientOptions } from '../../../src/coupa/index.js';
 
 export interface RecordedRequest {
   method: string;
@@ -88,6 +89,21 @@ export async function startFake(opts: {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A client with the fake's credentials and read scopes, pacing off so tests don't wait on the
+ * limiter; `extra` overrides any option (a wrong secret, other scopes, retry timings, a logger).
+ */
+export function fakeClient(url: string, extra: Partial<CoupaClientOptions> = {}): CoupaClient {
+  return new CoupaClient({
+    baseUrl: url,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    scopes: READ_SCOPES,
+    rateLimit: false,
+    ...extra,
+  });
 }
 
 export function json(
