@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
@@ -19,8 +18,7 @@ import {
 import { syncToC1z, type SyncSummary } from '../../src/connector/sync.js';
 import type { Logger } from '../../src/log.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const BIN = join(ROOT, 'bin/coupa-connector.js');
+export { BIN, cleanEnv, cli, ROOT, type Run } from '../helpers/cli.js';
 
 /** No rate limit and no latency unless the test is about them. */
 export function startSim(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -150,54 +148,6 @@ export function everyNth(n: number, phase: number, upTo = 2_000): number[] {
   const out: number[] = [];
   for (let i = phase; i <= upTo; i += n) out.push(i);
   return out;
-}
-
-export interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The parent's environment without BATON_* variables, so only what a test sets reaches the CLI. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BATON_')) env[k] = v;
-  return { ...env, ...extra };
-}
-
-/**
- * Spawns the built CLI asynchronously (the simulator runs in this process and must keep serving).
- * `onStderr` sees the stderr text so far, e.g. to send a signal once the sync is under way.
- */
-export function cli(
-  args: string[],
-  opts: {
-    env?: Record<string, string>;
-    cwd?: string;
-    timeoutMs?: number;
-    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
-  } = {},
-): Promise<Run> {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-    throw new Error('These tests spawn the built CLI: run `npm run build` first (npm test does).');
-  }
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env) });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-      opts.onStderr?.(stderr, child);
-    });
-    child.on('error', fail);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr });
-    });
-  });
 }
 
 /**

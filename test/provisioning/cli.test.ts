@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { main } from '../../src/cli/main.js';
 import { Journal } from '../../src/connector/provisioning/index.js';
+import { cli as spawnCli, ROOT } from '../helpers/cli.js';
 import { arrange, holdings, startTestSimulator, writeCount } from './helpers.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/coupa-connector.js');
 
 interface Run {
   code: number;
@@ -314,18 +311,9 @@ describe('the built bin', () => {
     }
   });
 
-  function spawnBin(args: string[], env: Record<string, string>): Promise<Run> {
-    return new Promise((done, fail) => {
-      const clean: NodeJS.ProcessEnv = {};
-      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BATON_')) clean[k] = v;
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...clean, ...env } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += String(d)));
-      child.stderr.on('data', (d) => (stderr += String(d)));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    });
+  async function spawnBin(args: string[], env: Record<string, string>): Promise<Run> {
+    const run = await spawnCli(args, { env, cwd: dir });
+    return { code: run.code ?? -1, stdout: run.stdout, stderr: run.stderr };
   }
 
   it('takes the one-shot flags and -p from BATON_* variables', async () => {

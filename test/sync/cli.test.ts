@@ -1,50 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
+import { cli, ROOT } from '../helpers/cli.js';
 import { fastSimulator, startSlowSimulator, tempDir } from './helpers.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/coupa-connector.js');
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The parent's environment without BATON_* variables, so only what a test sets reaches the CLI. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BATON_')) env[k] = v;
-  return { ...env, ...extra };
-}
-
-/** Spawns the built CLI asynchronously: the simulator runs in this process and must keep serving. */
-function cli(
-  args: string[],
-  opts: {
-    env?: Record<string, string>;
-    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
-  } = {},
-): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(opts.env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-      opts.onStderr?.(stderr, child);
-    });
-    child.on('error', fail);
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-  });
-}
 
 /** Lines of stderr that are not JSON log records: what the CLI says to the human. */
 function messages(stderr: string): string[] {
