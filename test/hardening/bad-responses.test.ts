@@ -5,6 +5,7 @@ import type { FaultRule, Simulator } from '../../src/simulator/index.js';
 import { CoupaResponseFormatError, CoupaResponseValidationError } from '../../src/coupa/errors.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { CoupaConnectorError } from '../../src/errors.js';
+import { simulatorFlags } from '../helpers/cli.js';
 import {
   cli,
   decode,
@@ -182,21 +183,7 @@ describe('bad responses that must stop the sync', () => {
     try {
       const out = join(dir.dir, 'cli.c1z');
       copyFileSync(previous, out);
-      const run = await cli([
-        'sync',
-        '--base-url',
-        sim.url,
-        '--coupa-client-id',
-        sim.clientId,
-        '--coupa-client-secret',
-        sim.clientSecret,
-        '--rate-limit',
-        '0',
-        '-f',
-        out,
-        '--log-format',
-        'json',
-      ]);
+      const run = await cli(['sync', ...simulatorFlags(sim), '-f', out, '--log-format', 'json']);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/\/api\/user_groups/);
       expect(run.stderr).toMatch(/`name`/);

@@ -6,6 +6,7 @@ import { CoupaAuthError, CoupaUnavailableError, RetryBudgetExceededError } from 
 import { CoupaConnectorError } from '../../src/errors.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
+import { simulatorFlags } from '../helpers/cli.js';
 import {
   cli,
   decode,
@@ -127,14 +128,7 @@ describe('fault matrix: transient faults give the same c1z as a clean run', () =
     for (const rules of Object.values(FAULTS)) for (const r of rules) sim.faults.add(r);
     const out = join(tmp.dir, 'all-cli.c1z');
     const run = await cli([
-      '--base-url',
-      sim.url,
-      '--coupa-client-id',
-      sim.clientId,
-      '--coupa-client-secret',
-      sim.clientSecret,
-      '--rate-limit',
-      '0',
+      ...simulatorFlags(sim),
       '--request-timeout',
       '600ms',
       '-f',
@@ -275,16 +269,9 @@ describe('fault matrix: faults beyond the retry budget stop with a typed error a
       const out = join(dir.dir, 'cli.c1z');
       copyFileSync(previous, out);
       const run = await cli([
-        '--base-url',
-        sim.url,
-        '--coupa-client-id',
-        sim.clientId,
-        '--coupa-client-secret',
-        sim.clientSecret,
+        ...simulatorFlags(sim),
         '--max-retries',
         '1',
-        '--rate-limit',
-        '0',
         '-f',
         out,
         '--log-format',

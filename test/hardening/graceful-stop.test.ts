@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
+import { simulatorFlags } from '../helpers/cli.js';
 import { cli, sha256, startSim, strayFiles, syncOnce, tempDir } from './helpers.js';
 
 /**
@@ -47,34 +48,16 @@ async function interrupted(name: string, when: RegExp, signals: NodeJS.Signals[]
   copyFileSync(previous, out);
   let sentAt = 0;
   const started = Date.now();
-  const run = await cli(
-    [
-      '--base-url',
-      sim.url,
-      '--coupa-client-id',
-      sim.clientId,
-      '--coupa-client-secret',
-      sim.clientSecret,
-      '--rate-limit',
-      '0',
-      '-f',
-      out,
-      '--log-level',
-      'debug',
-      '--log-format',
-      'json',
-    ],
-    {
-      env: { TMPDIR: tmpdir },
-      timeoutMs: 30_000,
-      onStderr: (text, child) => {
-        if (sentAt === 0 && when.test(text)) {
-          sentAt = Date.now();
-          for (const s of signals) child.kill(s);
-        }
-      },
+  const run = await cli([...simulatorFlags(sim), '-f', out, '--log-level', 'debug', '--log-format', 'json'], {
+    env: { TMPDIR: tmpdir },
+    timeoutMs: 30_000,
+    onStderr: (text, child) => {
+      if (sentAt === 0 && when.test(text)) {
+        sentAt = Date.now();
+        for (const s of signals) child.kill(s);
+      }
     },
-  );
+  });
   return { run, out, outDir, tmpdir, sentAt, started, stoppedAfterMs: Date.now() - sentAt };
 }
 
@@ -129,18 +112,7 @@ describe('graceful stop of a spawned sync', () => {
     copyFileSync(previous, out);
     const quick = await startSim({ tenant: { seed: 67, users: 200 } });
     try {
-      const run = await cli([
-        '--base-url',
-        quick.url,
-        '--coupa-client-id',
-        quick.clientId,
-        '--coupa-client-secret',
-        quick.clientSecret,
-        '--rate-limit',
-        '0',
-        '-f',
-        out,
-      ]);
+      const run = await cli([...simulatorFlags(quick), '-f', out]);
       expect(run.code).toBe(0);
       expect(sha256(out)).not.toBe(previousHash);
     } finally {

@@ -54,3 +54,17 @@ export function cli(
     });
   });
 }
+
+/** The flags that point the CLI at a simulator with the client's pacing off (tests of pacing set their own). */
+export function simulatorFlags(sim: { url: string; clientId: string; clientSecret: string }): string[] {
+  return [
+    '--base-url',
+    sim.url,
+    '--coupa-client-id',
+    sim.clientId,
+    '--coupa-client-secret',
+    sim.clientSecret,
+    '--rate-limit',
+    '0',
+  ];
+}

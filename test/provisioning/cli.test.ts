@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { main } from '../../src/cli/main.js';
 import { Journal } from '../../src/connector/provisioning/index.js';
-import { cli as spawnCli, ROOT } from '../helpers/cli.js';
+import { cli as spawnCli, ROOT, simulatorFlags } from '../helpers/cli.js';
 import { arrange, holdings, startTestSimulator, writeCount } from './helpers.js';
 
 interface Run {
@@ -59,16 +59,7 @@ beforeAll(async () => {
   }
   const t = await startTestSimulator({ arrayMode: 'merge' });
   ({ sim, dir, stop } = t);
-  conn = [
-    '--base-url',
-    sim.url,
-    '--coupa-client-id',
-    sim.clientId,
-    '--coupa-client-secret',
-    sim.clientSecret,
-    '--rate-limit',
-    '0',
-  ];
+  conn = simulatorFlags(sim);
   files = [
     '--journal',
     join(dir, 'journal.jsonl'),
