@@ -10,7 +10,7 @@ import {
   resolveBaseUrl,
   WRITE_SCOPES,
 } from '../coupa/index.js';
-import { option, parseDuration } from './options.js';
+import { option, parseDuration, parseWholeNumber } from './options.js';
 import { applyConfigFile } from './config-file.js';
 
 /** What addConnectionOptions adds to a command's parsed options. */
@@ -32,15 +32,6 @@ function nonNegative(name: string) {
     if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
       throw new ConfigError(`${name} must be a number >= 0, got "${value}".`);
     }
-    return n;
-  };
-}
-
-function wholeNumber(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
     return n;
   };
 }
@@ -74,7 +65,7 @@ export function addConnectionOptions(cmd: Command): Command {
     )
     .addOption(
       option('--burst <n>', 'requests that may go out back to back before --rate-limit applies')
-        .argParser(wholeNumber('--burst', 1))
+        .argParser(parseWholeNumber('--burst', 1))
         .default(DEFAULT_RATE_LIMIT.burst),
     )
     .addOption(
@@ -84,7 +75,7 @@ export function addConnectionOptions(cmd: Command): Command {
     )
     .addOption(
       option('--max-retries <n>', 'retries per request on 429, 5xx and network errors (default 6)').argParser(
-        wholeNumber('--max-retries', 0),
+        parseWholeNumber('--max-retries', 0),
       ),
     )
     .addOption(

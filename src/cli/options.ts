@@ -51,6 +51,16 @@ export function parsePositiveNumber(name: string) {
 }
 
 /** Accepts "100ms", "2s", "1.5s" or a bare number of milliseconds. */
+/** An argParser for a count, port or seed: an integer of at least `min`. */
+export function parseWholeNumber(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
+    return n;
+  };
+}
+
 export function parseDuration(name: string) {
   return (value: string): number => {
     const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());

@@ -1,11 +1,10 @@
 import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
-import { addLogOptions, type LogOptions } from '../options.js';
+import { addLogOptions, parseWholeNumber, type LogOptions } from '../options.js';
 import { createProgress } from '../progress.js';
 import { formatSummary } from '../summary.js';
 import { withSignals } from './sync.js';
 import { createLogger } from '../../log.js';
-import { ConfigError } from '../../errors.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../coupa/index.js';
 import { startSimulator } from '../../simulator/index.js';
 import { syncToC1z } from '../../connector/sync.js';
@@ -20,15 +19,6 @@ interface DemoOptions extends LogOptions {
   rateLimit: number;
   latency: number;
   progress: boolean;
-}
-
-function wholeNumber(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
-    return n;
-  };
 }
 
 const TYPE_LABELS: Record<string, string> = {
@@ -152,12 +142,12 @@ export const demoCommand: CliCommand = {
       )
       .addOption(
         new Option('--users <n>', 'users in the simulated tenant')
-          .argParser(wholeNumber('--users', 1))
+          .argParser(parseWholeNumber('--users', 1))
           .default(2000),
       )
       .addOption(
         new Option('--seed <n>', 'seed of the generated tenant (same seed, same tenant)')
-          .argParser(wholeNumber('--seed', 0))
+          .argParser(parseWholeNumber('--seed', 0))
           .default(1),
       )
       .addOption(new Option('-f, --file <path>', 'the c1z file to write').default('demo.c1z'))
@@ -166,12 +156,12 @@ export const demoCommand: CliCommand = {
           '--rate-limit <n>',
           "requests per second the simulator allows, like Coupa's limit (0 = unlimited)",
         )
-          .argParser(wholeNumber('--rate-limit', 0))
+          .argParser(parseWholeNumber('--rate-limit', 0))
           .default(25),
       )
       .addOption(
         new Option('--latency <ms>', 'simulated network latency per request, in ms')
-          .argParser(wholeNumber('--latency', 0))
+          .argParser(parseWholeNumber('--latency', 0))
           .default(20),
       )
       .addOption(

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import { ConfigError } from '../../errors.js';
-import { parseDuration, parsePositiveNumber } from '../options.js';
+import { parseDuration, parsePositiveNumber, parseWholeNumber } from '../options.js';
 import { ALL_LICENSE_FLAGS, DEFAULT_TENANT_SPEC, startSimulator } from '../../simulator/index.js';
 
 interface SimulateOptions {
@@ -26,15 +26,6 @@ interface SimulateOptions {
   defaultOrder: 'id' | 'shuffled';
 }
 
-function wholeNumber(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
-    return n;
-  };
-}
-
 export const simulateCommand: CliCommand = {
   register(program: Command) {
     program
@@ -43,36 +34,41 @@ export const simulateCommand: CliCommand = {
         'Run a fake Coupa Core API (OAuth2, users, roles, groups, rate limit) on this machine until Ctrl-C.',
       )
       .option('--host <host>', 'address to listen on', '127.0.0.1')
-      .option('--port <port>', 'port to listen on (0 = any free port)', wholeNumber('--port', 0), 8443)
-      .option('--users <n>', 'number of users in the generated tenant', wholeNumber('--users', 0), 10_000)
+      .option('--port <port>', 'port to listen on (0 = any free port)', parseWholeNumber('--port', 0), 8443)
+      .option(
+        '--users <n>',
+        'number of users in the generated tenant',
+        parseWholeNumber('--users', 0),
+        10_000,
+      )
       .option(
         '--groups <n>',
         'number of user groups',
-        wholeNumber('--groups', 0),
+        parseWholeNumber('--groups', 0),
         DEFAULT_TENANT_SPEC.userGroups,
       )
       .option(
         '--roles <n>',
         'number of roles including the 4 built-ins',
-        wholeNumber('--roles', 4),
+        parseWholeNumber('--roles', 4),
         DEFAULT_TENANT_SPEC.roles,
       )
       .option(
         '--content-groups <n>',
         'number of content (business) groups',
-        wholeNumber('--content-groups', 0),
+        parseWholeNumber('--content-groups', 0),
         DEFAULT_TENANT_SPEC.contentGroups,
       )
       .option(
         '--account-groups <n>',
         'number of account groups',
-        wholeNumber('--account-groups', 0),
+        parseWholeNumber('--account-groups', 0),
         DEFAULT_TENANT_SPEC.accountGroups,
       )
       .option(
         '--seed <n>',
         'seed of the tenant generator (same seed, same tenant)',
-        wholeNumber('--seed', 0),
+        parseWholeNumber('--seed', 0),
         DEFAULT_TENANT_SPEC.seed,
       )
       .option(
@@ -100,7 +96,7 @@ export const simulateCommand: CliCommand = {
       .option(
         '--token-ttl <seconds>',
         'access token lifetime in seconds',
-        wholeNumber('--token-ttl', 1),
+        parseWholeNumber('--token-ttl', 1),
         86_400,
       )
       .option('--client-id <id>', 'OAuth2 client id to accept')
