@@ -148,15 +148,3 @@ export function readJsonLines(path: string): unknown[] {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as unknown);
 }
-
-/** mulberry32: a small seeded PRNG so the randomized test replays exactly from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

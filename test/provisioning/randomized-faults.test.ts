@@ -1,5 +1,6 @@
 import { afterAll, expect, it } from 'vitest';
 import type { FaultRule, Simulator } from '../../src/simulator/index.js';
+import { mulberry32 } from '../../src/simulator/prng.js';
 import {
   ArrayModeMemory,
   NeedsRecoveryError,
@@ -14,7 +15,6 @@ import {
   existingIds,
   holdings,
   KINDS,
-  prng,
   provisionerFor,
   startTestSimulator,
 } from './helpers.js';
@@ -75,7 +75,7 @@ afterAll(async () => {
 });
 
 async function runLane(lane: number, trials: number, tally: Tally): Promise<void> {
-  const rand = prng(SEED + lane * 7919);
+  const rand = mulberry32(SEED + lane * 7919);
   const sims: Record<'merge' | 'replace', { sim: Simulator; p: Provisioner; fresh: () => Provisioner }> =
     {} as never;
   for (const arrayMode of ['merge', 'replace'] as const) {
