@@ -73,6 +73,12 @@ afterAll(async () => {
   await stop();
   Object.assign(process.env, savedEnv);
 });
+
+/** A one-shot provisioning run (-p) against the test simulator, with this file's journal and audit log. */
+function provisioned(...args: string[]): Promise<Run> {
+  return cli([...conn, ...files, '-p', ...args]);
+}
+
 beforeEach(() => sim.faults.clear());
 
 describe('one-shot flags on the root command', () => {
@@ -93,32 +99,29 @@ describe('one-shot flags on the root command', () => {
 
   it('grants and revokes with baton-style flags', async () => {
     arrange(sim, 2, 'role', [2, 4]);
-    const g = await cli([
-      ...conn,
-      ...files,
-      '-p',
+    const g = await provisioned(
       '--grant-entitlement',
       'role:3:member',
       '--grant-principal',
       '2',
       '--grant-principal-type',
       'user',
-    ]);
+    );
     expect(g).toMatchObject({ code: 0 });
     expect(g.stdout).toContain('Granted role 3 to user 2.');
     expect(holdings(sim, 2, 'role')).toEqual([2, 3, 4]);
-    const r = await cli([...conn, ...files, '-p', '--revoke-grant', 'role:2:member:user:2']);
+    const r = await provisioned('--revoke-grant', 'role:2:member:user:2');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Revoked role 2 from user 2.');
     expect(holdings(sim, 2, 'role')).toEqual([3, 4]);
-    const again = await cli([...conn, ...files, '-p', '--revoke-grant', 'role:2:member:user:2']);
+    const again = await provisioned('--revoke-grant', 'role:2:member:user:2');
     expect(again.stdout).toContain('does not have role 2; nothing to do');
   });
 
   it('prints the plan and writes nothing with --dry-run', async () => {
     arrange(sim, 3, 'group', [1, 2]);
     sim.resetCounters();
-    const r = await cli([...conn, ...files, '-p', '--dry-run', '--revoke-grant', 'group:1:member:user:3']);
+    const r = await provisioned('--dry-run', '--revoke-grant', 'group:1:member:user:3');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('PUT /api/users/3 {"user-groups":[{"id":2}]}');
     expect(r.stdout).toContain('Dry run: nothing was changed.');
@@ -127,17 +130,14 @@ describe('one-shot flags on the root command', () => {
   });
 
   it('creates an account and prints its id', async () => {
-    const r = await cli([
-      ...conn,
-      ...files,
-      '-p',
+    const r = await provisioned(
       '--create-account-login',
       'grace.h',
       '--create-account-email',
       'grace@example.com',
       '--create-account-profile',
       '{"firstname":"Grace","lastname":"Hopper","licenses":{"expense-user":true}}',
-    ]);
+    );
     expect(r.code).toBe(0);
     const id = Number(/with id (\d+)/.exec(r.stdout)?.[1]);
     expect(sim.groundTruth().users.find((u) => u.id === id)?.login).toBe('grace.h');
@@ -145,64 +145,29 @@ describe('one-shot flags on the root command', () => {
   });
 
   it('disables and enables through --invoke-action', async () => {
-    const d = await cli([
-      ...conn,
-      ...files,
-      '-p',
-      '--invoke-action',
-      'disable_user',
-      '--invoke-action-args',
-      '{"user_id":"5"}',
-    ]);
+    const d = await provisioned('--invoke-action', 'disable_user', '--invoke-action-args', '{"user_id":"5"}');
     expect(d.code).toBe(0);
     expect(sim.groundTruth().users.find((u) => u.id === 5)?.active).toBe(false);
-    const e = await cli([
-      ...conn,
-      ...files,
-      '-p',
-      '--invoke-action',
-      'enable_user',
-      '--invoke-action-args',
-      '{"user_id":5}',
-    ]);
+    const e = await provisioned('--invoke-action', 'enable_user', '--invoke-action-args', '{"user_id":5}');
     expect(e.code).toBe(0);
     expect(sim.groundTruth().users.find((u) => u.id === 5)?.active).toBe(true);
-    const bad = await cli([
-      ...conn,
-      ...files,
-      '-p',
-      '--invoke-action',
-      'disable_user',
-      '--invoke-action-args',
-      '{"id":5}',
-    ]);
+    const bad = await provisioned('--invoke-action', 'disable_user', '--invoke-action-args', '{"id":5}');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('user_id');
   });
 
   it('rejects principals that are not users and unknown entitlements with usage errors', async () => {
-    const t = await cli([
-      ...conn,
-      ...files,
-      '-p',
+    const t = await provisioned(
       '--grant-entitlement',
       'role:3:member',
       '--grant-principal',
       '2',
       '--grant-principal-type',
       'group',
-    ]);
+    );
     expect(t.code).toBe(2);
     expect(t.stderr).toContain('--grant-principal-type must be "user"');
-    const u = await cli([
-      ...conn,
-      ...files,
-      '-p',
-      '--grant-entitlement',
-      'badge:3:member',
-      '--grant-principal',
-      '2',
-    ]);
+    const u = await provisioned('--grant-entitlement', 'badge:3:member', '--grant-principal', '2');
     expect(u.code).toBe(2);
     expect(u.stderr).toContain('Unknown entitlement "badge:3:member"');
   });
