@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Simulator } from '../../src/simulator/index.js';
+import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
 import { syncToC1z, type SyncSummary } from '../../src/connector/sync.js';
 import {
   clientFor,
@@ -80,30 +80,51 @@ function userPages(users: number): number {
   return users < 50 ? 1 : Math.ceil(users / 50) + 1;
 }
 
-describe('sync of a 1k-user tenant', () => {
-  let sim: Simulator;
-  const tmp = tempDir();
-  let summary: SyncSummary;
-  let file: FileContents;
+/** The request floor of a tenant, from the test's own formula (floorOf), not from src. */
+function floorFor(gt: ReturnType<Simulator['groundTruth']>): number {
+  return floorOf({
+    users: gt.users.length,
+    userGroups: gt.userGroups.length,
+    roles: gt.roles.length,
+    contentGroups: gt.contentGroups.length,
+    accountGroups: gt.accountGroups.length,
+  });
+}
 
+/**
+ * Inside a describe: a fast simulator with `tenant`, synced once before its tests with the counters
+ * reset first, so they count the sync alone; closed and cleaned up after them.
+ */
+function syncedOnce(tenant: SimulatorOptions['tenant']): {
+  sim: Simulator;
+  summary: SyncSummary;
+  file: FileContents;
+} {
+  const run = {} as { sim: Simulator; summary: SyncSummary; file: FileContents };
+  const tmp = tempDir();
   beforeAll(async () => {
-    sim = await fastSimulator({ tenant: { seed: 11, users: 1000 } });
-    sim.resetCounters();
-    summary = await syncToC1z({ client: clientFor(sim), outPath: join(tmp.dir, 'out.c1z') });
-    file = await readFile(summary.path);
+    run.sim = await fastSimulator({ tenant });
+    run.sim.resetCounters();
+    run.summary = await syncToC1z({ client: clientFor(run.sim), outPath: join(tmp.dir, 'out.c1z') });
+    run.file = await readFile(run.summary.path);
   });
   afterAll(async () => {
-    await sim.close();
+    await run.sim.close();
     tmp.cleanup();
   });
+  return run;
+}
+
+describe('sync of a 1k-user tenant', () => {
+  const run = syncedOnce({ seed: 11, users: 1000 });
 
   it('holds exactly the ground truth', () => {
-    checkExact(sim, file, summary);
+    checkExact(run.sim, run.file, run.summary);
   });
 
   it('makes the floor number of requests, plus the empty pages keyset paging needs', () => {
-    const gt = sim.groundTruth();
-    const counters = sim.counters();
+    const gt = run.sim.groundTruth();
+    const counters = run.sim.counters();
     // Keyset paging learns that a list ended from a short page, so a list whose size is a multiple
     // of 50 costs one empty page more. The user lanes start with a probe that is a real page (the
     // top 50) and end with one open-ended page above it for users created meanwhile: ceil(U/50) + 1.
@@ -117,63 +138,40 @@ describe('sync of a 1k-user tenant', () => {
     expect(
       [gt.userGroups, gt.roles, gt.contentGroups, gt.accountGroups].every((l) => l.length % 50 !== 0),
     ).toBe(true);
-    expect(counters.total).toBe(
-      floorOf({
-        users: gt.users.length,
-        userGroups: gt.userGroups.length,
-        roles: gt.roles.length,
-        contentGroups: gt.contentGroups.length,
-        accountGroups: gt.accountGroups.length,
-      }) + 1,
-    );
-    expect(summary.requests).toBe(counters.total);
+    expect(counters.total).toBe(floorFor(gt) + 1);
+    expect(run.summary.requests).toBe(counters.total);
   });
 });
 
 describe('sync of a 10k-user tenant', () => {
-  let sim: Simulator;
-  const tmp = tempDir();
-  let summary: SyncSummary;
-  let file: FileContents;
-
-  beforeAll(async () => {
-    // Lists longer than one page, one of them exactly 50 long.
-    sim = await fastSimulator({
-      tenant: { seed: 23, users: 10_000, userGroups: 120, roles: 60, contentGroups: 55, accountGroups: 50 },
-    });
-    sim.resetCounters();
-    summary = await syncToC1z({ client: clientFor(sim), outPath: join(tmp.dir, 'out.c1z') });
-    file = await readFile(summary.path);
-  });
-  afterAll(async () => {
-    await sim.close();
-    tmp.cleanup();
+  // Lists longer than one page, one of them exactly 50 long.
+  const run = syncedOnce({
+    seed: 23,
+    users: 10_000,
+    userGroups: 120,
+    roles: 60,
+    contentGroups: 55,
+    accountGroups: 50,
   });
 
   it('holds exactly the ground truth', () => {
-    checkExact(sim, file, summary);
+    checkExact(run.sim, run.file, run.summary);
   });
 
   it('makes the exact number of requests: the lists, then ceil(U/50) + 1 for the users', () => {
-    const gt = sim.groundTruth();
-    const counters = sim.counters();
+    const gt = run.sim.groundTruth();
+    const counters = run.sim.counters();
     expect(counters.total).toBe(1 + listPages(gt) + userPages(gt.users.length));
     expect(counters.byRoute['GET /api/users']).toBe(Math.ceil(gt.users.length / 50) + 1);
-    expect(summary.requests).toBe(counters.total);
+    expect(run.summary.requests).toBe(counters.total);
   });
 
   it('stays within 2% of the request floor', () => {
-    const gt = sim.groundTruth();
-    const floor = floorOf({
-      users: gt.users.length,
-      userGroups: gt.userGroups.length,
-      roles: gt.roles.length,
-      contentGroups: gt.contentGroups.length,
-      accountGroups: gt.accountGroups.length,
-    });
-    const total = sim.counters().total;
+    const gt = run.sim.groundTruth();
+    const floor = floorFor(gt);
+    const total = run.sim.counters().total;
     expect(total).toBeGreaterThanOrEqual(floor);
     expect(total).toBeLessThanOrEqual(1.02 * floor);
-    expect(sim.counters().byRoute['POST /oauth2/token']).toBe(1);
+    expect(run.sim.counters().byRoute['POST /oauth2/token']).toBe(1);
   });
 });
