@@ -30,6 +30,21 @@ describe('coupa-connector sync (spawned)', () => {
   });
   const base = () => ['--base-url', sim.url, '--coupa-client-id', sim.clientId];
 
+  /**
+   * Runs the CLI with `-f <file>` over a file holding a previous sync and expects it to fail with
+   * `code`, say one line to the human and leave the file as it was; returns the run and that line.
+   */
+  async function failsOverPrevious(name: string, code: number, args: string[]) {
+    const out = join(tmp.dir, name);
+    writeFileSync(out, 'the previous sync');
+    const run = await cli([...args, '-f', out]);
+    expect(run.code).toBe(code);
+    const lines = messages(run.stderr);
+    expect(lines).toHaveLength(1);
+    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+    return { run, line: lines[0]! };
+  }
+
   it('syncs by default (no command, as baton-coupa) and never prints the secret, even at debug level', async () => {
     const out = join(tmp.dir, 'root.c1z');
     const run = await cli([
@@ -76,45 +91,27 @@ describe('coupa-connector sync (spawned)', () => {
   });
 
   it('fails on a wrong secret with one actionable line, exit 3, and the old file untouched', async () => {
-    const out = join(tmp.dir, 'keep.c1z');
-    writeFileSync(out, 'the previous sync');
     const wrong = 'not-the-right-secret-42';
-    const run = await cli([...base(), '--coupa-client-secret', wrong, '-f', out]);
-    expect(run.code).toBe(3);
-    const lines = messages(run.stderr);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(
-      /^coupa-connector: Coupa rejected the client id\/secret .*--coupa-client-secret/,
-    );
+    const { run, line } = await failsOverPrevious('keep.c1z', 3, [...base(), '--coupa-client-secret', wrong]);
+    expect(line).toMatch(/^coupa-connector: Coupa rejected the client id\/secret .*--coupa-client-secret/);
     expect(run.stdout + run.stderr).not.toContain(wrong);
-    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
   });
 
   it('rejects a domain that is not a Coupa host with one line, exit 2, and the old file untouched', async () => {
-    const out = join(tmp.dir, 'keep-domain.c1z');
-    writeFileSync(out, 'the previous sync');
-    const run = await cli([
+    const { line } = await failsOverPrevious('keep-domain.c1z', 2, [
       '--coupa-domain',
       'no such!',
       '--coupa-client-id',
       'id',
       '--coupa-client-secret',
       'some-secret-1',
-      '-f',
-      out,
     ]);
-    expect(run.code).toBe(2);
-    const lines = messages(run.stderr);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('"no such!"');
-    expect(lines[0]).toContain('--base-url');
-    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+    expect(line).toContain('"no such!"');
+    expect(line).toContain('--base-url');
   });
 
   it('gives up on an unreachable host with one line, exit 4, and the old file untouched', async () => {
-    const out = join(tmp.dir, 'keep-host.c1z');
-    writeFileSync(out, 'the previous sync');
-    const run = await cli([
+    const { line } = await failsOverPrevious('keep-host.c1z', 4, [
       '--base-url',
       `http://127.0.0.1:${await closedPort()}`,
       '--coupa-client-id',
@@ -123,14 +120,8 @@ describe('coupa-connector sync (spawned)', () => {
       'some-secret-2',
       '--max-retries',
       '1',
-      '-f',
-      out,
     ]);
-    expect(run.code).toBe(4);
-    const lines = messages(run.stderr);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^coupa-connector: .*oauth2\/token.*--max-retries/);
-    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+    expect(line).toMatch(/^coupa-connector: .*oauth2\/token.*--max-retries/);
   });
 
   it('asks for what is missing instead of failing later', async () => {
