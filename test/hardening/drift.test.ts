@@ -4,7 +4,7 @@ import type { Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { findAnnotation } from '../../src/c1z/any.js';
 import { UserTrait_Status_Status, UserTraitSchema } from '../../src/c1z/messages.js';
-import { decode, startSim, syncOnce, tempDir, userIds } from './helpers.js';
+import { decode, startSim, syncOnce, tempDir, userIds, simulatorToken } from './helpers.js';
 
 /**
  * Issue 6 item 3: users created and deactivated while a sync pages through /api/users are neither
@@ -145,15 +145,7 @@ describe('offset drift: users created and deactivated during a sync', () => {
     const sim = await startSim({ tenant: { seed: 64, users: 300 } });
     try {
       const initial = sim.tenant.users.list.map((u) => u.id);
-      const token = await fetch(`${sim.url}/oauth2/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: sim.clientId,
-          client_secret: sim.clientSecret,
-        }),
-      }).then(async (r) => ((await r.json()) as { access_token: string }).access_token);
+      const token = await simulatorToken(sim);
       const seen = new Set<number>();
       for (let offset = 0; ; offset += 50) {
         const res = await fetch(`${sim.url}/api/users?limit=50&offset=${offset}&fields=["id"]`, {

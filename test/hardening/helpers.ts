@@ -60,6 +60,20 @@ export function syncOnce(
   });
 }
 
+/** An access token from the simulator's token endpoint, for tests that talk HTTP to it without the client. */
+export async function simulatorToken(sim: Simulator): Promise<string> {
+  const res = await fetch(`${sim.url}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: sim.clientId,
+      client_secret: sim.clientSecret,
+    }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
 export function tempDir(prefix = 'coupa-hardening-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

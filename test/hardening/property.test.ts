@@ -10,7 +10,7 @@ import { UserSchema, RoleSchema } from '../../src/coupa/models.js';
 import { parseJson, validate } from '../../src/coupa/response.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { C1zError } from '../../src/c1z/errors.js';
-import { fastClient, startSim, syncOnce, tempDir } from './helpers.js';
+import { fastClient, startSim, syncOnce, tempDir, simulatorToken } from './helpers.js';
 
 /**
  * Issue 6 item 6: fast-check properties. Whatever Coupa sends, the response layer gives a value or
@@ -30,15 +30,7 @@ const tmp = tempDir();
 
 beforeAll(async () => {
   sim = await startSim({ tenant: { seed: 66, users: 30 } });
-  const token = await fetch(`${sim.url}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: sim.clientId,
-      client_secret: sim.clientSecret,
-    }),
-  }).then(async (r) => ((await r.json()) as { access_token: string }).access_token);
+  const token = await simulatorToken(sim);
   const res = await fetch(`${sim.url}/api/users?limit=10`, {
     headers: { accept: 'application/json', authorization: `Bearer ${token}` },
   });
