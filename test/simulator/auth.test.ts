@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
-import { call, sim, token } from './helpers.js';
+import { call, sim, token, withSim } from './helpers.js';
 
 function form(params: Record<string, string>): URLSearchParams {
   return new URLSearchParams(params);
@@ -135,18 +135,14 @@ describe('scope enforcement', () => {
   });
 
   it('can answer 401 instead of 403 on a missing scope', async () => {
-    const s401 = await sim({ missingScopeStatus: 401 });
-    try {
+    await withSim({ missingScopeStatus: 401 }, async (s401) => {
       const t = await token(s401, 'core.user.read');
       expect((await call(s401, t, 'GET', '/api/account_groups')).status).toBe(401);
-    } finally {
-      await s401.close();
-    }
+    });
   });
 
   it('intersects instead of rejecting when configured to', async () => {
-    const s2 = await sim({ allowedScopes: ['core.user.read'], scopeMismatch: 'intersect' });
-    try {
+    await withSim({ allowedScopes: ['core.user.read'], scopeMismatch: 'intersect' }, async (s2) => {
       const res = await fetch(`${s2.url}/oauth2/token`, {
         method: 'POST',
         body: form({
@@ -159,27 +155,21 @@ describe('scope enforcement', () => {
       const body = (await res.json()) as { scope: string; access_token: string };
       expect(body.scope).toBe('core.user.read');
       expect((await call(s2, body.access_token, 'GET', '/api/account_groups')).status).toBe(403);
-    } finally {
-      await s2.close();
-    }
+    });
   });
 });
 
 describe('bearer tokens', () => {
   it('401 for an unknown token and for no token at all', async () => {
-    const s = await sim();
-    try {
+    await withSim({}, async (s) => {
       expect((await call(s, 'not-a-token', 'GET', '/api/users')).status).toBe(401);
       const res = await fetch(`${s.url}/api/users`, { headers: { Accept: 'application/json' } });
       expect(res.status).toBe(401);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('401 after the token lifetime elapses', async () => {
-    const s = await sim({ tokenTtlSeconds: 1 });
-    try {
+    await withSim({ tokenTtlSeconds: 1 }, async (s) => {
       const t = await token(s);
       expect((await call(s, t, 'GET', '/api/users?limit=1')).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1100));
@@ -188,14 +178,11 @@ describe('bearer tokens', () => {
       expect(res.headers.get('www-authenticate')).toContain('invalid_token');
       const fresh = await token(s);
       expect((await call(s, fresh, 'GET', '/api/users?limit=1')).status).toBe(200);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('expireTokens(), revokeTokens() and the admin route invalidate every issued token', async () => {
-    const s = await sim();
-    try {
+    await withSim({}, async (s) => {
       const a = await token(s);
       s.expireTokens();
       expect((await call(s, a, 'GET', '/api/users?limit=1')).status).toBe(401);
@@ -206,25 +193,19 @@ describe('bearer tokens', () => {
       const c = await token(s);
       expect((await fetch(`${s.url}/__sim/revoke-tokens`, { method: 'POST' })).status).toBe(200);
       expect((await call(s, c, 'GET', '/api/users?limit=1')).status).toBe(401);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
 
 describe('legacy X-COUPA-API-KEY', () => {
   it('is refused unless configured, then works with every scope', async () => {
-    const off = await sim();
-    try {
+    await withSim({}, async (off) => {
       const res = await fetch(`${off.url}/api/users`, {
         headers: { 'X-COUPA-API-KEY': 'k'.repeat(40), Accept: 'application/json' },
       });
       expect(res.status).toBe(401);
-    } finally {
-      await off.close();
-    }
-    const on = await sim({ legacyApiKey: 'k'.repeat(40) });
-    try {
+    });
+    await withSim({ legacyApiKey: 'k'.repeat(40) }, async (on) => {
       const ok = await fetch(`${on.url}/api/account_groups`, {
         headers: { 'X-COUPA-API-KEY': 'k'.repeat(40), Accept: 'application/json' },
       });
@@ -233,8 +214,6 @@ describe('legacy X-COUPA-API-KEY', () => {
         headers: { 'X-COUPA-API-KEY': 'x'.repeat(40), Accept: 'application/json' },
       });
       expect(wrong.status).toBe(401);
-    } finally {
-      await on.close();
-    }
+    });
   });
 });

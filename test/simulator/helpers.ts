@@ -5,6 +5,16 @@ export function sim(opts: SimulatorOptions = {}): Promise<Simulator> {
   return startSimulator({ rateLimit: false, tenant: { users: 60, seed: 7 }, ...opts });
 }
 
+/** Runs `fn` against a simulator of its own (see sim), closed afterwards whatever happens. */
+export async function withSim<T>(opts: SimulatorOptions, fn: (s: Simulator) => Promise<T>): Promise<T> {
+  const s = await sim(opts);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
 export async function token(s: Simulator, scope?: string): Promise<string> {
   const body = new URLSearchParams({
     grant_type: 'client_credentials',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator, UserRecord } from '../../src/simulator/index.js';
-import { client, q, sim } from './helpers.js';
+import { client, q, sim, withSim } from './helpers.js';
 
 type Api = Awaited<ReturnType<typeof client>>;
 let s: Simulator;
@@ -250,15 +250,12 @@ describe('representation', () => {
   });
 
   it('only the tenant’s license flags appear', async () => {
-    const s2 = await sim({ tenant: { users: 3, licenseFlags: ['expense-user', 'purchasing-user'] } });
-    try {
+    await withSim({ tenant: { users: 3, licenseFlags: ['expense-user', 'purchasing-user'] } }, async (s2) => {
       const a = await client(s2);
       const u = (await a.get('/api/users/1')).json;
       expect(u).toHaveProperty(['expense-user']);
       expect(u).not.toHaveProperty(['analytics-user']);
-    } finally {
-      await s2.close();
-    }
+    });
   });
 
   it('answers XML when the client does not ask for JSON', async () => {
@@ -370,8 +367,7 @@ describe('ground truth and shuffled order', () => {
   });
 
   it('defaultOrder shuffled: pages are not id-sorted but offset paging still covers everyone once', async () => {
-    const s2 = await sim({ tenant: { users: 120, seed: 3 }, defaultOrder: 'shuffled' });
-    try {
+    await withSim({ tenant: { users: 120, seed: 3 }, defaultOrder: 'shuffled' }, async (s2) => {
       const a = await client(s2);
       const all: number[] = [];
       for (let offset = 0; ; offset += 50) {
@@ -386,8 +382,6 @@ describe('ground truth and shuffled order', () => {
       expect(
         ((await a.get('/api/users?order_by=id&limit=3')).json as Array<{ id: number }>).map((u) => u.id),
       ).toEqual([1, 2, 3]);
-    } finally {
-      await s2.close();
-    }
+    });
   });
 });
