@@ -34,14 +34,7 @@ export class AuditLog {
 
   /** Fails before any change is made, rather than after one that could then not be logged. */
   ensureWritable(): void {
-    try {
-      ensureAppendable(this.path);
-    } catch (err) {
-      throw new ConfigError(
-        `Cannot write the audit log ${this.path}: ${(err as Error).message}.`,
-        'Pass --audit-log <path> pointing to a writable file; nothing was changed in Coupa.',
-      );
-    }
+    ensureAppendable(this.path, 'audit log', '--audit-log');
   }
 
   record(entry: AuditRecord): void {

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ConfigError } from '../../errors.js';
 
 /**
  * Appends one line and fsyncs before returning: the journal's promise ("the intended list is on
@@ -16,8 +17,19 @@ export function appendLineDurably(path: string, line: string): void {
   }
 }
 
-/** Creates the file (and its folder) if needed and proves it can be opened for appending. */
-export function ensureAppendable(path: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  closeSync(openSync(path, 'a', 0o600));
+/**
+ * Creates the file (and its folder) if needed and proves it can be opened for appending, before
+ * any change is made rather than after one that could then not be recorded. `what` names the file
+ * in the error ("audit log"), `flag` is the option that moves it ("--audit-log").
+ */
+export function ensureAppendable(path: string, what: string, flag: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, 'a', 0o600));
+  } catch (err) {
+    throw new ConfigError(
+      `Cannot write the ${what} ${path}: ${(err as Error).message}.`,
+      `Pass ${flag} <path> pointing to a writable file; nothing was changed in Coupa.`,
+    );
+  }
 }

@@ -58,14 +58,7 @@ export class Journal {
 
   /** Fails before any change is made, rather than in the middle of a removal. */
   ensureWritable(): void {
-    try {
-      ensureAppendable(this.path);
-    } catch (err) {
-      throw new ConfigError(
-        `Cannot write the provisioning journal ${this.path}: ${(err as Error).message}.`,
-        'Pass --journal <path> pointing to a writable file; nothing was changed in Coupa.',
-      );
-    }
+    ensureAppendable(this.path, 'provisioning journal', '--journal');
   }
 
   begin(intent: Omit<JournalIntent, 'type' | 'entryId' | 'time'>): JournalIntent {
