@@ -1,4 +1,3 @@
-import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultRule, Simulator } from '../../src/simulator/index.js';
@@ -9,9 +8,8 @@ import { simulatorFlags } from '../helpers/cli.js';
 import {
   cli,
   decode,
-  sha256,
   startSim,
-  strayFiles,
+  onCopyOfPrevious,
   syncOnce,
   tempDir,
   userIds,
@@ -36,7 +34,6 @@ const MID_WALK: { match: { method: string; path: string }; onRequests: number[] 
 let sim: Simulator;
 let clean: Decoded;
 let previous: string;
-let previousHash: string;
 const tmp = tempDir();
 
 beforeAll(async () => {
@@ -44,7 +41,6 @@ beforeAll(async () => {
   previous = join(tmp.dir, 'clean.c1z');
   await syncOnce(sim, previous);
   clean = await decode(previous);
-  previousHash = sha256(previous);
 });
 afterAll(async () => {
   await sim.close();
@@ -55,20 +51,12 @@ beforeEach(() => sim.faults.clear());
 /** Syncs onto a copy of the clean file; the sync must fail, the copy must stay as it was. */
 async function mustFail(rule: FaultRule): Promise<unknown> {
   sim.faults.add(rule);
-  const dir = tempDir();
-  try {
-    const out = join(dir.dir, 'out.c1z');
-    copyFileSync(previous, out);
-    const err = await syncOnce(sim, out).then(
+  return onCopyOfPrevious(previous, (out) =>
+    syncOnce(sim, out).then(
       () => new Error('the sync succeeded'),
       (e: unknown) => e,
-    );
-    expect(sha256(out)).toBe(previousHash);
-    expect(strayFiles(dir.dir, ['out.c1z'])).toEqual([]);
-    return err;
-  } finally {
-    dir.cleanup();
-  }
+    ),
+  );
 }
 
 function firstUser(body: unknown): Record<string, unknown> {
@@ -179,19 +167,12 @@ describe('bad responses that must stop the sync', () => {
         return body;
       },
     });
-    const dir = tempDir();
-    try {
-      const out = join(dir.dir, 'cli.c1z');
-      copyFileSync(previous, out);
-      const run = await cli(['sync', ...simulatorFlags(sim), '-f', out, '--log-format', 'json']);
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/\/api\/user_groups/);
-      expect(run.stderr).toMatch(/`name`/);
-      expect(sha256(out)).toBe(previousHash);
-      expect(strayFiles(dir.dir, ['cli.c1z'])).toEqual([]);
-    } finally {
-      dir.cleanup();
-    }
+    const run = await onCopyOfPrevious(previous, (out) =>
+      cli(['sync', ...simulatorFlags(sim), '-f', out, '--log-format', 'json']),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/\/api\/user_groups/);
+    expect(run.stderr).toMatch(/`name`/);
   });
 });
 

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
+import { expect } from 'vitest';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
 import type { RetryOptions } from '../../src/coupa/retry.js';
@@ -86,6 +87,31 @@ export function sha256(path: string): string {
 /** Files in `dir` other than the ones named: a temp file left behind by an aborted write shows up here. */
 export function strayFiles(dir: string, expected: string[]): string[] {
   return readdirSync(dir).filter((f) => !expected.includes(f));
+}
+
+/**
+ * Runs `act` on a fresh copy of the previous output, alone in a temp dir, then checks what every
+ * failed run must leave: the copy byte for byte as it was and nothing beside it. `label` prefixes
+ * the assertion messages. Returns what `act` returned.
+ */
+export async function onCopyOfPrevious<T>(
+  previous: string,
+  act: (out: string) => Promise<T>,
+  label = '',
+): Promise<T> {
+  const dir = tempDir();
+  try {
+    const out = join(dir.dir, 'out.c1z');
+    copyFileSync(previous, out);
+    const before = sha256(out);
+    const result = await act(out);
+    expect(existsSync(out), `${label}previous output removed`).toBe(true);
+    expect(sha256(out), `${label}previous output changed`).toBe(before);
+    expect(strayFiles(dir.dir, ['out.c1z']), `${label}files left next to the output`).toEqual([]);
+    return result;
+  } finally {
+    dir.cleanup();
+  }
 }
 
 /**
