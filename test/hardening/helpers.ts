@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
 import { expect } from 'vitest';
@@ -18,8 +17,10 @@ import {
 } from '../../src/c1z/messages.js';
 import { syncToC1z, type SyncSummary } from '../../src/connector/sync.js';
 import type { Logger } from '../../src/log.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export { BIN, cleanEnv, cli, ROOT, type Run } from '../helpers/cli.js';
+export { tempDir };
 
 /** No rate limit and no latency unless the test is about them. */
 export function startSim(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -73,11 +74,6 @@ export async function simulatorToken(sim: Simulator): Promise<string> {
     }),
   });
   return ((await res.json()) as { access_token: string }).access_token;
-}
-
-export function tempDir(prefix = 'coupa-hardening-'): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export function sha256(path: string): string {

@@ -1,7 +1,4 @@
 import { Writable } from 'node:stream';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
@@ -29,10 +26,7 @@ export function clientFor(
   });
 }
 
-export function tempDir(): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'coupa-sync-test-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { tempDir } from '../helpers/temp-dir.js';
 
 /** A logger whose JSON lines are kept for assertions. */
 export function capturingLogger(level: 'debug' | 'info' | 'warn' = 'info'): {
