@@ -13,32 +13,13 @@ import {
   UserGroupSchema,
   UserSchema,
   type CoupaClientOptions,
-  type FieldSpec,
 } from '../../src/coupa/index.js';
+import { userFields } from '../../src/connector/reads.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { caught, unexpected } from './helpers/fake-coupa.js';
 
-/** What a sync asks for on /api/users: everything the c1z needs, nothing more. */
-const USER_FIELDS: FieldSpec = [
-  'id',
-  'login',
-  'email',
-  'firstname',
-  'lastname',
-  'fullname',
-  'active',
-  'api-user',
-  'employee-number',
-  { manager: ['id', 'login'] },
-  'created-at',
-  'updated-at',
-  { roles: ['id', 'name'] },
-  { 'user-groups': ['id', 'name'] },
-  { 'content-groups': ['id', 'name'] },
-  { 'account-groups': ['id', 'name'] },
-  { 'requisition-approval-limit': ['id', 'name', 'amount', { currency: ['code'] }] },
-  ...LICENSE_FLAGS,
-];
+/** What a sync asks for on /api/users (the sync's own list, so the two cannot drift apart). */
+const USER_FIELDS = userFields(true);
 
 let sim: Simulator | undefined;
 afterEach(async () => {
