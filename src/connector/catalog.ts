@@ -1,11 +1,4 @@
-import { create } from '@bufbuild/protobuf';
-import {
-  EntitlementSchema,
-  type Entitlement,
-  type Grant,
-  type Resource,
-  type ResourceType,
-} from '../c1z/messages.js';
+import type { Entitlement, Grant, Resource, ResourceType } from '../c1z/messages.js';
 import { memberGrant, type CoupaNamedObject, type GroupLikeKind } from './group-like.js';
 import { licenseEntitlement, licenseResource } from './license.js';
 import type { ResourceTypeId } from './ids.js';
@@ -19,8 +12,7 @@ export interface C1zSink {
 }
 
 interface Target {
-  /** What grants embed: {id, resource}, one shared object so the writer serializes it once. */
-  stub: Entitlement;
+  entitlement: Entitlement;
 }
 
 /**
@@ -52,9 +44,7 @@ export class Catalog {
     const type = resource.id!.resourceType;
     this.resourceCounts.set(type, (this.resourceCounts.get(type) ?? 0) + 1);
     this.entitlementCount++;
-    const target = {
-      stub: create(EntitlementSchema, { id: entitlement.id, resource: entitlement.resource }),
-    };
+    const target = { entitlement };
     this.targets.set(this.key(type, resource.id!.resource), target);
     return target;
   }
@@ -75,7 +65,7 @@ export class Catalog {
       target = this.add(resource, kind.memberEntitlement(resource));
       this.lateArrivals.push({ type: kind.typeId, id });
     }
-    this.putGrant(kind.typeId, memberGrant(target.stub, userId));
+    this.putGrant(kind.typeId, memberGrant(target.entitlement, userId));
   }
 
   /** Writes the license for a flag key the first time any user carries it. */
@@ -93,7 +83,7 @@ export class Catalog {
 
   grantLicense(flag: string, userId: string): void {
     const target = this.ensureLicense(flag);
-    this.putGrant(target.stub.resource!.id!.resourceType, memberGrant(target.stub, userId));
+    this.putGrant(target.entitlement.resource!.id!.resourceType, memberGrant(target.entitlement, userId));
   }
 
   private putGrant(type: string, grant: Grant): void {

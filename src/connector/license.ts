@@ -6,11 +6,9 @@ import {
   ResourceTypeSchema,
   Resource_CreationSource,
   type Entitlement,
-  type Grant,
   type Resource,
   type ResourceType,
 } from '../c1z/messages.js';
-import { memberGrant } from './group-like.js';
 import { entitlementId, ResourceTypeId, Slug } from './ids.js';
 import { userResourceType } from './user-type.js';
 
@@ -105,8 +103,4 @@ export function licenseEntitlement(resource: Resource): Entitlement {
     purpose: Entitlement_PurposeValue.ASSIGNMENT,
     slug: Slug.assigned,
   });
-}
-
-export function licenseGrant(entitlement: Entitlement, userId: string): Grant {
-  return memberGrant(entitlement, userId);
 }
