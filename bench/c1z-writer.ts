@@ -7,25 +7,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { create } from '@bufbuild/protobuf';
 import { C1zWriter } from '../src/c1z/writer.js';
-import { emptyAnnotation, packAnnotation } from '../src/c1z/any.js';
+import type { Entitlement } from '../src/c1z/messages.js';
+import type { User } from '../src/coupa/models.js';
 import {
-  Entitlement_PurposeValue,
-  EntitlementSchema,
-  GrantSchema,
-  GroupTraitSchema,
-  Resource_CreationSource,
-  ResourceSchema,
-  ResourceType_Trait,
-  ResourceTypeSchema,
-  RoleTraitSchema,
-  UserTrait_AccountType,
-  UserTrait_Status_Status,
-  UserTraitSchema,
-  type Entitlement,
-  type Resource,
-} from '../src/c1z/messages.js';
+  licenseEntitlement,
+  licenseResource,
+  licenseResourceType,
+  memberGrant,
+  roleKind,
+  userGroupKind,
+  userResourceType,
+  userToResource,
+} from '../src/connector/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +32,8 @@ const GRANTS = Number(values.grants);
 const USERS = Number(values.users);
 const GROUPS = 500;
 const ROLES = 100;
-const LICENSES = [
+// baton-coupa's 13 license flags (Coupa output keys; the connector maps treasury to its id).
+const LICENSE_FLAGS = [
   'aic-user',
   'analytics-user',
   'ccw-user',
@@ -51,7 +46,7 @@ const LICENSES = [
   'spend-guard-user',
   'supply-chain-user',
   'travel-user',
-  'treasury_user',
+  'treasury-user',
 ];
 
 const workDir = values.out ? undefined : mkdtempSync(join(tmpdir(), 'c1z-bench-'));
@@ -62,95 +57,43 @@ const loadAtStart = loadavg()[0]!.toFixed(2);
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const w = await C1zWriter.create(out);
-const userRt = create(ResourceTypeSchema, {
-  id: 'user',
-  displayName: 'User',
-  traits: [ResourceType_Trait.USER],
-});
-w.putResourceType(userRt);
-w.putResourceType(
-  create(ResourceTypeSchema, { id: 'group', displayName: 'group', traits: [ResourceType_Trait.GROUP] }),
-);
-w.putResourceType(
-  create(ResourceTypeSchema, { id: 'role', displayName: 'role', traits: [ResourceType_Trait.ROLE] }),
-);
-w.putResourceType(create(ResourceTypeSchema, { id: 'license', displayName: 'license' }));
+// Every object is built by the connector's own mapping, so this measures what a sync writes.
+for (const rt of [userResourceType, userGroupKind.resourceType, roleKind.resourceType, licenseResourceType]) {
+  w.putResourceType(rt);
+}
 
 // Coupa user ids are integers; start where real tenants do, not at 1.
 const userId = (i: number) => String(1000 + i);
 for (let i = 0; i < USERS; i++) {
-  const email = `user${i}@example.com`;
-  w.putResource(
-    create(ResourceSchema, {
-      id: { resourceType: 'user', resource: userId(i) },
-      displayName: `User Number ${i}`,
-      annotations: [
-        packAnnotation(UserTraitSchema, {
-          emails: [{ address: email, isPrimary: true }],
-          status: { status: UserTrait_Status_Status.ENABLED },
-          profile: { id: 1000 + i, email, full_name: `User Number ${i}`, active: true },
-          accountType: UserTrait_AccountType.HUMAN,
-          login: email,
-        }),
-      ],
-      creationSource: Resource_CreationSource.CONNECTOR_LIST_RESOURCES,
-    }),
-  );
+  const user: User = {
+    id: 1000 + i,
+    login: `user${i}`,
+    email: `user${i}@example.com`,
+    firstname: 'User',
+    lastname: `Number ${i}`,
+    fullname: `User Number ${i}`,
+    active: true,
+  };
+  w.putResource(userToResource(user));
 }
 
 const entitlements: Entitlement[] = [];
-const addOwner = (r: Resource, name: string, label: string) => {
-  w.putResource(r);
-  const e = create(EntitlementSchema, {
-    resource: r,
-    id: `${r.id!.resourceType}:${r.id!.resource}:${name}`,
-    displayName: `${r.displayName} ${label}`,
-    description: `${r.displayName} ${label.toLowerCase()} in Coupa`,
-    grantableTo: [userRt],
-    purpose: Entitlement_PurposeValue.ASSIGNMENT,
-    slug: name,
-  });
-  w.putEntitlement(e);
-  // Grants embed a stub (id + resource), built once per entitlement as a sync would.
-  entitlements.push(create(EntitlementSchema, { id: e.id, resource: r }));
+const addOwner = (resource: Parameters<typeof licenseEntitlement>[0], entitlement: Entitlement) => {
+  w.putResource(resource);
+  w.putEntitlement(entitlement);
+  entitlements.push(entitlement);
 };
 for (let g = 0; g < GROUPS; g++) {
-  addOwner(
-    create(ResourceSchema, {
-      id: { resourceType: 'group', resource: String(100 + g) },
-      displayName: `Group ${g}`,
-      description: `Group ${g} group in Coupa`,
-      annotations: [emptyAnnotation(GroupTraitSchema)],
-      creationSource: Resource_CreationSource.CONNECTOR_LIST_RESOURCES,
-    }),
-    'member',
-    'Group',
-  );
+  const group = userGroupKind.toResource({ id: 100 + g, name: `Group ${g}` });
+  addOwner(group, userGroupKind.memberEntitlement(group));
 }
 for (let r = 0; r < ROLES; r++) {
-  addOwner(
-    create(ResourceSchema, {
-      id: { resourceType: 'role', resource: String(r + 1) },
-      displayName: `Role ${r}`,
-      description: `Role ${r} role in Coupa`,
-      annotations: [emptyAnnotation(RoleTraitSchema)],
-      creationSource: Resource_CreationSource.CONNECTOR_LIST_RESOURCES,
-    }),
-    'member',
-    'Role',
-  );
+  const role = roleKind.toResource({ id: r + 1, name: `Role ${r}` });
+  addOwner(role, roleKind.memberEntitlement(role));
 }
-for (const l of LICENSES) {
-  addOwner(
-    create(ResourceSchema, {
-      id: { resourceType: 'license', resource: l },
-      displayName: l,
-      description: `${l} license in Coupa`,
-      creationSource: Resource_CreationSource.CONNECTOR_LIST_RESOURCES,
-    }),
-    'assigned',
-    'License',
-  );
+for (const flag of LICENSE_FLAGS) {
+  const license = licenseResource(flag);
+  addOwner(license, licenseEntitlement(license));
 }
 
 // A sync walks users and emits each user's grants; a stride through the entitlements keeps
@@ -163,13 +106,7 @@ for (let u = 0; written < GRANTS; u = (u + 1) % USERS) {
   const round = Math.floor(written / USERS);
   const e = entitlements[(u * 7 + round * 13) % entitlements.length]!;
   const uid = userId(u);
-  w.putGrant(
-    create(GrantSchema, {
-      id: `${e.id}:user:${uid}`,
-      entitlement: e,
-      principal: { id: { resourceType: 'user', resource: uid } },
-    }),
-  );
+  w.putGrant(memberGrant(e, uid));
   written++;
 }
 const grantSeconds = (performance.now() - tGrants) / 1000;
