@@ -1,10 +1,10 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ConfigError, CoupaConnectorError, ExitCode } from '../errors.js';
 import { createLogger, type Logger, type LogFormat, type LogLevel } from '../log.js';
 import { redact } from '../secrets.js';
 import { resolveBaseUrl } from '../coupa/index.js';
 import { clientFromOptions, type ConnectionOptions } from './connection.js';
-import { envName, option } from './options.js';
+import { option } from './options.js';
 import {
   ArrayModeMemory,
   DEFAULT_AUDIT_LOG_PATH,
@@ -34,37 +34,15 @@ export interface ProvisioningFlags extends ConnectionOptions {
   logFormat?: LogFormat;
 }
 
-/**
- * A switch that can also come from BATON_<NAME>. Commander would turn any value of the variable,
- * "false" included, into true; baton (viper) parses it, and so do we: BATON_PROVISIONING=false must
- * not allow changes.
- */
-function switchOption(flags: string, description: string): Option {
-  const long = /--([a-z0-9-]+)/.exec(flags)![1]!;
-  return new Option(flags, `${description} (env: ${envName(long)}=true|false)`);
-}
-
-export function switchOn(cliValue: boolean | undefined, long: string): boolean {
-  if (cliValue) return true;
-  const name = envName(long);
-  const raw = process.env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '' || ['0', 'false', 'no', 'off'].includes(raw)) return false;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  throw new ConfigError(`${name} must be true or false, got "${process.env[name]}".`);
-}
-
 /** -p and the safety flags, for the root command and every provisioning subcommand. */
 export function addProvisioningOptions(cmd: Command, { withProvisioningFlag = true } = {}): Command {
   if (withProvisioningFlag) {
     cmd.addOption(
-      switchOption(
-        '-p, --provisioning',
-        'allow changes in Coupa (grant, revoke, create, enable/disable, recover)',
-      ),
+      option('-p, --provisioning', 'allow changes in Coupa (grant, revoke, create, enable/disable, recover)'),
     );
   }
   return cmd
-    .addOption(switchOption('--dry-run', 'print the writes a provisioning command would send, and send none'))
+    .addOption(option('--dry-run', 'print the writes a provisioning command would send, and send none'))
     .addOption(
       option('--journal <path>', 'journal of unfinished removals, read by `recover`').default(
         DEFAULT_JOURNAL_PATH,
@@ -192,7 +170,7 @@ function actionUserId(args: string | undefined): string {
 
 /** Everything that writes to Coupa is refused without -p, as in baton connectors. */
 export function requireProvisioning(opts: ProvisioningFlags, what: string): void {
-  if (!switchOn(opts.provisioning, 'provisioning')) {
+  if (!opts.provisioning) {
     throw new ConfigError(
       `${what} changes Coupa and is refused without -p/--provisioning.`,
       'Add -p (or set BATON_PROVISIONING=1) to allow changes; add --dry-run as well to see the planned calls first.',
@@ -216,7 +194,7 @@ export async function withProvisioner(
   const api = clientFromOptions(opts, { provisioning: true, logger });
   const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
   const journalPath = opts.journal ?? DEFAULT_JOURNAL_PATH;
-  const dryRun = switchOn(opts.dryRun, 'dry-run');
+  const dryRun = opts.dryRun ?? false;
   const provisioner = new Provisioner({
     api,
     baseUrl,

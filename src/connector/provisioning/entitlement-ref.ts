@@ -1,4 +1,5 @@
 import { parseEntitlementId, parseGrantId, ResourceTypeId } from '../ids.js';
+import { flagForLicenseId } from '../license.js';
 import { LICENSE_FLAGS } from '../../coupa/models.js';
 import { UnknownEntitlementError, UnknownUserError } from './errors.js';
 
@@ -42,12 +43,9 @@ export const ASSOCIATIONS: Record<AssociationKind, AssociationInfo> = {
   account_group: { field: 'account-groups', resourcePath: '/api/account_groups', noun: 'account group' },
 };
 
-/**
- * baton-coupa's license resource ids are Coupa's hyphenated keys, except `treasury_user`, which it
- * spells with an underscore. Underscored spellings of any flag are accepted for the same reason.
- */
+/** The Coupa flag a license resource id stands for (the sync's mapping, read backwards), if any. */
 export function licenseFlagFor(licenseId: string): string | undefined {
-  const flag = licenseId.replace(/_/g, '-');
+  const flag = flagForLicenseId(licenseId);
   return (LICENSE_FLAGS as readonly string[]).includes(flag) ? flag : undefined;
 }
 
