@@ -1,4 +1,4 @@
-import type { Listing, Row } from '../../c1z/inspect.js';
+import type { Listing } from '../../c1z/inspect.js';
 
 export type OutputFormat = 'console' | 'json' | 'csv';
 
@@ -104,19 +104,25 @@ export function csvField(value: string): string {
 
 async function renderConsole(listing: Listing, io: InspectIo): Promise<number> {
   // Column widths need every row; the console format is for people, who do not read millions.
-  const rows: Row[] = [...listing.rows];
   const cols = listing.columns;
-  const width = cols.map((c) =>
-    Math.max(c.header.length, ...rows.map((r) => clean(r.cells[c.key] ?? '').length)),
-  );
+  // Cells are cleaned once; widths are found in a loop, since spreading a large file's rows into
+  // Math.max overflows the call stack (at ~125k rows).
+  const rows: string[][] = [];
+  for (const r of listing.rows) rows.push(cols.map((c) => clean(r.cells[c.key] ?? '')));
+  const width = cols.map((c) => c.header.length);
+  for (const cells of rows) {
+    cells.forEach((v, i) => {
+      if (v.length > width[i]!) width[i] = v.length;
+    });
+  }
   const line = (cells: string[]) =>
     cells
       .map((v, i) => (i === cells.length - 1 ? v : v.padEnd(width[i]!)))
       .join('  ')
       .trimEnd() + '\n';
   let text = line(cols.map((c) => c.header)) + line(width.map((w) => '-'.repeat(w)));
-  for (const r of rows) {
-    text += line(cols.map((c) => clean(r.cells[c.key] ?? '')));
+  for (const cells of rows) {
+    text += line(cells);
     if (text.length > 1 << 16) {
       await io.out(text);
       text = '';
