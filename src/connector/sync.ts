@@ -115,7 +115,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
   const { client, signal } = opts;
   const started = Date.now();
   const checkAbort = () => {
-    if (signal?.aborted) throw new InterruptedError(abortReason(signal));
+    if (signal?.aborted) throw interrupted(signal);
   };
   checkAbort();
 
@@ -175,9 +175,8 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     for (const c of contentGroups) catalog.addListed(contentGroupKind, c);
     for (const a of accountGroups ?? []) catalog.addListed(accountGroupKind, a);
 
-    // Keyset pagination cannot return a user twice, but lanes meeting at a boundary or a retried
-    // page could; a duplicate row would make the grant counts lie, so skip repeats.
-    const seenUsers = new Set<number>();
+    // client.paginate yields each id once across lanes, probe and tail (it deduplicates), so
+    // users are written as they come.
     progress('users');
     const pages = client.paginate('/api/users', {
       itemSchema: UserSchema,
@@ -190,8 +189,6 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     for await (const page of pages) {
       checkAbort();
       for (const user of page) {
-        if (seenUsers.has(user.id)) continue;
-        seenUsers.add(user.id);
         writeUser(catalog, writer, user, includeAccountGroups);
         usersSynced++;
       }
@@ -234,8 +231,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     };
   } catch (err) {
     await writer.abort();
-    if (signal?.aborted)
-      throw err instanceof InterruptedError ? err : new InterruptedError(abortReason(signal));
+    if (signal?.aborted) throw err instanceof InterruptedError ? err : interrupted(signal);
     if (err instanceof CoupaConnectorError) throw err;
     throw new SyncError(`Sync into ${opts.outPath} failed: ${(err as Error)?.message ?? String(err)}`, err);
   }
@@ -266,9 +262,9 @@ function writeUser(catalog: Catalog, sink: C1zSink, user: User, includeAccountGr
   }
 }
 
-function abortReason(signal: AbortSignal): string {
+/** The caller's own InterruptedError (it names the signal), or one describing the abort. */
+function interrupted(signal: AbortSignal): InterruptedError {
   const reason: unknown = signal.reason;
-  if (typeof reason === 'string') return reason;
-  if (reason instanceof InterruptedError) return 'a signal';
-  return 'an abort request';
+  if (reason instanceof InterruptedError) return reason;
+  return new InterruptedError(typeof reason === 'string' ? reason : 'an abort request');
 }

@@ -90,6 +90,9 @@ describe('groups, roles and licenses', () => {
 
     const grant = memberGrant(ent, '42');
     expect(grant.id).toBe('group:10:member:user:42');
+    // Every grant of one entitlement shares one stub object: the c1z writer encodes it once per
+    // object, so a fresh copy per grant would re-serialise the resource for every grant.
+    expect(memberGrant(ent, '43').entitlement).toBe(grant.entitlement);
     expect(toJson(GrantSchema, grant, { registry: c1zRegistry })).toEqual({
       id: 'group:10:member:user:42',
       entitlement: {
