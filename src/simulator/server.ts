@@ -324,7 +324,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       }
     }
 
-    if (limiter) {
+    if (limiter && rl) {
       const wait = limiter.take();
       if (wait > 0) {
         const headers: Record<string, string> = retryAfter
@@ -333,7 +333,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         return sendJson(
           res,
           429,
-          { errors: { base: ['Rate limit exceeded: 25 requests per second'] } },
+          { errors: { base: [`Rate limit exceeded: ${rl.perSecond} requests per second`] } },
           headers,
         );
       }
