@@ -142,6 +142,21 @@ describe('clientFromOptions', () => {
     expect(scopes).not.toContain('core.business_entity.read');
   });
 
+  it('the read set is the one the README tells admins to tick, and writes only add user and group writes', () => {
+    // Literal lists, so that a change to READ_SCOPES/WRITE_SCOPES cannot pass unnoticed.
+    expect(READ_SCOPES).toEqual([
+      'core.common.read',
+      'core.user_group.read',
+      'core.user.read',
+      'email',
+      'login',
+      'openid',
+      'profile',
+    ]);
+    expect(ACCOUNTING_READ_SCOPE).toBe('core.accounting.read');
+    expect(WRITE_SCOPES).toEqual(['core.user.write', 'core.user_group.write']);
+  });
+
   it('--request-timeout and --max-retries reach the client', async () => {
     fake = await startFake({ api: () => undefined }); // never answers
     const client = clientFromOptions(

@@ -21,10 +21,13 @@ describe('RateLimiter (fake clock)', () => {
   it('lets the burst (minus the margin) through at once, then spaces at the reduced rate', () => {
     let now = 0;
     const limiter = new RateLimiter({ perSecond: 25, burst: 20 }, () => now);
-    const burst = 20 - BURST_SAFETY_MARGIN;
+    // The documented margin (docs/client.md): a burst of 18, then 24 requests per second.
+    expect(BURST_SAFETY_MARGIN).toBe(2);
+    expect(RATE_SAFETY_FACTOR).toBe(0.96);
+    const burst = 18;
     const waits = Array.from({ length: burst + 3 }, () => limiter.reserve());
     expect(waits.slice(0, burst)).toEqual(Array(burst).fill(0));
-    const interval = 1000 / (25 * RATE_SAFETY_FACTOR);
+    const interval = 1000 / 24;
     expect(waits[burst]).toBeCloseTo(interval, 6);
     expect(waits[burst + 2]).toBeCloseTo(3 * interval, 6);
     // An idle second refills part of the bucket.
@@ -53,7 +56,7 @@ describe('RateLimiter (fake clock)', () => {
     const limiter = new RateLimiter({ perSecond: 25, burst: 20 }, () => now);
     expect(limiter.reserve()).toBe(0);
     limiter.drain();
-    const interval = 1000 / (25 * RATE_SAFETY_FACTOR);
+    const interval = 1000 / 24;
     expect(limiter.reserve()).toBe(0);
     expect(limiter.reserve()).toBeCloseTo(interval, 6);
     expect(limiter.reserve()).toBeCloseTo(2 * interval, 6);
