@@ -25,8 +25,8 @@ export interface Column {
 export interface Row {
   /** Plain strings for console and CSV, keyed by Column.key. */
   cells: Record<string, string>;
-  /** The row in JSON output. */
-  json: JsonValue;
+  /** The row in JSON output; built only when JSON is asked for (it costs more than the cells). */
+  json: () => JsonValue;
 }
 
 export interface Listing {
@@ -104,7 +104,7 @@ export function listResourceTypes(reader: C1zReader): Listing {
         displayName: rt.displayName,
         traits: rt.traits.map((t) => traitNames[t] ?? String(t)).join(' '),
       },
-      json: messageJson(ResourceTypeSchema, rt),
+      json: () => messageJson(ResourceTypeSchema, rt),
     })),
   };
 }
@@ -126,7 +126,7 @@ export function listResources(reader: C1zReader, filter: { resourceType?: string
         displayName: r.displayName,
         parent: refText(r.parentResourceId?.resourceType, r.parentResourceId?.resource),
       },
-      json: messageJson(ResourceSchema, r),
+      json: () => messageJson(ResourceSchema, r),
     })),
   };
 }
@@ -153,7 +153,7 @@ export function listEntitlements(
         purpose: purposeNames[e.purpose] ?? '',
         slug: e.slug,
       },
-      json: messageJson(EntitlementSchema, e),
+      json: () => messageJson(EntitlementSchema, e),
     })),
   };
 }
@@ -258,13 +258,13 @@ export function listGrants(
           principalName: r.principal?.displayName ?? '',
           missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
         },
-        json: {
+        json: () => ({
           grant: messageJson(GrantSchema, g),
           entitlementDisplayName: r.entitlement?.displayName ?? null,
           principalDisplayName: r.principal?.displayName ?? null,
           dangling: r.missing.length > 0,
           missing: r.missing,
-        },
+        }),
       };
     }),
   };
@@ -307,7 +307,7 @@ export function accessOfPrincipal(reader: C1zReader, principal: ObjectRef): List
           principal: refText(g.principal?.id?.resourceType, g.principal?.id?.resource),
           missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
         },
-        json: {
+        json: () => ({
           entitlementId: g.entitlement?.id ?? null,
           entitlementDisplayName: r.entitlement?.displayName ?? null,
           resourceType: res?.resourceType ?? null,
@@ -318,7 +318,7 @@ export function accessOfPrincipal(reader: C1zReader, principal: ObjectRef): List
           grantId: g.id,
           dangling: r.missing.length > 0,
           missing: r.missing,
-        },
+        }),
       };
     }),
   };
@@ -356,14 +356,14 @@ export function accessToEntitlement(reader: C1zReader, entitlementId: string): L
           grant: g.id,
           missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
         },
-        json: {
+        json: () => ({
           principalType: g.principal?.id?.resourceType ?? null,
           principalId: g.principal?.id?.resource ?? null,
           principalDisplayName: r.principal?.displayName ?? null,
           grantId: g.id,
           dangling: r.missing.length > 0,
           missing: r.missing,
-        },
+        }),
       };
     }),
   };
@@ -372,7 +372,7 @@ export function accessToEntitlement(reader: C1zReader, entitlementId: string): L
 export function statsListing(reader: C1zReader): Listing {
   const s = reader.stats();
   const rows: Row[] = [];
-  const add = (what: string, n: number) => rows.push({ cells: { what, count: String(n) }, json: null });
+  const add = (what: string, n: number) => rows.push({ cells: { what, count: String(n) }, json: () => null });
   add('resource types', s.resourceTypes);
   for (const [type, n] of Object.entries(s.resources)) add(`resources: ${type}`, n);
   add(

@@ -68,6 +68,7 @@ export class C1zReader {
   readonly path: string;
   readonly sync: SyncRun | null;
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly dir: string;
   private closed = false;
   /** The decoded copy holds Coupa data: a forced exit (process.exit) that skips close() removes it too. */
@@ -256,9 +257,19 @@ export class C1zReader {
     params: Params,
   ): MessageShape<Desc> | undefined {
     const { sql, params: p } = this.scoped(`select id, data from ${table}`, where, params);
-    const row = this.query(() => this.db.prepare(`${sql} order by id limit 1`).get(...p)) as
+    const row = this.query(() => this.prepared(`${sql} order by id limit 1`).get(...p)) as
       { id: number; data: Uint8Array } | undefined;
     return row ? this.decode(table, schema, row) : undefined;
+  }
+
+  /** Lookups repeat per row in the inspector (one per principal): prepare each statement once. */
+  private prepared(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   private decode<Desc extends DescMessage>(

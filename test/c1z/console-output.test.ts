@@ -8,7 +8,7 @@ describe('console output of a large listing', () => {
     function* rows(): Generator<Row> {
       for (let i = 0; i < n; i++) {
         const id = `role:3:member:user:${i}`;
-        yield { cells: { id, principal: `user:${i}` }, json: { id } };
+        yield { cells: { id, principal: `user:${i}` }, json: () => ({ id }) };
       }
     }
     const listing: Listing = {
@@ -18,6 +18,7 @@ describe('console output of a large listing', () => {
         { key: 'principal', header: 'Principal' },
       ],
       rows: rows(),
+      dangling: { grants: 0, entitlement: 0, principal: 0, resource: 0 },
     };
     let text = '';
     const count = await render(listing, 'console', { out: (t) => void (text += t), err: () => {} });

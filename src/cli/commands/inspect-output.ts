@@ -64,7 +64,7 @@ async function renderJson(listing: Listing, io: InspectIo): Promise<number> {
   let n = 0;
   let chunk = '';
   for (const row of listing.rows) {
-    chunk += (n === 0 ? '\n    ' : ',\n    ') + indent(JSON.stringify(row.json, null, 2), 2);
+    chunk += (n === 0 ? '\n    ' : ',\n    ') + indent(JSON.stringify(row.json(), null, 2), 2);
     n++;
     if (chunk.length > 1 << 16) {
       await io.out(chunk);
