@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
  * Whether a tenant merges a non-empty association array into the user's list (Coupa's documented
  * behaviour: removal is clear-then-set) or replaces the list. Coupa's docs and integrators
  * disagree, so the mode is never configured: it is learned from the API's own answer to a write
- * (see set-association.ts) and remembered per base URL, in memory and, when a file is given, on
+ * (see converge.ts) and remembered per base URL, in memory and, when a file is given, on
  * disk for later runs. A wrong memory is harmless: "replace" is re-checked on every removal, and
  * the merge procedure is also correct (just one write longer) on a replacing tenant.
  */

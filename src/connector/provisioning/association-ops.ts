@@ -121,7 +121,6 @@ export function revokeAssociation(
         userId,
         kind: target.kind,
         entitlementId: target.entitlementId,
-        current: before,
         desired: before.filter((r) => r.id !== target.id),
         removed: [held],
       };

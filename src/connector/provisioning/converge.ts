@@ -21,9 +21,8 @@ export interface ConvergeJob {
   userId: number;
   kind: AssociationKind;
   entitlementId: string;
-  current: readonly Ref[];
   desired: readonly Ref[];
-  /** Items that must be gone at the end (a subset of `current`). */
+  /** Items that must be gone at the end (a subset of the user's current list). */
   removed: readonly Ref[];
 }
 

@@ -121,7 +121,6 @@ async function recoverEntry(
             userId: entry.userId,
             kind,
             entitlementId: entry.entitlementId,
-            current,
             desired,
             removed,
           },

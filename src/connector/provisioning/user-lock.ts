@@ -21,9 +21,4 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
-
-  /** Keys with an operation running or queued (for tests). */
-  get size(): number {
-    return this.tails.size;
-  }
 }
