@@ -10,6 +10,7 @@ import {
   LicenseRevocationRefusedError,
   NeedsRecoveryError,
   UnknownEntitlementError,
+  UnknownUserError,
 } from '../../src/connector/provisioning/index.js';
 import { CoupaClient, READ_SCOPES, WRITE_SCOPES } from '../../src/coupa/index.js';
 import {
@@ -260,6 +261,15 @@ describe('accounts', () => {
     expect(writeCount(sim)).toBe(writes);
     expect((await p.enableUser(String(id))).outcome).toBe('enabled');
     expect(sim.groundTruth().users.find((u) => u.id === id)?.active).toBe(true);
+  });
+
+  it('enabling or disabling an unknown user is UnknownUserError, with no write', async () => {
+    const { sim, dir } = await setup();
+    const p = provisionerFor(sim, dir);
+    const missing = Math.max(...sim.groundTruth().users.map((u) => u.id)) + 1000;
+    await expect(p.disableUser(missing)).rejects.toThrow(UnknownUserError);
+    await expect(p.enableUser(String(missing))).rejects.toThrow(UnknownUserError);
+    expect(writeCount(sim)).toBe(0);
   });
 });
 

@@ -4,13 +4,14 @@ import { LICENSE_FLAGS } from '../../coupa/models.js';
 import { licenseFlagFor } from './entitlement-ref.js';
 import {
   coupaMessageOf,
+  readUser,
   statusOf,
   userLockKey,
   userLocks,
   userPath,
   type ProvisioningContext,
 } from './context.js';
-import { ChangeRejectedError, UnknownUserError, VerificationError } from './errors.js';
+import { ChangeRejectedError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
 import type { ProvisioningResult } from './result.js';
 
@@ -181,14 +182,7 @@ export function setActive(
   const operation = active ? ('enable-user' as const) : ('disable-user' as const);
   return userLocks.run(userLockKey(ctx, userId), () =>
     audited(ctx, { operation, userId }, async () => {
-      let user;
-      try {
-        user = await ctx.api.get(userPath(userId), { fields: ['id', 'active'], schema: ActiveSchema });
-      } catch (err) {
-        if (statusOf(err) === 404)
-          throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
-        throw err;
-      }
+      const user = await readUser(ctx, userId, ['id', 'active'], ActiveSchema);
       const before = user.active === true;
       const base = { operation, userId, before };
       const verb = active ? 'enabled' : 'disabled';

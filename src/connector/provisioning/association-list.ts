@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { IdOnlySchema } from '../../coupa/models.js';
 import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
-import { statusOf, userPath, type FieldSpec, type ProvisioningContext } from './context.js';
-import { UnknownUserError } from './errors.js';
+import { readUser, statusOf, userPath, type FieldSpec, type ProvisioningContext } from './context.js';
 
 /** An item of a user's association array, as the API shows it. */
 export interface Ref {
@@ -32,14 +31,7 @@ export async function readList(
   userId: number,
   kind: AssociationKind,
 ): Promise<Ref[]> {
-  try {
-    const user = await ctx.api.get(userPath(userId), { fields: listFields(kind), schema: listSchema(kind) });
-    return listOf(kind, user);
-  } catch (err) {
-    if (statusOf(err) === 404)
-      throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
-    throw err;
-  }
+  return listOf(kind, await readUser(ctx, userId, listFields(kind), listSchema(kind)));
 }
 
 /** The body that sets the array to `list`: every item by id, the complete list. */

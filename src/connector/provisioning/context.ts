@@ -5,6 +5,7 @@ import type { ArrayModeMemory } from './array-mode.js';
 import type { AuditLog } from './audit-log.js';
 import type { Journal } from './journal.js';
 import { KeyedMutex } from './user-lock.js';
+import { UnknownUserError } from './errors.js';
 
 /** `fields` projection as the client serialises it. */
 export type FieldSpec = Array<string | Record<string, FieldSpec>>;
@@ -76,6 +77,22 @@ export function userLockKey(ctx: ProvisioningContext, userId: number): string {
 
 export function userPath(userId: number): string {
   return `/api/users/${userId}`;
+}
+
+/** Reads the user fresh with a projection; a 404 means the user id is wrong, and says so. */
+export async function readUser<T>(
+  ctx: ProvisioningContext,
+  userId: number,
+  fields: FieldSpec,
+  schema: ZodType<T>,
+): Promise<T> {
+  try {
+    return await ctx.api.get(userPath(userId), { fields, schema });
+  } catch (err) {
+    if (statusOf(err) === 404)
+      throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
+    throw err;
+  }
 }
 
 export function statusOf(err: unknown): number | undefined {

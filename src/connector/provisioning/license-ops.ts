@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import type { LicenseTarget } from './entitlement-ref.js';
-import { statusOf, userLockKey, userLocks, userPath, type ProvisioningContext } from './context.js';
-import {
-  LicenseRevocationRefusedError,
-  UnknownEntitlementError,
-  UnknownUserError,
-  VerificationError,
-} from './errors.js';
+import { readUser, userLockKey, userLocks, userPath, type ProvisioningContext } from './context.js';
+import { LicenseRevocationRefusedError, UnknownEntitlementError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
 import type { ProvisioningResult } from './result.js';
 
@@ -21,17 +16,12 @@ function flagSchema(flag: string) {
 }
 
 async function readFlag(ctx: ProvisioningContext, userId: number, target: LicenseTarget): Promise<boolean> {
-  let user: Record<string, unknown>;
-  try {
-    user = await ctx.api.get(userPath(userId), {
-      fields: ['id', target.flag],
-      schema: flagSchema(target.flag),
-    });
-  } catch (err) {
-    if (statusOf(err) === 404)
-      throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
-    throw err;
-  }
+  const user: Record<string, unknown> = await readUser(
+    ctx,
+    userId,
+    ['id', target.flag],
+    flagSchema(target.flag),
+  );
   if (!(target.flag in user)) {
     throw new UnknownEntitlementError(
       target.entitlementId,
