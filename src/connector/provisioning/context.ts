@@ -6,9 +6,9 @@ import type { AuditLog } from './audit-log.js';
 import type { Journal } from './journal.js';
 import { KeyedMutex } from './user-lock.js';
 import { UnknownUserError } from './errors.js';
+import type { FieldSpec } from '../../coupa/fields.js';
 
-/** `fields` projection as the client serialises it. */
-export type FieldSpec = Array<string | Record<string, FieldSpec>>;
+export type { FieldSpec };
 
 /** The slice of CoupaClient provisioning uses; tests and embedders may pass anything shaped like it. */
 export interface CoupaWriteApi {
