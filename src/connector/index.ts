@@ -10,7 +10,6 @@ export {
   licenseResourceType,
   licenseIdForFlag,
   flagForLicenseId,
-  licenseDisplayName,
   licenseResource,
   licenseEntitlement,
 } from './license.js';

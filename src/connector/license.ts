@@ -79,10 +79,6 @@ export function flagForLicenseId(licenseId: string): string {
   return canonicalFlag(licenseId);
 }
 
-export function licenseDisplayName(flag: string): string {
-  return nameOf(flag).displayName;
-}
-
 export function licenseResource(flag: string): Resource {
   const { id, displayName } = nameOf(flag);
   return create(ResourceSchema, {

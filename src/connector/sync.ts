@@ -170,10 +170,10 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     if (includeAccountGroups) writer.putResourceType(accountGroupKind.resourceType);
 
     const catalog = new Catalog(writer);
-    for (const g of userGroups) catalog.addListed(userGroupKind, g);
-    for (const r of roles) catalog.addListed(roleKind, r);
-    for (const c of contentGroups) catalog.addListed(contentGroupKind, c);
-    for (const a of accountGroups ?? []) catalog.addListed(accountGroupKind, a);
+    for (const g of userGroups) catalog.addListed(USER_GROUPS.kind, g);
+    for (const r of roles) catalog.addListed(ROLES.kind, r);
+    for (const c of contentGroups) catalog.addListed(CONTENT_GROUPS.kind, c);
+    for (const a of accountGroups ?? []) catalog.addListed(ACCOUNT_GROUPS.kind, a);
 
     // client.paginate yields each id once across lanes, probe and tail (it deduplicates), so
     // users are written as they come.
