@@ -50,7 +50,6 @@ export function parsePositiveNumber(name: string) {
   };
 }
 
-/** Accepts "100ms", "2s", "1.5s" or a bare number of milliseconds. */
 /** An argParser for a count, port or seed: an integer of at least `min`. */
 export function parseWholeNumber(name: string, min: number) {
   return (value: string): number => {
@@ -61,6 +60,7 @@ export function parseWholeNumber(name: string, min: number) {
   };
 }
 
+/** Accepts "100ms", "2s", "1.5s" or a bare number of milliseconds. */
 export function parseDuration(name: string) {
   return (value: string): number => {
     const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
