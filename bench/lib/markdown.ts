@@ -27,7 +27,7 @@ const ROUTES: Array<[route: string, list: keyof SizeRow['truth'] | 'token']> = [
 
 /**
  * Where the requests above the floor went, per route: answered requests beyond the pages the list
- * needs (the users' tail page, an empty last page, a page asked twice) and 429s (each one is a request too).
+ * needs (a page confirming a gap in sparse ids, a page for users created mid-sync, a page asked twice) and 429s (each one is a request too).
  */
 export function overheadNotes(row: SizeRow): string[] {
   const notes: string[] = [];
@@ -67,9 +67,9 @@ function missNotes(r: BenchReport): string[] {
       out.push(
         `- **Requests at ${at}: ${row.requests} for a floor of ${row.requestFloor} (${row.requestRatio.toFixed(3)}).** ` +
           `Extra requests by route: ${overheadNotes(row).join('; ')}. The target allows ` +
-          `${(row.requestFloor * (TARGETS.requestRatio - 1)).toFixed(1)} extra requests at this size; the users walk's ` +
-          'open-ended tail page above the probe, which reads users created during the sync, is a fixed +1 (the probe ' +
-          'itself is one of the pages the floor counts). Why: docs/benchmarks.md, "Request overhead".',
+          `${(row.requestFloor * (TARGETS.requestRatio - 1)).toFixed(1)} extra requests at this size. A dense tenant ` +
+          'read with no changes during the sync costs exactly the floor; extra pages mean sparse ids, records created ' +
+          'during the sync, or retried answers. See docs/benchmarks.md, "Request overhead".',
       );
     }
     if (row.verdicts.wall === 'MISS') {

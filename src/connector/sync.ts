@@ -175,7 +175,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     for (const c of contentGroups) catalog.addListed(CONTENT_GROUPS.kind, c);
     for (const a of accountGroups ?? []) catalog.addListed(ACCOUNT_GROUPS.kind, a);
 
-    // client.paginate yields each id once across lanes, probe and tail (it deduplicates), so
+    // client.paginate yields each id once across the probe, the lanes and the top (it deduplicates), so
     // users are written as they come.
     progress('users');
     const pages = client.paginate('/api/users', {

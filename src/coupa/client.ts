@@ -45,6 +45,8 @@ export interface PaginateCallOptions<T> {
   query?: Record<string, string>;
   /** Concurrent id-range lanes (see paginate.ts); default 1. */
   lanes?: number;
+  /** With one lane, walk up from the lowest id (default) or down from the highest (see paginate.ts). */
+  start?: 'bottom' | 'top';
   onEstimate?: (approxTotal: number) => void;
 }
 
@@ -146,11 +148,11 @@ export class CoupaClient {
       );
     };
     try {
-      yield* paginateById(fetchPage, { lanes: opts.lanes, onEstimate: opts.onEstimate });
+      yield* paginateById(fetchPage, { lanes: opts.lanes, start: opts.start, onEstimate: opts.onEstimate });
     } catch (err) {
       if (err instanceof PaginationStuckError) {
         throw new CoupaResponseValidationError(
-          `GET ${path} (${err.label}): the page did not advance past id ${err.cursor}; the server ignores id[gt] or order_by=id.`,
+          `GET ${path} (${err.label}): the page did not advance past id ${err.cursor}; the server ignores the id[gt]/id[lt] filters or order_by=id.`,
           { endpoint: `GET ${path}`, field: 'id' },
         );
       }

@@ -1,21 +1,28 @@
 /**
  * Keyset pagination over an index endpoint, in id order.
  *
- * Every page asks for `order_by=id&dir=asc&limit=50` and the ids after the last one seen
- * (`id[gt]=<last id>`). Unlike offsets, a cursor on id cannot be shifted by records created,
+ * Every page asks for `order_by=id&limit=50` and the ids past the last one seen (`id[gt]` going
+ * up, `id[lt]` going down). Unlike offsets, a cursor on id cannot be shifted by records created,
  * deactivated or removed while we read: a record that exists for the whole walk is returned once,
  * whatever happens around it. Items are also deduplicated by id, so a server that repeats one
  * across pages cannot produce a duplicate.
  *
- * With `lanes > 1`, the walk starts with a probe that is a real page read from the top
- * (`dir=desc&limit=50`, the caller's fields): its items are the highest ids, its largest id is the
- * estimate, and its smallest id `pmin` bounds the rest. A short probe that reaches id 1 is the
- * whole list (one request). Otherwise (0, pmin) is cut into bounded lanes whose widths are
- * multiples of the page size — so dense ids cost exactly ceil(n/50) pages, probe included — walked
- * concurrently; a lane stops when a page reaches its bound, or comes back empty, or short with
- * its last id at the bound (a short page below the bound is followed up, in case the server caps
- * pages below 50). Once every bounded lane is done, one open-ended tail walk above the probe's
- * largest id picks up the records created during the walk (usually one empty page).
+ * With `lanes > 1` the walk is built so that a dense list costs exactly ceil(n/50) pages while
+ * still reading the records created during the walk:
+ * 1. A probe reads ranks 51..100 from the top (`dir=desc&offset=50`): real data, whose largest id
+ *    `p51` has exactly 50 records above it, and whose smallest id bounds the rest.
+ * 2. Below the probe, bounded lanes whose widths are multiples of the page size, walked
+ *    concurrently. A lane stops when a page reaches its bound, or comes back empty, or short with
+ *    its last id at the bound (a short page below the bound is followed up, in case the server caps
+ *    pages below 50).
+ * 3. Last, once every lane is done, the top is read downwards from the highest id
+ *    (`dir=desc&id[gt]=p51`). This one read both finishes the list and is the check for
+ *    creations: it stops when its lowest id touches p51 (no id can lie between), or on an empty
+ *    page. Records created meanwhile sit above every older id, so they push the top page's lowest
+ *    id up and the walk goes on down until the gap is closed.
+ * Why not read the top first: a walk that has already read the highest id can only learn that
+ * nothing was created after it from one more page, and when n is a multiple of 50 that page is
+ * all extra. Reading the top last makes the check a page the list needed anyway.
  */
 
 export const PAGE_SIZE = 50;
@@ -23,7 +30,7 @@ export const PAGE_SIZE = 50;
 export interface PageRequest {
   /** Query parameters for this page (ordering, limit, cursor, bounds), merged over the caller's. */
   query: Record<string, string>;
-  /** Shown in errors: "id > 150", "0 < id <= 250", "probe". */
+  /** Shown in errors: "id > 150", "0 < id <= 250", "probe", "top, id > 950". */
   label: string;
   signal: AbortSignal;
 }
@@ -32,7 +39,15 @@ export type PageFetcher<T extends { id: number }> = (req: PageRequest) => Promis
 
 export interface PaginateOptions {
   lanes?: number;
-  /** Called once, after the probe, with the largest id: an upper estimate of the item count. */
+  /**
+   * With one lane, which end to start from. `'bottom'` (the default) walks up and ends on a short
+   * page, so it also reads what is created until its last page. `'top'` walks down from the
+   * highest id and also ends when it reaches id 1, so a list of exactly 50 costs one page, not
+   * two; records created after its first page are left for the next sync. Lanes ignore it: their
+   * walk reads the top last.
+   */
+  start?: 'bottom' | 'top';
+  /** Called once, after the first page that shows the top of the list: an upper estimate of the item count (the largest id). */
   onEstimate?: (approxTotal: number) => void;
   signal?: AbortSignal;
 }
@@ -94,6 +109,59 @@ async function* walkLane<T extends { id: number }>(
   }
 }
 
+/**
+ * Reads the ids above `floor` from the highest down, until the lowest id read touches `floor` (no
+ * id can lie between) or a page comes back empty. A short page that stops above `floor` is
+ * followed up, as in a lane: the server may cap pages below 50.
+ *
+ * When that took more than one page (records were created meanwhile, or ids are sparse), records
+ * created after the first page would sit above it unseen: an open-ended walk up from its highest
+ * id reads them, so that, as with a plain ascending walk, only what is created during the very
+ * last request can be missed.
+ */
+interface TopWalk {
+  /** Exclusive lower bound: the walk reads ids > floor, and is done when it touches it. */
+  floor: number;
+  /** Trust a short page to end the walk (else it is followed up, for servers capping pages). */
+  shortPageEnds: boolean;
+  /** Look above the first page once more if the walk took several pages. */
+  recheckTop: boolean;
+  onEstimate?: (approxTotal: number) => void;
+}
+
+async function* walkTop<T extends { id: number }>(
+  fetchPage: PageFetcher<T>,
+  { floor, shortPageEnds, recheckTop, onEstimate }: TopWalk,
+  signal: AbortSignal,
+): AsyncGenerator<T[]> {
+  let cursor: number | undefined;
+  let highest = floor;
+  for (let pages = 1; ; pages++) {
+    const query: Record<string, string> = { order_by: 'id', dir: 'desc', limit: String(PAGE_SIZE) };
+    if (floor > 0) query['id[gt]'] = String(floor);
+    if (cursor !== undefined) query['id[lt]'] = String(cursor);
+    const label = cursor === undefined ? `top, id > ${floor}` : `top, ${floor} < id < ${cursor}`;
+    const page = await fetchPage({ query, label, signal });
+    const asked = page.filter((item) => item.id > floor && (cursor === undefined || item.id < cursor));
+    if (cursor === undefined) {
+      highest = asked.reduce((m, item) => Math.max(m, item.id), floor);
+      onEstimate?.(highest);
+    }
+    yield asked;
+    if (asked.length === 0 && page.length >= PAGE_SIZE) {
+      // A full page of records outside what was asked: the server ignored the cursor, and going on
+      // would loop forever on the same page; stopping would drop the rest.
+      throw new PaginationStuckError(label, cursor ?? floor);
+    }
+    const lowest = asked.reduce((m, item) => Math.min(m, item.id), Infinity);
+    if (asked.length === 0 || lowest <= floor + 1 || (shortPageEnds && page.length < PAGE_SIZE)) {
+      if (recheckTop && pages > 1) yield* walkLane(fetchPage, { lo: highest }, signal);
+      return;
+    }
+    cursor = lowest;
+  }
+}
+
 export class PaginationStuckError extends Error {
   constructor(
     readonly label: string,
@@ -120,28 +188,38 @@ export async function* paginateById<T extends { id: number }>(
   try {
     const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
     if (lanes === 1) {
-      for await (const page of walkLane(fetchPage, { lo: 0 }, signal)) {
+      const walk =
+        opts.start === 'top'
+          ? walkTop(
+              fetchPage,
+              { floor: 0, shortPageEnds: true, recheckTop: false, onEstimate: opts.onEstimate },
+              signal,
+            )
+          : walkLane(fetchPage, { lo: 0 }, signal);
+      for await (const page of walk) {
         const items = fresh(page);
         if (items.length) yield items;
       }
       return;
     }
 
-    const top = await fetchPage({
-      query: { order_by: 'id', dir: 'desc', limit: String(PAGE_SIZE) },
+    const probe = await fetchPage({
+      query: { order_by: 'id', dir: 'desc', offset: String(PAGE_SIZE), limit: String(PAGE_SIZE) },
       label: 'probe',
       signal,
     });
-    const ids = top.map((item) => item.id);
-    const maxId = Math.max(0, ...ids);
-    const minId = Math.min(maxId, ...ids);
-    opts.onEstimate?.(maxId);
-    // A short page from the top is the whole list when nothing can lie below it. If it stopped
-    // above id 1, ids may be left below: the server may cap pages below 50 (an honest answer just
-    // costs one empty page, and then the tail).
-    const whole = top.length < PAGE_SIZE && minId <= 1;
+    const ids = probe.map((item) => item.id);
+    // The probe's largest id has exactly PAGE_SIZE records above it; an empty probe means the
+    // whole list fits in the top page.
+    const p51 = Math.max(0, ...ids);
+    const probeMin = Math.min(p51, ...ids);
+    if (probe.length) opts.onEstimate?.(p51 + PAGE_SIZE);
+    // A short probe that reaches id 1 leaves nothing below it. One that stops above id 1 may come
+    // from a server capping pages below 50: what lies below is confirmed (an honest answer costs
+    // one empty page).
+    const nothingBelow = probe.length === 0 || (probe.length < PAGE_SIZE && probeMin <= 1);
 
-    const queue: T[][] = [top];
+    const queue: T[][] = [probe];
     let failure: { error: unknown } | undefined;
     let running = 0;
     let wake: (() => void) | undefined;
@@ -150,11 +228,11 @@ export async function* paginateById<T extends { id: number }>(
       wake = undefined;
       w?.();
     };
-    const launch = (range: LaneRange) => {
+    const launch = (walk: AsyncGenerator<T[]>) => {
       running++;
       void (async () => {
         try {
-          for await (const page of walkLane(fetchPage, range, signal)) {
+          for await (const page of walk) {
             queue.push(page);
             notify();
           }
@@ -170,11 +248,13 @@ export async function* paginateById<T extends { id: number }>(
         }
       })();
     };
-    let tailStarted = whole;
-    if (!whole) {
+    if (!nothingBelow) {
       // A short probe gives no reason to expect much below it: one lane, not `lanes` empty pages.
-      for (const range of laneRanges(minId - 1, top.length < PAGE_SIZE ? 1 : lanes)) launch(range);
+      for (const range of laneRanges(probeMin - 1, probe.length < PAGE_SIZE ? 1 : lanes)) {
+        launch(walkLane(fetchPage, range, signal));
+      }
     }
+    let topStarted = false;
     for (;;) {
       if (failure) throw failure.error;
       const page = queue.shift();
@@ -184,11 +264,14 @@ export async function* paginateById<T extends { id: number }>(
         continue;
       }
       if (running === 0) {
-        if (tailStarted) return;
+        if (topStarted) return;
         // Started only after every bounded lane is done, so it sees whatever was created while
-        // any of them was still reading — the whole walk, not just until the first lane ended.
-        tailStarted = true;
-        launch({ lo: maxId });
+        // any of them was still reading: the whole walk, not just until the first lane ended.
+        topStarted = true;
+        const onEstimate = probe.length ? undefined : opts.onEstimate;
+        launch(
+          walkTop(fetchPage, { floor: p51, shortPageEnds: false, recheckTop: true, onEstimate }, signal),
+        );
         continue;
       }
       await new Promise<void>((resolve) => (wake = resolve));

@@ -84,6 +84,53 @@ describe('keyset pagination, one lane', () => {
   });
 });
 
+describe('one walk from the top (start: top)', () => {
+  async function top(rows: Row[]) {
+    fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
+    const ids: number[] = [];
+    for await (const page of fakeClient(fake.url).paginate('/api/roles', { itemSchema: Item, start: 'top' }))
+      ids.push(...page.map((u) => u.id));
+    const reqs = fake
+      .apiRequests()
+      .map((r) => [r.url.searchParams.get('dir'), r.url.searchParams.get('id[lt]')]);
+    return { ids, reqs };
+  }
+
+  it.each([
+    // A page that reaches id 1 ends the walk: exactly 50 costs one page, where walking up needs an
+    // empty second one.
+    [50, 1],
+    [100, 2],
+    [120, 3],
+    [7, 1],
+    [0, 1],
+  ])('%i records with ids 1..n: %i request(s), every id once', async (n, requests) => {
+    const { ids, reqs } = await top(denseRows(n));
+    expect(ids.sort((a, b) => a - b)).toEqual(range(1, n));
+    expect(reqs).toHaveLength(requests);
+    expect(reqs.every(([dir]) => dir === 'desc')).toBe(true);
+    expect(reqs.map(([, lt]) => lt)).toEqual([
+      null,
+      ...range(1, requests - 1).map((k) => String(n - 50 * k + 1)),
+    ]);
+  });
+
+  it('a short page ends it, whatever its lowest id', async () => {
+    const { ids, reqs } = await top(denseRows(30, 971));
+    expect(ids.sort((a, b) => a - b)).toEqual(range(971, 1000));
+    expect(reqs).toHaveLength(1);
+  });
+
+  it('a full page above id 1 is followed down', async () => {
+    const { ids, reqs } = await top(denseRows(50, 11));
+    expect(ids.sort((a, b) => a - b)).toEqual(range(11, 60));
+    expect(reqs).toEqual([
+      ['desc', null],
+      ['desc', '11'],
+    ]);
+  });
+});
+
 /** The ids each answer carried, to tell whether any record was read twice. */
 function servedIds(res: { write: unknown; end: unknown }, into: number[]): void {
   const end = res.end as (chunk?: unknown) => unknown;
@@ -97,18 +144,21 @@ const bounded = (r: { url: URL }) => r.url.searchParams.has('id[lt_or_eq]');
 
 describe('keyset pagination with lanes', () => {
   it.each([
-    // Dense ids: the probe's 50 items + bounded lanes of whole pages = ceil(n/50) pages, plus one
-    // tail page above the probe's max; a list shorter than a page is the probe alone.
-    [1000, 5, 21],
-    [1000, 4, 21],
-    [1037, 5, 22],
-    [120, 5, 4],
+    // Dense ids: the probe (ranks 51..100 from the top), bounded lanes of whole pages below it and
+    // the top page last make exactly ceil(n/50) pages. A list of 50 or fewer costs the empty probe
+    // and the top page.
+    [1000, 5, 20],
+    [1000, 4, 20],
+    [1037, 5, 21],
+    [120, 5, 3],
+    [100, 5, 2],
+    [51, 5, 2],
     [50, 5, 2],
-    [49, 5, 1],
-    [10_000, 5, 201],
-    [9_999, 5, 201],
+    [49, 5, 2],
+    [10_000, 5, 200],
+    [9_999, 5, 200],
   ])('%i dense users over %i lanes: every id once in %i requests', async (n, lanes, requests) => {
-    expect(requests).toBe(n < 50 ? 1 : Math.ceil(n / 50) + 1);
+    expect(requests).toBe(n <= 50 ? 2 : Math.ceil(n / 50));
     const rows = denseRows(n);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     let estimate = -1;
@@ -118,22 +168,32 @@ describe('keyset pagination with lanes', () => {
     expect(estimate).toBe(n);
     const reqs = fake.apiRequests();
     expect(reqs).toHaveLength(requests);
-    // The probe is a real page from the top, with the caller's projection.
+    // The probe is a real page, ranks 51..100 from the top, with the caller's projection.
     const probe = reqs[0]!.url.searchParams;
-    expect([probe.get('order_by'), probe.get('dir'), probe.get('limit')]).toEqual(['id', 'desc', '50']);
+    expect([probe.get('order_by'), probe.get('dir'), probe.get('offset'), probe.get('limit')]).toEqual([
+      'id',
+      'desc',
+      '50',
+      '50',
+    ]);
     expect(JSON.parse(probe.get('fields')!)).toEqual(['id', 'login']);
     expect(probe.has('id[gt]') || probe.has('id[lt_or_eq]')).toBe(false);
-    if (n < 50) return;
-    // Then bounded lanes below the probe's smallest id, and last the one open-ended tail.
+    // Then bounded lanes below the probe's smallest id, and last the top, read downwards down to
+    // the probe's largest id.
     const rest = reqs.slice(1, -1);
     expect(rest.every(bounded)).toBe(true);
     const highest = rest.map((r) => Number(r.url.searchParams.get('id[lt_or_eq]')));
-    expect(highest.length ? Math.max(...highest) : 0).toBe(n - 50);
-    const tail = reqs.at(-1)!.url.searchParams;
-    expect([tail.get('id[gt]'), tail.get('id[lt_or_eq]'), tail.get('dir')]).toEqual([String(n), null, 'asc']);
+    expect(highest.length ? Math.max(...highest) : 0).toBe(Math.max(0, n - 100));
+    const top = reqs.at(-1)!.url.searchParams;
+    expect([top.get('dir'), top.get('id[gt]'), top.get('id[lt]'), top.get('offset')]).toEqual([
+      'desc',
+      n <= 50 ? null : String(n - 50),
+      null,
+      null,
+    ]);
   });
 
-  it('yields the probe page and never asks for its records again', async () => {
+  it('yields the probe page and never asks for any record twice', async () => {
     const rows = denseRows(1000);
     const served: number[] = [];
     fake = await startFake({
@@ -145,46 +205,61 @@ describe('keyset pagination with lanes', () => {
     const pages: number[][] = [];
     for await (const page of fakeClient(fake.url).paginate('/api/users', { itemSchema: Item, lanes: 4 }))
       pages.push(page.map((u) => u.id));
-    // The first page out is the probe's: the top 50, as the server sent them (descending).
-    expect(pages[0]).toEqual(range(951, 1000).reverse());
+    // The first page out is the probe's: ranks 51..100 from the top, as the server sent them.
+    expect(pages[0]).toEqual(range(901, 950).reverse());
+    // The last is the top, read after every lane.
+    expect(pages.at(-1)).toEqual(range(951, 1000).reverse());
     expect(pages.flat().sort((a, b) => a - b)).toEqual(range(1, 1000));
-    // Every record crossed the wire once: the lanes stop below the probe's smallest id.
+    // Every record crossed the wire once: lanes stop below the probe, the top stops above it.
     expect(served).toHaveLength(1000);
     expect(new Set(served).size).toBe(1000);
   });
 
-  it('a short probe page that reaches id 1 is the whole list: one request', async () => {
+  it('a short probe page that reaches id 1 leaves only the top to read: two requests', async () => {
+    const rows = denseRows(80);
+    fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
+    let estimate = -1;
+    const ids = await collect(fakeClient(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) });
+    expect(ids.sort((a, b) => a - b)).toEqual(range(1, 80));
+    expect(estimate).toBe(80);
+    expect(fake.apiRequests().map((r) => r.url.searchParams.get('id[gt]'))).toEqual([null, '30']);
+  });
+
+  it('a list that fits in one page: the empty probe, then the top', async () => {
     const rows = denseRows(30);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     let estimate = -1;
-    expect(
-      (await collect(fakeClient(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) })).sort(),
-    ).toEqual(range(1, 30).sort());
+    const ids = await collect(fakeClient(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) });
+    expect(ids.sort((a, b) => a - b)).toEqual(range(1, 30));
     expect(estimate).toBe(30);
-    expect(fake.apiRequests()).toHaveLength(1);
+    expect(fake.apiRequests()).toHaveLength(2);
   });
 
-  it('an empty list is one request', async () => {
+  it('an empty list is two empty pages', async () => {
     fake = await startFake({ api: (req, res) => serveIndex([], req, res) });
     let estimate = -1;
     expect(await collect(fakeClient(fake.url), { lanes: 4, onEstimate: (e) => (estimate = e) })).toEqual([]);
     expect(estimate).toBe(0);
-    expect(fake.apiRequests()).toHaveLength(1);
+    expect(fake.apiRequests()).toHaveLength(2);
   });
 
-  it('a short probe page above id 1 is confirmed below it (one empty page), then the tail', async () => {
-    const rows = denseRows(30, 971);
+  it('a short probe page above id 1 is confirmed below it (one empty page), then the top', async () => {
+    const rows = denseRows(60, 971);
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     expect((await collect(fakeClient(fake.url), { lanes: 4 })).sort((a, b) => a - b)).toEqual(
-      range(971, 1000),
+      range(971, 1030),
     );
     const reqs = fake
       .apiRequests()
-      .map((r) => [r.url.searchParams.get('id[gt]'), r.url.searchParams.get('id[lt_or_eq]')]);
+      .map((r) => [
+        r.url.searchParams.get('dir'),
+        r.url.searchParams.get('id[gt]'),
+        r.url.searchParams.get('id[lt_or_eq]'),
+      ]);
     expect(reqs).toEqual([
-      [null, null],
-      [null, '970'],
-      ['1000', null],
+      ['desc', null, null],
+      ['asc', null, '970'],
+      ['desc', '980', null],
     ]);
   });
 
@@ -200,15 +275,67 @@ describe('keyset pagination with lanes', () => {
     expect(ids.sort((a, b) => a - b)).toEqual(range(1, 300));
   });
 
-  it('records created at any time during the walk, above the probe, are read by the tail', async () => {
+  it('a server that ignores offset costs one page, not a record', async () => {
+    const rows = denseRows(1000);
+    fake = await startFake({
+      api: (req, res) => {
+        req.url.searchParams.delete('offset');
+        serveIndex(rows, req, res);
+      },
+    });
+    const ids = await collect(fakeClient(fake.url), { lanes: 4 });
+    expect(ids.sort((a, b) => a - b)).toEqual(range(1, 1000));
+    // The probe was the top page; the top walk above it finds nothing.
+    expect(fake.apiRequests()).toHaveLength(21);
+  });
+
+  it('a server that ignores id[lt] on the way down is an error, not a silent stop', async () => {
+    const rows = denseRows(1000).filter((r) => r.id <= 950 || r.id % 2 === 0);
+    rows.push(...denseRows(25, 1001).map((r) => ({ ...r, id: r.id * 2 })));
+    fake = await startFake({
+      api: (req, res) => {
+        req.url.searchParams.delete('id[lt]');
+        serveIndex(rows, req, res);
+      },
+    });
+    const err = await collect(fakeClient(fake.url), { lanes: 4 }).then(unexpected, caught);
+    expect(err.message).toMatch(/did not advance/);
+  });
+
+  it('sparse ids at the top: the gap above the probe is read until it closes', async () => {
+    // Ids above 950 are even only. The probe's largest id is 1000; the top page above it holds
+    // 1100 down to 1002, which does not touch 1000, so one more page confirms the gap is empty,
+    // and, the top having taken two pages, one open-ended page above 1100 looks for records
+    // created in between.
+    const rows = denseRows(2000).filter((r) => r.id <= 950 || (r.id % 2 === 0 && r.id <= 1100));
+    fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
+    const ids = await collect(fakeClient(fake.url), { lanes: 4 });
+    expect(ids.sort((a, b) => a - b)).toEqual(rows.map((r) => r.id));
+    const after = fake
+      .apiRequests()
+      .slice(1)
+      .filter((r) => !bounded(r))
+      .map((r) => [
+        r.url.searchParams.get('dir'),
+        r.url.searchParams.get('id[gt]'),
+        r.url.searchParams.get('id[lt]'),
+      ]);
+    expect(after).toEqual([
+      ['desc', '1000', null],
+      ['desc', '1000', '1002'],
+      ['asc', '1100', null],
+    ]);
+  });
+
+  it('records created at any time during the walk are read by the top walk, last', async () => {
     const rows = denseRows(1000);
     let next = 1001;
     let bounds = 0;
     fake = await startFake({
       api: (req, res) => {
         serveIndex(rows, req, res);
-        // One creation after every bounded page, the last bounded page included: only a walk
-        // above the probe's max started after every lane ended sees them all.
+        // One creation after every bounded page, the last bounded page included: only a walk of
+        // the top started after every lane ended sees them all.
         if (bounded(req)) {
           bounds++;
           rows.push({ id: next, login: `user${next}` });
@@ -217,9 +344,11 @@ describe('keyset pagination with lanes', () => {
       },
     });
     const ids = await collect(fakeClient(fake.url), { lanes: 4 });
-    expect(bounds).toBe(19);
-    expect(ids.sort((a, b) => a - b)).toEqual(range(1, 1019));
-    expect(fake.apiRequests()).toHaveLength(1 + 19 + 1);
+    expect(bounds).toBe(18);
+    expect(ids.sort((a, b) => a - b)).toEqual(range(1, 1018));
+    // The creations push the top page's lowest id up to 969: one more page closes the gap to 951,
+    // and one open-ended page above 1018 finds nothing created since.
+    expect(fake.apiRequests()).toHaveLength(1 + 18 + 2 + 1);
   });
 
   it('probe items are validated with the item schema, and a bad one names the probe', async () => {
@@ -261,8 +390,9 @@ describe('keyset pagination with lanes', () => {
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     const ids = await collect(fakeClient(fake.url), { lanes: 4 });
     expect(ids.sort((a, b) => a - b)).toEqual(rows.map((r) => r.id));
-    // Per-lane rounding can cost at most one page per lane over the dense count (+ the tail).
-    expect(fake.apiRequests().length).toBeLessThanOrEqual(Math.ceil(rows.length / 50) + 4 + 1);
+    // Per-lane rounding can cost at most one page per lane over the dense count (+ the top's
+    // confirming page and its look above).
+    expect(fake.apiRequests().length).toBeLessThanOrEqual(Math.ceil(rows.length / 50) + 4 + 2);
   });
 
   it('drift: creations, deactivations and deletions mid-walk never skip or repeat a stable record', async () => {
@@ -283,7 +413,7 @@ describe('keyset pagination with lanes', () => {
     const ids = await collect(fakeClient(fake.url), { lanes: 3 });
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of stable) expect(ids).toContain(id);
-    // The tail, walked after every lane, picks up what was created meanwhile.
+    // The top, read after every lane, picks up what was created meanwhile.
     for (const id of range(601, 630)) expect(ids).toContain(id);
   });
 
@@ -382,9 +512,11 @@ describe('property: any id set, any lane count, any drift → each surviving id 
             let list = [...ids].sort((a, b) => a - b);
             if (q.dir === 'desc') list.reverse();
             if (q['id[gt]']) list = list.filter((id) => id > Number(q['id[gt]']));
+            if (q['id[lt]']) list = list.filter((id) => id < Number(q['id[lt]']));
             if (q['id[lt_or_eq]']) list = list.filter((id) => id <= Number(q['id[lt_or_eq]']));
             await Promise.resolve();
-            return list.slice(0, Number(q.limit)).map((id) => ({ id }));
+            const offset = Number(q.offset ?? 0);
+            return list.slice(offset, offset + Number(q.limit)).map((id) => ({ id }));
           };
           const seen: number[] = [];
           for await (const page of paginateById(fetchPage, { lanes })) seen.push(...page.map((p) => p.id));
@@ -393,12 +525,12 @@ describe('property: any id set, any lane count, any drift → each surviving id 
           for (const id of survivors) expect(seen).toContain(id);
           for (const id of seen) expect(initial.includes(id) || creations.includes(id)).toBe(true);
           // Creations land above every pre-existing id. Made at the second request, they are
-          // before the open-ended walk's first page (the tail with lanes, the next page with one),
-          // so every one is seen unless the walk had already ended.
+          // before the open-ended walk's first page (the top, read last, with lanes; the next page
+          // with one), so every one is seen unless the walk had already ended.
           if (calls >= 2) for (const id of creations) expect(seen).toContain(id);
-          // Request count: the floor plus at most two pages per lane (+ the tail's end page): the
+          // Request count: the floor plus at most two pages per lane (+ one for the top walk): the
           // usual empty end page, and on sparse ids one page confirming that a short page really
-          // ended the lane.
+          // ended the lane, or that a gap below the top page is empty.
           expect(calls).toBeLessThanOrEqual(
             Math.ceil((initial.length + creations.length) / PAGE_SIZE) + 2 * lanes + 1,
           );

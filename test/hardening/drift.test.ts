@@ -10,9 +10,9 @@ import { decode, startSim, syncOnce, tempDir, userIds, simulatorToken } from './
  * Issue 6 item 3: users created and deactivated while a sync pages through /api/users are neither
  * skipped nor duplicated. The simulator's tenant is changed from a `transform` hook, i.e. between
  * the pages the sync asks for, as another Coupa user would change it during a long sync.
- * The guarantee (docs/hardening.md): keyset pages by id (`id[gt]`) in id-range lanes, one
- * open-ended walk above the highest id read last (the only lane with 1 lane, the tail after every
- * bounded lane with 4), plus deduplication by id.
+ * The guarantee (docs/hardening.md): keyset pages by id in id-range lanes, the open-ended part read
+ * last (with 1 lane, the lane itself; with 4, the top, read down after every bounded lane, and
+ * looked above once more if creations pushed it down), plus deduplication by id.
  */
 
 const tmp = tempDir();
@@ -120,9 +120,10 @@ describe('offset drift: users created and deactivated during a sync', () => {
         }
         const createdDuring = c.createdPerRequest.flat();
         expect(createdDuring.length).toBeGreaterThan(30);
-        // The open-ended walk is the last to read (with lanes, the tail starts once every bounded
-        // lane is done): everything created before the last page was asked for comes after its
-        // cursor, so it is read; only what the very last request created may be missed.
+        // The open-ended walk is the last to read (with lanes, the top starts once every bounded
+        // lane is done, and ends looking above its first page): everything created before the last
+        // page was asked for is above its cursor, so it is read; only what the very last request
+        // created may be missed.
         const beforeLast = c.createdPerRequest.slice(0, -1).flat();
         for (const id of beforeLast) expect(got.has(id), `user ${id}`).toBe(true);
         // No user is invented: everything in the file exists in the tenant.

@@ -170,7 +170,7 @@ describe("rate limit: the real leaky bucket (25/s, burst 20) against the client'
       });
       expect(limited.counters().byStatus['429'] ?? 0).toBe(0);
       expect(summary.throttled).toBe(0);
-      expect(summary.requests).toBeGreaterThan(25); // enough requests that the bucket mattered
+      expect(summary.requests).toBeGreaterThan(20); // more requests than the burst: the bucket mattered
       expectSameAsClean(await decode(out));
     } finally {
       await limited.close();

@@ -7,7 +7,7 @@ import {
   expectedContents,
   fastSimulator,
   floorOf,
-  keysetPages,
+  topDownPages,
   readFile,
   tempDir,
   type FileContents,
@@ -62,22 +62,23 @@ function checkExact(sim: Simulator, file: FileContents, summary: SyncSummary) {
   expect(summary.accountGroupsSkipped).toBe(false);
 }
 
-/** The small lists, each one keyset walk: a list whose size is a multiple of 50 ends on an empty page. */
+/** The small lists, each one walk from the top down to id 1 (dense ids in the simulator). */
 function listPages(gt: ReturnType<Simulator['groundTruth']>): number {
   return (
-    keysetPages(gt.userGroups.length) +
-    keysetPages(gt.roles.length) +
-    keysetPages(gt.contentGroups.length) +
-    keysetPages(gt.accountGroups.length)
+    topDownPages(gt.userGroups.length) +
+    topDownPages(gt.roles.length) +
+    topDownPages(gt.contentGroups.length) +
+    topDownPages(gt.accountGroups.length)
   );
 }
 
 /**
- * The users' lane walk over a dense tenant (ids 1..U): the probe (the top 50) ends it if it is short;
- * otherwise bounded lanes below it make up ceil(U/50) pages in all, and one tail page follows.
+ * The users' lane walk over a dense tenant (ids 1..U): the probe (ranks 51..100 from the top),
+ * bounded lanes below it and the top page read last make ceil(U/50) pages in all. A tenant of 50
+ * users or fewer costs the empty probe and the top page.
  */
 function userPages(users: number): number {
-  return users < 50 ? 1 : Math.ceil(users / 50) + 1;
+  return users <= 50 ? 2 : Math.ceil(users / 50);
 }
 
 /** The request floor of a tenant, from the test's own formula (floorOf), not from src. */
@@ -122,33 +123,26 @@ describe('sync of a 1k-user tenant', () => {
     checkExact(run.sim, run.file, run.summary);
   });
 
-  it('makes the floor number of requests, plus the empty pages keyset paging needs', () => {
+  it('makes exactly the floor number of requests', () => {
     const gt = run.sim.groundTruth();
     const counters = run.sim.counters();
-    // Keyset paging learns that a list ended from a short page, so a list whose size is a multiple
-    // of 50 costs one empty page more. The user lanes start with a probe that is a real page (the
-    // top 50) and end with one open-ended page above it for users created meanwhile: ceil(U/50) + 1.
-    // Nothing else is allowed: one token, one pass.
-    const expected = 1 + listPages(gt) + userPages(gt.users.length);
+    // 1,000 users is a multiple of 50: no page of the users' walk is short, so only reading the top
+    // last (it touches the probe's largest id) tells the walk is complete without an extra page.
     expect(gt.users.length % 50).toBe(0);
-    expect(counters.total).toBe(expected);
-    expect(counters.byRoute['GET /api/users']).toBe(gt.users.length / 50 + 1);
+    expect(counters.total).toBe(1 + listPages(gt) + userPages(gt.users.length));
+    expect(counters.byRoute['GET /api/users']).toBe(gt.users.length / 50);
     expect(counters.byRoute['POST /oauth2/token']).toBe(1);
-    // Above the floor: the users' tail page, and nothing else (no list here is a multiple of 50).
-    expect(
-      [gt.userGroups, gt.roles, gt.contentGroups, gt.accountGroups].every((l) => l.length % 50 !== 0),
-    ).toBe(true);
-    expect(counters.total).toBe(floorFor(gt) + 1);
+    expect(counters.total).toBe(floorFor(gt));
     expect(run.summary.requests).toBe(counters.total);
   });
 });
 
 describe('sync of a 10k-user tenant', () => {
-  // Lists longer than one page, one of them exactly 50 long.
+  // Lists longer than one page, two of them a multiple of 50 long.
   const run = syncedOnce({
     seed: 23,
     users: 10_000,
-    userGroups: 120,
+    userGroups: 100,
     roles: 60,
     contentGroups: 55,
     accountGroups: 50,
@@ -158,11 +152,15 @@ describe('sync of a 10k-user tenant', () => {
     checkExact(run.sim, run.file, run.summary);
   });
 
-  it('makes the exact number of requests: the lists, then ceil(U/50) + 1 for the users', () => {
+  it('makes exactly the floor number of requests, lists of 50 and 100 included', () => {
     const gt = run.sim.groundTruth();
     const counters = run.sim.counters();
+    expect([gt.accountGroups.length, gt.userGroups.length]).toEqual([50, 100]);
     expect(counters.total).toBe(1 + listPages(gt) + userPages(gt.users.length));
-    expect(counters.byRoute['GET /api/users']).toBe(Math.ceil(gt.users.length / 50) + 1);
+    expect(counters.byRoute['GET /api/users']).toBe(Math.ceil(gt.users.length / 50));
+    expect(counters.byRoute['GET /api/account_groups']).toBe(1);
+    expect(counters.byRoute['GET /api/user_groups']).toBe(2);
+    expect(counters.total).toBe(floorFor(gt));
     expect(run.summary.requests).toBe(counters.total);
   });
 

@@ -153,9 +153,12 @@ export function expectedContents(gt: ReturnType<Simulator['groundTruth']>, opts:
   return { resources, grantTuples, grantIds, entitlements };
 }
 
-/** Requests a keyset walk of `n` records costs at 50 a page: a full last page needs one more (empty) answer to end. */
-export function keysetPages(n: number): number {
-  return Math.floor(n / 50) + 1;
+/**
+ * Requests a walk from the top costs over `n` records with ids 1..n, at 50 a page: the page that
+ * reaches id 1 ends it, so ceil(n/50), and one (empty) answer for an empty list.
+ */
+export function topDownPages(n: number): number {
+  return Math.max(1, Math.ceil(n / 50));
 }
 
 export function floorOf(counts: {

@@ -116,9 +116,9 @@ describe('records created while the sync runs', () => {
     const { sim, out } = await setup();
     const firstUser = Math.min(...sim.groundTruth().users.map((u) => u.id));
     let created: { userId: number; roleId: number; groupId: number } | undefined;
-    // While the first users request (the probe: the top 50 users) is answered, i.e. after every
-    // list was read. The new user's id is above the probe's, so only the tail after the lanes can
-    // read it; the first user is read later by a bounded lane.
+    // While the first users request (the probe: ranks 51..100 from the top) is answered, i.e. after
+    // every list was read. The new user's id is above every other, so only the top, read after the
+    // lanes, can read it; the first user is read later by a bounded lane.
     sim.faults.add({
       match: { method: 'GET', path: '/api/users' },
       onRequests: [1],

@@ -9,7 +9,8 @@ export interface Row {
 
 /**
  * The part of Coupa's index semantics keyset pagination relies on: order_by=id with dir,
- * id[gt] / id[lt_or_eq] filters, limit capped at 50, plus any equality filter on a column.
+ * id[gt] / id[lt] / id[lt_or_eq] filters, offset, limit capped at 50, plus any equality filter on
+ * a column.
  */
 export function serveIndex(rows: Row[], req: RecordedRequest, res: ServerResponse): void {
   const q = req.url.searchParams;
@@ -17,12 +18,15 @@ export function serveIndex(rows: Row[], req: RecordedRequest, res: ServerRespons
   if (q.get('order_by') === 'id' && q.get('dir') === 'desc') list.reverse();
   const gt = q.get('id[gt]');
   if (gt !== null) list = list.filter((r) => r.id > Number(gt));
+  const lt = q.get('id[lt]');
+  if (lt !== null) list = list.filter((r) => r.id < Number(lt));
   const le = q.get('id[lt_or_eq]');
   if (le !== null) list = list.filter((r) => r.id <= Number(le));
   const active = q.get('active');
   if (active !== null) list = list.filter((r) => String(r.active ?? true) === active);
   const limit = Math.min(50, Number(q.get('limit') ?? 50));
-  json(res, 200, list.slice(0, limit));
+  const offset = Number(q.get('offset') ?? 0);
+  json(res, 200, list.slice(offset, offset + limit));
 }
 
 export function denseRows(n: number, from = 1): Row[] {
