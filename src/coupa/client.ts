@@ -45,8 +45,8 @@ export interface PaginateCallOptions<T> {
   query?: Record<string, string>;
   /** Concurrent id-range lanes (see paginate.ts); default 1. */
   lanes?: number;
-  /** With one lane, walk up from the lowest id (default) or down from the highest (see paginate.ts). */
-  start?: 'bottom' | 'top';
+  /** Start from the top page and read only below it (see paginate.ts); default false. */
+  topFirst?: boolean;
   onEstimate?: (approxTotal: number) => void;
 }
 
@@ -148,7 +148,11 @@ export class CoupaClient {
       );
     };
     try {
-      yield* paginateById(fetchPage, { lanes: opts.lanes, start: opts.start, onEstimate: opts.onEstimate });
+      yield* paginateById(fetchPage, {
+        lanes: opts.lanes,
+        topFirst: opts.topFirst,
+        onEstimate: opts.onEstimate,
+      });
     } catch (err) {
       if (err instanceof PaginationStuckError) {
         throw new CoupaResponseValidationError(

@@ -23,6 +23,9 @@
  * Why not read the top first: a walk that has already read the highest id can only learn that
  * nothing was created after it from one more page, and when n is a multiple of 50 that page is
  * all extra. Reading the top last makes the check a page the list needed anyway.
+ *
+ * `topFirst` is for lists where a record created mid-walk may wait for the next sync: the top page
+ * is the probe (or, with one lane, the walk goes down from it), and nothing is read above it.
  */
 
 export const PAGE_SIZE = 50;
@@ -40,13 +43,12 @@ export type PageFetcher<T extends { id: number }> = (req: PageRequest) => Promis
 export interface PaginateOptions {
   lanes?: number;
   /**
-   * With one lane, which end to start from. `'bottom'` (the default) walks up and ends on a short
-   * page, so it also reads what is created until its last page. `'top'` walks down from the
-   * highest id and also ends when it reaches id 1, so a list of exactly 50 costs one page, not
-   * two; records created after its first page are left for the next sync. Lanes ignore it: their
-   * walk reads the top last.
+   * Start from the top page and read only what lies below it (default false). A list of exactly 50
+   * records costs one page, and with lanes the top page is the probe; but a record created after
+   * the top page was read is left for the next sync, and a short page is trusted to end the list.
+   * Without it, records created during the walk are read too (see the module comment).
    */
-  start?: 'bottom' | 'top';
+  topFirst?: boolean;
   /** Called once, after the first page that shows the top of the list: an upper estimate of the item count (the largest id). */
   onEstimate?: (approxTotal: number) => void;
   signal?: AbortSignal;
@@ -109,16 +111,6 @@ async function* walkLane<T extends { id: number }>(
   }
 }
 
-/**
- * Reads the ids above `floor` from the highest down, until the lowest id read touches `floor` (no
- * id can lie between) or a page comes back empty. A short page that stops above `floor` is
- * followed up, as in a lane: the server may cap pages below 50.
- *
- * When that took more than one page (records were created meanwhile, or ids are sparse), records
- * created after the first page would sit above it unseen: an open-ended walk up from its highest
- * id reads them, so that, as with a plain ascending walk, only what is created during the very
- * last request can be missed.
- */
 interface TopWalk {
   /** Exclusive lower bound: the walk reads ids > floor, and is done when it touches it. */
   floor: number;
@@ -129,6 +121,16 @@ interface TopWalk {
   onEstimate?: (approxTotal: number) => void;
 }
 
+/**
+ * Reads the ids above `floor` from the highest down, until the lowest id read touches `floor` (no
+ * id can lie between) or a page comes back empty; a short page ends it only with `shortPageEnds`
+ * (else the server may be capping pages below 50, and it is followed up, as in a lane).
+ *
+ * With `recheckTop`, when that took more than one page (records were created meanwhile, or ids are
+ * sparse), records created after the first page would sit above it unseen: an open-ended walk up
+ * from its highest id reads them, so that, as with a plain ascending walk, only what is created
+ * during the very last request can be missed.
+ */
 async function* walkTop<T extends { id: number }>(
   fetchPage: PageFetcher<T>,
   { floor, shortPageEnds, recheckTop, onEstimate }: TopWalk,
@@ -188,14 +190,13 @@ export async function* paginateById<T extends { id: number }>(
   try {
     const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
     if (lanes === 1) {
-      const walk =
-        opts.start === 'top'
-          ? walkTop(
-              fetchPage,
-              { floor: 0, shortPageEnds: true, recheckTop: false, onEstimate: opts.onEstimate },
-              signal,
-            )
-          : walkLane(fetchPage, { lo: 0 }, signal);
+      const walk = opts.topFirst
+        ? walkTop(
+            fetchPage,
+            { floor: 0, shortPageEnds: true, recheckTop: false, onEstimate: opts.onEstimate },
+            signal,
+          )
+        : walkLane(fetchPage, { lo: 0 }, signal);
       for await (const page of walk) {
         const items = fresh(page);
         if (items.length) yield items;
@@ -204,20 +205,37 @@ export async function* paginateById<T extends { id: number }>(
     }
 
     const probe = await fetchPage({
-      query: { order_by: 'id', dir: 'desc', offset: String(PAGE_SIZE), limit: String(PAGE_SIZE) },
+      query: {
+        order_by: 'id',
+        dir: 'desc',
+        ...(opts.topFirst ? {} : { offset: String(PAGE_SIZE) }),
+        limit: String(PAGE_SIZE),
+      },
       label: 'probe',
       signal,
     });
     const ids = probe.map((item) => item.id);
-    // The probe's largest id has exactly PAGE_SIZE records above it; an empty probe means the
-    // whole list fits in the top page.
-    const p51 = Math.max(0, ...ids);
-    const probeMin = Math.min(p51, ...ids);
-    if (probe.length) opts.onEstimate?.(p51 + PAGE_SIZE);
-    // A short probe that reaches id 1 leaves nothing below it. One that stops above id 1 may come
-    // from a server capping pages below 50: what lies below is confirmed (an honest answer costs
-    // one empty page).
-    const nothingBelow = probe.length === 0 || (probe.length < PAGE_SIZE && probeMin <= 1);
+    const probeMax = Math.max(0, ...ids);
+    const probeMin = Math.min(probeMax, ...ids);
+    let nothingBelow: boolean;
+    let last: (() => AsyncGenerator<T[]>) | undefined;
+    if (opts.topFirst) {
+      // The probe is the top page: what lies below it is all there is left.
+      opts.onEstimate?.(probeMax);
+      nothingBelow = probe.length < PAGE_SIZE || probeMin <= 1;
+    } else {
+      // The probe's largest id has exactly PAGE_SIZE records above it; an empty probe means the
+      // whole list fits in the top page. A short probe that reaches id 1 leaves nothing below
+      // it; one that stops above id 1 may come from a server capping pages below 50, so what
+      // lies below is confirmed (an honest answer costs one empty page).
+      if (probe.length) opts.onEstimate?.(probeMax + PAGE_SIZE);
+      nothingBelow = probe.length === 0 || (probe.length < PAGE_SIZE && probeMin <= 1);
+      // Started only after every bounded lane is done, so it sees whatever was created while any
+      // of them was still reading: the whole walk, not just until the first lane ended.
+      const onEstimate = probe.length ? undefined : opts.onEstimate;
+      last = () =>
+        walkTop(fetchPage, { floor: probeMax, shortPageEnds: false, recheckTop: true, onEstimate }, signal);
+    }
 
     const queue: T[][] = [probe];
     let failure: { error: unknown } | undefined;
@@ -254,7 +272,6 @@ export async function* paginateById<T extends { id: number }>(
         launch(walkLane(fetchPage, range, signal));
       }
     }
-    let topStarted = false;
     for (;;) {
       if (failure) throw failure.error;
       const page = queue.shift();
@@ -264,14 +281,9 @@ export async function* paginateById<T extends { id: number }>(
         continue;
       }
       if (running === 0) {
-        if (topStarted) return;
-        // Started only after every bounded lane is done, so it sees whatever was created while
-        // any of them was still reading: the whole walk, not just until the first lane ended.
-        topStarted = true;
-        const onEstimate = probe.length ? undefined : opts.onEstimate;
-        launch(
-          walkTop(fetchPage, { floor: p51, shortPageEnds: false, recheckTop: true, onEstimate }, signal),
-        );
+        if (!last) return;
+        launch(last());
+        last = undefined;
         continue;
       }
       await new Promise<void>((resolve) => (wake = resolve));

@@ -84,11 +84,14 @@ describe('keyset pagination, one lane', () => {
   });
 });
 
-describe('one walk from the top (start: top)', () => {
+describe('top first (topFirst), one lane: a walk down from the highest id', () => {
   async function top(rows: Row[]) {
     fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
     const ids: number[] = [];
-    for await (const page of fakeClient(fake.url).paginate('/api/roles', { itemSchema: Item, start: 'top' }))
+    for await (const page of fakeClient(fake.url).paginate('/api/roles', {
+      itemSchema: Item,
+      topFirst: true,
+    }))
       ids.push(...page.map((u) => u.id));
     const reqs = fake
       .apiRequests()
@@ -128,6 +131,67 @@ describe('one walk from the top (start: top)', () => {
       ['desc', null],
       ['desc', '11'],
     ]);
+  });
+});
+
+describe('top first (topFirst) with lanes: the top page, then lanes below it', () => {
+  it.each([
+    [1003, 21],
+    [1000, 20],
+    [120, 3],
+    [50, 1],
+    [30, 1],
+    [0, 1],
+  ])(
+    '%i records with ids 1..n: %i request(s), every id once, nothing above the top page',
+    async (n, requests) => {
+      const rows = denseRows(n);
+      fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
+      let estimate = -1;
+      const got: number[] = [];
+      for await (const page of fakeClient(fake.url).paginate('/api/user_groups', {
+        itemSchema: Item,
+        topFirst: true,
+        lanes: 4,
+        onEstimate: (e) => (estimate = e),
+      }))
+        got.push(...page.map((u) => u.id));
+      expect(got.sort((a, b) => a - b)).toEqual(range(1, n));
+      expect(estimate).toBe(n);
+      const reqs = fake.apiRequests();
+      expect(reqs).toHaveLength(requests);
+      const first = reqs[0]!.url.searchParams;
+      expect([first.get('dir'), first.get('offset'), first.get('id[gt]')]).toEqual(['desc', null, null]);
+      // Below the top page only: bounded lanes, none above it.
+      expect(reqs.slice(1).every(bounded)).toBe(true);
+      expect(Math.max(0, ...reqs.slice(1).map((r) => Number(r.url.searchParams.get('id[lt_or_eq]'))))).toBe(
+        Math.max(0, n - 50),
+      );
+    },
+  );
+
+  it('runs its lanes concurrently', async () => {
+    const rows = denseRows(1003);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    fake = await startFake({
+      api: async (req, res) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 100));
+        inFlight--;
+        serveIndex(rows, req, res);
+      },
+    });
+    const got: number[] = [];
+    for await (const page of fakeClient(fake.url).paginate('/api/user_groups', {
+      itemSchema: Item,
+      topFirst: true,
+      lanes: 4,
+    }))
+      got.push(...page.map((u) => u.id));
+    expect(got).toHaveLength(1003);
+    expect(maxInFlight).toBe(4);
   });
 });
 
