@@ -29,6 +29,25 @@ async function collect(
   return ids;
 }
 
+/** A fake answering after `delayMs`, counting the most requests it ever had open at once. */
+async function startSlowFake(
+  rows: Row[],
+  delayMs: number,
+): Promise<{ url: string; maxInFlight: () => number }> {
+  let inFlight = 0;
+  let most = 0;
+  fake = await startFake({
+    api: async (req, res) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, delayMs));
+      inFlight--;
+      serveIndex(rows, req, res);
+    },
+  });
+  return { url: fake.url, maxInFlight: () => most };
+}
+
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
 describe('keyset pagination, one lane', () => {
@@ -171,27 +190,16 @@ describe('top first (topFirst) with lanes: the top page, then lanes below it', (
   );
 
   it('runs its lanes concurrently', async () => {
-    const rows = denseRows(1003);
-    let inFlight = 0;
-    let maxInFlight = 0;
-    fake = await startFake({
-      api: async (req, res) => {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        await new Promise((r) => setTimeout(r, 100));
-        inFlight--;
-        serveIndex(rows, req, res);
-      },
-    });
+    const slow = await startSlowFake(denseRows(1003), 100);
     const got: number[] = [];
-    for await (const page of fakeClient(fake.url).paginate('/api/user_groups', {
+    for await (const page of fakeClient(slow.url).paginate('/api/user_groups', {
       itemSchema: Item,
       topFirst: true,
       lanes: 4,
     }))
       got.push(...page.map((u) => u.id));
     expect(got).toHaveLength(1003);
-    expect(maxInFlight).toBe(4);
+    expect(slow.maxInFlight()).toBe(4);
   });
 });
 
@@ -431,22 +439,11 @@ describe('keyset pagination with lanes', () => {
   });
 
   it('lanes run concurrently: the server sees several pages in flight at once', async () => {
-    const rows = denseRows(1000);
-    let inFlight = 0;
-    let maxInFlight = 0;
-    fake = await startFake({
-      api: async (req, res) => {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        await new Promise((r) => setTimeout(r, 200));
-        inFlight--;
-        serveIndex(rows, req, res);
-      },
-    });
-    expect(await collect(fakeClient(fake.url), { lanes: 5 })).toHaveLength(1000);
-    // After the probe, 19 pages are cut into 5 bounded lanes; a client that walked them one after
+    const slow = await startSlowFake(denseRows(1000), 200);
+    expect(await collect(fakeClient(slow.url), { lanes: 5 })).toHaveLength(1000);
+    // After the probe, 18 pages are cut into 5 bounded lanes; a client that walked them one after
     // another would never have more than one request open.
-    expect(maxInFlight).toBeGreaterThanOrEqual(4);
+    expect(slow.maxInFlight()).toBeGreaterThanOrEqual(4);
   });
 
   it('sparse ids: every item once', async () => {
