@@ -93,7 +93,7 @@ function required(value: string | undefined, flag: string, env: string): string 
   return value;
 }
 
-/** A client for the parsed options; scopes: read set (+ accounting read) (+ write set when provisioning). */
+/** A client for the parsed options; scopes: read set (+ write set when provisioning), accounting read if it is granted. */
 export function clientFromOptions(
   opts: ConnectionOptions,
   ctx: { provisioning?: boolean; accounting?: boolean; logger: Logger; signal?: AbortSignal },
@@ -109,17 +109,15 @@ export function clientFromOptions(
   const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl });
   const clientId = required(opts.coupaClientId, '--coupa-client-id', 'BATON_COUPA_CLIENT_ID');
   const clientSecret = required(opts.coupaClientSecret, '--coupa-client-secret', 'BATON_COUPA_CLIENT_SECRET');
-  const scopes = [
-    ...READ_SCOPES,
-    ...(ctx.accounting ? [ACCOUNTING_READ_SCOPE] : []),
-    ...(ctx.provisioning ? WRITE_SCOPES : []),
-  ];
+  const scopes = [...READ_SCOPES, ...(ctx.provisioning ? WRITE_SCOPES : [])];
   const perSecond = opts.rateLimit ?? DEFAULT_RATE_LIMIT.perSecond;
   return new CoupaClient({
     baseUrl,
     clientId,
     clientSecret,
     scopes,
+    // Only account groups need it: an OAuth client set up without it still syncs everything else.
+    optionalScopes: ctx.accounting ? [ACCOUNTING_READ_SCOPE] : undefined,
     rateLimit: perSecond === 0 ? false : { perSecond, burst: opts.burst ?? DEFAULT_RATE_LIMIT.burst },
     timeoutMs: opts.requestTimeout,
     retry: { limit: opts.maxRetries },

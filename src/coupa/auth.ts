@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { registerSecret } from '../secrets.js';
-import { CoupaApiError, CoupaAuthError } from './errors.js';
+import { CoupaApiError, CoupaAuthError, InvalidScopeError } from './errors.js';
 import { joinUrl } from './base-url.js';
 import { coupaErrorMessage, excerpt, parseJson, validate } from './response.js';
 import { describe, type Transport } from './transport.js';
@@ -38,6 +38,8 @@ export class TokenSource {
   private token?: Token;
   private inflight?: Promise<Token>;
   private granted?: ReadonlySet<string>;
+  /** Optional scopes still asked for; emptied for good once Coupa refuses them. */
+  private optional: string[];
   private readonly tokenUrl: URL;
 
   constructor(
@@ -46,6 +48,12 @@ export class TokenSource {
       clientId: string;
       clientSecret: string;
       scopes: string[];
+      /**
+       * Asked for too, but given up (with an info line) if Coupa refuses the token with
+       * invalid_scope, so that a client set up without them still works for what needs only
+       * `scopes`. The caller finds out from the API's 401/403 when it uses what they cover.
+       */
+      optionalScopes?: string[];
       renewBeforeSeconds: number;
       transport: Transport;
       userAgent: string;
@@ -54,6 +62,7 @@ export class TokenSource {
   ) {
     registerSecret(opts.clientSecret);
     this.tokenUrl = joinUrl(opts.baseUrl, '/oauth2/token');
+    this.optional = [...(opts.optionalScopes ?? [])];
   }
 
   get grantedScopes(): ReadonlySet<string> | undefined {
@@ -79,16 +88,30 @@ export class TokenSource {
   }
 
   private async fetchToken(): Promise<Token> {
+    try {
+      return await this.requestToken([...this.opts.scopes, ...this.optional]);
+    } catch (err) {
+      if (!(err instanceof InvalidScopeError) || this.optional.length === 0) throw err;
+      this.opts.logger.info(
+        { refused: this.optional.join(' ') },
+        'Coupa refused optional scopes for this OAuth client; continuing without them',
+      );
+      this.optional = [];
+      return await this.requestToken(this.opts.scopes);
+    }
+  }
+
+  private async requestToken(scopes: string[]): Promise<Token> {
     const { transport, logger } = this.opts;
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: this.opts.clientId,
       client_secret: this.opts.clientSecret,
-      scope: this.opts.scopes.join(' '),
+      scope: scopes.join(' '),
     }).toString();
     const what = describe('POST', this.tokenUrl);
     transport.stats.tokenRequests++;
-    logger.debug({ request: what, scopes: this.opts.scopes.join(' ') }, 'requesting access token');
+    logger.debug({ request: what, scopes: scopes.join(' ') }, 'requesting access token');
     const res = await transport.exchange({
       method: 'POST',
       url: this.tokenUrl,
@@ -101,7 +124,7 @@ export class TokenSource {
       // Asking for a token twice is harmless.
       idempotent: true,
     });
-    if (res.status !== 200) throw this.tokenError(res.status, res.text);
+    if (res.status !== 200) throw this.tokenError(res.status, res.text, scopes);
     const parsed = validate(TokenResponseSchema, parseJson(res, what), what);
     registerSecret(parsed.access_token);
     const lifetimeS = parsed.expires_in == null ? ASSUMED_LIFETIME_S : Number(parsed.expires_in);
@@ -117,7 +140,7 @@ export class TokenSource {
     return token;
   }
 
-  private tokenError(status: number, text: string): Error {
+  private tokenError(status: number, text: string, scopes: string[]): Error {
     const where = `${this.tokenUrl.origin}${this.tokenUrl.pathname}`;
     let code: string | undefined;
     try {
@@ -127,8 +150,8 @@ export class TokenSource {
       code = undefined;
     }
     if (code === 'invalid_scope') {
-      return new CoupaAuthError(
-        `Coupa refused the requested scopes at ${where} (invalid_scope): ${this.opts.scopes.join(' ')}.`,
+      return new InvalidScopeError(
+        `Coupa refused the requested scopes at ${where} (invalid_scope): ${scopes.join(' ')}.`,
         {
           status,
           path: this.tokenUrl.pathname,

@@ -23,8 +23,13 @@ export interface CoupaClientOptions {
   baseUrl: URL | string;
   clientId: string;
   clientSecret: string;
-  /** OAuth scopes to request: READ_SCOPES, plus ACCOUNTING_READ_SCOPE / WRITE_SCOPES as needed. */
+  /** OAuth scopes to request: READ_SCOPES, plus WRITE_SCOPES when provisioning. */
   scopes: string[];
+  /**
+   * Scopes asked for too but given up if Coupa refuses them (invalid_scope), e.g.
+   * ACCOUNTING_READ_SCOPE, which only account groups need.
+   */
+  optionalScopes?: string[];
   /** Client-side token bucket; default { perSecond: 25, burst: 20 } (Coupa's limit). false = none. */
   rateLimit?: RateLimit | false;
   /** Per attempt, body included. Default 30 000 ms. */
@@ -89,6 +94,7 @@ export class CoupaClient {
       clientId: opts.clientId,
       clientSecret: opts.clientSecret,
       scopes: opts.scopes,
+      optionalScopes: opts.optionalScopes,
       renewBeforeSeconds: opts.tokenRenewBeforeSeconds ?? 300,
       transport: this.transport,
       userAgent: this.userAgent,

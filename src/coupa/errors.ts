@@ -27,6 +27,9 @@ export class CoupaAuthError extends CoupaConnectorError {
   }
 }
 
+/** The token endpoint refused a scope we asked for (Doorkeeper answers 400 invalid_scope); exit code 3. */
+export class InvalidScopeError extends CoupaAuthError {}
+
 /** 403: the token is valid but lacks a permission or scope (exit code 3). */
 export class CoupaForbiddenError extends CoupaConnectorError {
   readonly status = 403;

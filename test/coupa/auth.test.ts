@@ -160,6 +160,41 @@ describe('OAuth2 client credentials', () => {
     expect(err.message).toContain('core.accounting.read');
   });
 
+  it('gives up an optional scope Coupa refuses, once, and keeps asking without it', async () => {
+    const asked: string[] = [];
+    let issued = 0;
+    let calls = 0;
+    fake = await startFake({
+      token: (req, res) => {
+        const scope = new URLSearchParams(req.body).get('scope') ?? '';
+        asked.push(scope);
+        if (scope.includes('core.accounting.read')) return json(res, 400, { error: 'invalid_scope' });
+        json(res, 200, { access_token: `token-${++issued}` });
+      },
+      // The second call is refused once (401), so that the client renews its token.
+      api: (req, res) => (++calls === 2 ? json(res, 401, {}) : json(res, 200, { token: bearer(req) })),
+    });
+    const c = client(fake.url, { scopes: ['core.user.read'], optionalScopes: ['core.accounting.read'] });
+    const Token = z.object({ token: z.string() });
+    expect(await c.get('/api/users/1', { schema: Token })).toEqual({ token: 'token-1' });
+    expect(await c.get('/api/users/1', { schema: Token })).toEqual({ token: 'token-2' });
+    expect(asked).toEqual(['core.user.read core.accounting.read', 'core.user.read', 'core.user.read']);
+  });
+
+  it('asks for optional scopes along with the others when Coupa grants them', async () => {
+    const asked: string[] = [];
+    fake = await startFake({
+      token: (req, res) => {
+        asked.push(new URLSearchParams(req.body).get('scope') ?? '');
+        json(res, 200, { access_token: 'all-scopes' });
+      },
+      api: (_req, res) => json(res, 200, {}),
+    });
+    const c = client(fake.url, { scopes: ['core.user.read'], optionalScopes: ['core.accounting.read'] });
+    await c.get('/api/account_groups', { schema: Any });
+    expect(asked).toEqual(['core.user.read core.accounting.read']);
+  });
+
   it('retries the token request on 503', async () => {
     let n = 0;
     fake = await startFake({

@@ -129,7 +129,7 @@ describe('clientFromOptions', () => {
     [{}, READ_SCOPES],
     [{ accounting: true }, [...READ_SCOPES, ACCOUNTING_READ_SCOPE]],
     [{ provisioning: true }, [...READ_SCOPES, ...WRITE_SCOPES]],
-    [{ provisioning: true, accounting: true }, [...READ_SCOPES, ACCOUNTING_READ_SCOPE, ...WRITE_SCOPES]],
+    [{ provisioning: true, accounting: true }, [...READ_SCOPES, ...WRITE_SCOPES, ACCOUNTING_READ_SCOPE]],
   ])('requests the scopes the command needs (%j)', async (flags, scopes) => {
     fake = await startFake({ api: (_r, res) => json(res, 200, {}) });
     const client = clientFromOptions(

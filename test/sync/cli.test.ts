@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import type { Simulator } from '../../src/simulator/index.js';
+import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { cli, ROOT } from '../helpers/cli.js';
 import { fastSimulator, startSlowSimulator, tempDir } from './helpers.js';
@@ -71,6 +71,40 @@ describe('coupa-connector sync (spawned)', () => {
       expect(reader.stats().resources.user).toBe(120);
     } finally {
       reader.close();
+    }
+  });
+
+  it('an OAuth client refused core.accounting.read still syncs: exit 0, one warning, account groups skipped', async () => {
+    const narrow = await fastSimulator({
+      tenant: { seed: 9, users: 120 },
+      allowedScopes: ALL_SCOPES.filter((s) => s !== 'core.accounting.read'),
+      scopeMismatch: 'reject',
+    });
+    try {
+      const out = join(tmp.dir, 'no-accounting.c1z');
+      const run = await cli([
+        '--base-url',
+        narrow.url,
+        '--coupa-client-id',
+        narrow.clientId,
+        '--coupa-client-secret',
+        narrow.clientSecret,
+        '-f',
+        out,
+        '--log-format',
+        'json',
+      ]);
+      expect(run.code).toBe(0);
+      const warnings = run.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; msg: string })
+        .filter((l) => l.level === 40);
+      expect(warnings.map((w) => w.msg)).toEqual([expect.stringContaining('core.accounting.read')]);
+      expect(run.stdout).toContain('account groups skipped');
+      expect(narrow.counters().byRoute['POST /oauth2/token']).toBe(2);
+    } finally {
+      await narrow.close();
     }
   });
 

@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
-import { syncWithAccountingFallback } from '../../src/cli/commands/sync.js';
 import { InterruptedError } from '../../src/errors.js';
-import { CoupaUnavailableError } from '../../src/coupa/errors.js';
+import { CoupaUnavailableError, InvalidScopeError } from '../../src/coupa/errors.js';
+import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
 import { capturingLogger, clientFor, expectedContents, fastSimulator, readFile, tempDir } from './helpers.js';
 
 const WITHOUT_ACCOUNTING = ALL_SCOPES.filter((s) => s !== 'core.accounting.read');
@@ -54,20 +54,53 @@ describe('account groups without the core.accounting.read scope', () => {
 
   it('are skipped when Coupa refuses to issue a token with that scope (invalid_scope)', async () => {
     const { sim, out } = await setup({ allowedScopes: WITHOUT_ACCOUNTING, scopeMismatch: 'reject' });
-    const log = capturingLogger('warn');
-    const summary = await syncWithAccountingFallback((accounting) => clientFor(sim, { accounting }), {
-      file: out,
-      progress: false,
+    const log = capturingLogger('info');
+    const client = new CoupaClient({
+      baseUrl: sim.url,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      scopes: READ_SCOPES,
+      optionalScopes: [ACCOUNTING_READ_SCOPE],
+      rateLimit: false,
       logger: log.logger,
-      signal: new AbortController().signal,
     });
+    const summary = await syncToC1z({ client, outPath: out, logger: log.logger });
     expect(summary.accountGroupsSkipped).toBe(true);
-    expect(log.lines().some((l) => l.level === 40 && String(l.msg).includes('core.accounting.read'))).toBe(
-      true,
-    );
+    // One warning, from the sync, saying what to add; the client's scope fallback is an info line.
+    const warnings = log.lines().filter((l) => l.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0]!.msg)).toContain('core.accounting.read');
+    expect(log.lines().some((l) => l.level === 30 && l['refused'] === 'core.accounting.read')).toBe(true);
     const file = await readFile(out);
     expect(file.grantIds).toEqual(expectedContents(sim.groundTruth(), { accountGroups: false }).grantIds);
-    // The refused token request, then one that works.
+    // The refused token request, then one that works and is kept; the account groups' list is
+    // refused once (403) and skipped.
+    expect(sim.counters().byRoute['POST /oauth2/token']).toBe(2);
+    expect(sim.counters().byRoute['GET /api/account_groups']).toBe(1);
+  });
+
+  it('a refused required scope is still an error (exit 3) naming the scopes', async () => {
+    const { sim, out } = await setup({
+      allowedScopes: WITHOUT_ACCOUNTING.filter((s) => s !== 'core.user.read'),
+      scopeMismatch: 'reject',
+    });
+    const client = new CoupaClient({
+      baseUrl: sim.url,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      scopes: READ_SCOPES,
+      optionalScopes: [ACCOUNTING_READ_SCOPE],
+      rateLimit: false,
+    });
+    const err = await syncToC1z({ client, outPath: out }).then(
+      () => undefined,
+      (e: unknown) => e as InvalidScopeError,
+    );
+    expect(err).toBeInstanceOf(InvalidScopeError);
+    expect(err!.exitCode).toBe(3);
+    expect(err!.message).toContain('core.user.read');
+    expect(existsSync(out)).toBe(false);
+    // With the optional scope, then without it: both refused, no third try.
     expect(sim.counters().byRoute['POST /oauth2/token']).toBe(2);
   });
 

@@ -1,13 +1,11 @@
 import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
 import { addLogOptions, parseWholeNumber, type LogOptions } from '../options.js';
-import { createProgress } from '../progress.js';
 import { formatSummary } from '../summary.js';
-import { withSignals } from './sync.js';
+import { syncWithProgress, withSignals } from './sync.js';
 import { createLogger } from '../../log.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../coupa/index.js';
 import { startSimulator } from '../../simulator/index.js';
-import { syncToC1z } from '../../connector/sync.js';
 import { C1zReader } from '../../c1z/reader.js';
 import { findAnnotation } from '../../c1z/any.js';
 import { UserTraitSchema } from '../../c1z/messages.js';
@@ -107,23 +105,13 @@ async function runDemo(opts: DemoOptions): Promise<void> {
         baseUrl: sim.url,
         clientId: sim.clientId,
         clientSecret: sim.clientSecret,
-        scopes: [...READ_SCOPES, ACCOUNTING_READ_SCOPE],
+        scopes: READ_SCOPES,
+        optionalScopes: [ACCOUNTING_READ_SCOPE],
         rateLimit: opts.rateLimit === 0 ? false : { perSecond: opts.rateLimit, burst: 20 },
         logger,
         signal,
       });
-      const bar = createProgress(opts.progress);
-      try {
-        return await syncToC1z({
-          client,
-          outPath: opts.file,
-          logger,
-          signal,
-          onProgress: (p) => bar.update(p),
-        });
-      } finally {
-        bar.stop();
-      }
+      return syncWithProgress(client, { file: opts.file, progress: opts.progress, logger, signal });
     });
     process.stdout.write(formatSummary(summary) + '\n');
     process.stdout.write(await whoHasWhat(opts.file));

@@ -6,7 +6,6 @@ import { createProgress } from '../progress.js';
 import { formatSummary } from '../summary.js';
 import { createLogger, type Logger } from '../../log.js';
 import { InterruptedError } from '../../errors.js';
-import { CoupaAuthError } from '../../coupa/errors.js';
 import { syncToC1z, type SyncClient, type SyncSummary } from '../../connector/sync.js';
 
 export interface SyncCommandOptions extends ConnectionOptions, LogOptions {
@@ -63,56 +62,34 @@ export async function withSignals<T>(run: (signal: AbortSignal) => Promise<T>): 
   }
 }
 
-/** The token endpoint refused a scope we asked for (Doorkeeper answers invalid_scope). */
-function isScopeRefusal(err: unknown): boolean {
-  return (
-    err instanceof CoupaAuthError &&
-    err.path.endsWith('/oauth2/token') &&
-    err.message.includes('invalid_scope')
-  );
-}
-
 /**
- * Syncs with account groups when allowed. An OAuth client without `core.accounting.read` either
- * gets a token without it (then the account-group list is refused and syncToC1z skips them) or is
- * refused the token outright; in the second case the sync is retried without that scope.
+ * One sync with a progress bar on stderr (shown only on a terminal). An OAuth client without
+ * `core.accounting.read` still syncs: the client gives up that optional scope if the token is
+ * refused with it, and syncToC1z skips account groups with a warning if their list is refused.
  */
-export async function syncWithAccountingFallback(
-  makeClient: (accounting: boolean) => SyncClient,
+export async function syncWithProgress(
+  client: SyncClient,
   opts: { file: string; skipAccountGroups?: boolean; progress: boolean; logger: Logger; signal: AbortSignal },
 ): Promise<SyncSummary> {
-  const run = async (accounting: boolean) => {
-    const bar = createProgress(opts.progress);
-    try {
-      return await syncToC1z({
-        client: makeClient(accounting),
-        outPath: opts.file,
-        logger: opts.logger,
-        signal: opts.signal,
-        skipAccountGroups: !accounting,
-        onProgress: (p) => bar.update(p),
-      });
-    } finally {
-      bar.stop();
-    }
-  };
-  if (opts.skipAccountGroups) return run(false);
+  const bar = createProgress(opts.progress);
   try {
-    return await run(true);
-  } catch (err) {
-    if (!isScopeRefusal(err) || opts.signal.aborted) throw err;
-    opts.logger.warn(
-      'Skipping account groups: Coupa refused the core.accounting.read scope for this OAuth client. ' +
-        'Add the scope to the client in Coupa, or pass --skip-account-groups to silence this warning.',
-    );
-    return run(false);
+    return await syncToC1z({
+      client,
+      outPath: opts.file,
+      logger: opts.logger,
+      signal: opts.signal,
+      skipAccountGroups: opts.skipAccountGroups,
+      onProgress: (p) => bar.update(p),
+    });
+  } finally {
+    bar.stop();
   }
 }
 
 export async function runSync(opts: SyncCommandOptions): Promise<SyncSummary> {
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
   const summary = await withSignals((signal) =>
-    syncWithAccountingFallback((accounting) => clientFromOptions(opts, { accounting, logger, signal }), {
+    syncWithProgress(clientFromOptions(opts, { accounting: !opts.skipAccountGroups, logger, signal }), {
       file: opts.file,
       skipAccountGroups: opts.skipAccountGroups,
       progress: opts.progress,
