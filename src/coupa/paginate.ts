@@ -44,9 +44,9 @@ export interface PaginateOptions {
   lanes?: number;
   /**
    * Start from the top page and read only what lies below it (default false). A list of exactly 50
-   * records costs one page, and with lanes the top page is the probe; but a record created after
-   * the top page was read is left for the next sync, and a short page is trusted to end the list.
-   * Without it, records created during the walk are read too (see the module comment).
+   * records with ids 1..50 costs one page, and with lanes the top page is the probe; but a record
+   * created after the top page was read is left for the next sync. Without it, records created
+   * during the walk are read too (see the module comment).
    */
   topFirst?: boolean;
   /** Called once, after the first page that shows the top of the list: an upper estimate of the item count (the largest id). */
@@ -114,8 +114,6 @@ async function* walkLane<T extends { id: number }>(
 interface TopWalk {
   /** Exclusive lower bound: the walk reads ids > floor, and is done when it touches it. */
   floor: number;
-  /** Trust a short page to end the walk (else it is followed up, for servers capping pages). */
-  shortPageEnds: boolean;
   /** Look above the first page once more if the walk took several pages. */
   recheckTop: boolean;
   onEstimate?: (approxTotal: number) => void;
@@ -123,8 +121,8 @@ interface TopWalk {
 
 /**
  * Reads the ids above `floor` from the highest down, until the lowest id read touches `floor` (no
- * id can lie between) or a page comes back empty; a short page ends it only with `shortPageEnds`
- * (else the server may be capping pages below 50, and it is followed up, as in a lane).
+ * id can lie between) or a page comes back empty. A short page that stops above `floor` is
+ * followed up, as in a lane: the server may cap pages below 50.
  *
  * With `recheckTop`, when that took more than one page (records were created meanwhile, or ids are
  * sparse), records created after the first page would sit above it unseen: an open-ended walk up
@@ -133,7 +131,7 @@ interface TopWalk {
  */
 async function* walkTop<T extends { id: number }>(
   fetchPage: PageFetcher<T>,
-  { floor, shortPageEnds, recheckTop, onEstimate }: TopWalk,
+  { floor, recheckTop, onEstimate }: TopWalk,
   signal: AbortSignal,
 ): AsyncGenerator<T[]> {
   let cursor: number | undefined;
@@ -156,7 +154,7 @@ async function* walkTop<T extends { id: number }>(
       throw new PaginationStuckError(label, cursor ?? floor);
     }
     const lowest = asked.reduce((m, item) => Math.min(m, item.id), Infinity);
-    if (asked.length === 0 || lowest <= floor + 1 || (shortPageEnds && page.length < PAGE_SIZE)) {
+    if (asked.length === 0 || lowest <= floor + 1) {
       if (recheckTop && pages > 1) yield* walkLane(fetchPage, { lo: highest }, signal);
       return;
     }
@@ -191,11 +189,7 @@ export async function* paginateById<T extends { id: number }>(
     const lanes = Math.max(1, Math.floor(opts.lanes ?? 1));
     if (lanes === 1) {
       const walk = opts.topFirst
-        ? walkTop(
-            fetchPage,
-            { floor: 0, shortPageEnds: true, recheckTop: false, onEstimate: opts.onEstimate },
-            signal,
-          )
+        ? walkTop(fetchPage, { floor: 0, recheckTop: false, onEstimate: opts.onEstimate }, signal)
         : walkLane(fetchPage, { lo: 0 }, signal);
       for await (const page of walk) {
         const items = fresh(page);
@@ -220,9 +214,10 @@ export async function* paginateById<T extends { id: number }>(
     let nothingBelow: boolean;
     let last: (() => AsyncGenerator<T[]>) | undefined;
     if (opts.topFirst) {
-      // The probe is the top page: what lies below it is all there is left.
+      // The probe is the top page: what lies below it is all there is left. A short one that stops
+      // above id 1 is confirmed below, as for the other probe.
       opts.onEstimate?.(probeMax);
-      nothingBelow = probe.length < PAGE_SIZE || probeMin <= 1;
+      nothingBelow = probe.length === 0 || probeMin <= 1;
     } else {
       // The probe's largest id has exactly PAGE_SIZE records above it; an empty probe means the
       // whole list fits in the top page. A short probe that reaches id 1 leaves nothing below
@@ -233,8 +228,7 @@ export async function* paginateById<T extends { id: number }>(
       // Started only after every bounded lane is done, so it sees whatever was created while any
       // of them was still reading: the whole walk, not just until the first lane ended.
       const onEstimate = probe.length ? undefined : opts.onEstimate;
-      last = () =>
-        walkTop(fetchPage, { floor: probeMax, shortPageEnds: false, recheckTop: true, onEstimate }, signal);
+      last = () => walkTop(fetchPage, { floor: probeMax, recheckTop: true, onEstimate }, signal);
     }
 
     const queue: T[][] = [probe];

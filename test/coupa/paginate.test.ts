@@ -137,10 +137,13 @@ describe('top first (topFirst), one lane: a walk down from the highest id', () =
     ]);
   });
 
-  it('a short page ends it, whatever its lowest id', async () => {
+  it('a short page above id 1 is followed down, in case the server caps pages', async () => {
     const { ids, reqs } = await top(denseRows(30, 971));
     expect(ids.sort((a, b) => a - b)).toEqual(range(971, 1000));
-    expect(reqs).toHaveLength(1);
+    expect(reqs).toEqual([
+      ['desc', null],
+      ['desc', '971'],
+    ]);
   });
 
   it('a full page above id 1 is followed down', async () => {
@@ -188,6 +191,38 @@ describe('top first (topFirst) with lanes: the top page, then lanes below it', (
       );
     },
   );
+
+  it('a server capping pages at 25 is still read to the end', async () => {
+    const rows = denseRows(130);
+    fake = await startFake({
+      api: (req, res) => {
+        req.url.searchParams.set('limit', '25');
+        serveIndex(rows, req, res);
+      },
+    });
+    const got: number[] = [];
+    for await (const page of fakeClient(fake.url).paginate('/api/roles', {
+      itemSchema: Item,
+      topFirst: true,
+      lanes: 4,
+    }))
+      got.push(...page.map((u) => u.id));
+    expect(got.sort((a, b) => a - b)).toEqual(range(1, 130));
+  });
+
+  it('a short top page above id 1 is confirmed below it: one empty page', async () => {
+    const rows = denseRows(30, 971);
+    fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
+    const got: number[] = [];
+    for await (const page of fakeClient(fake.url).paginate('/api/roles', {
+      itemSchema: Item,
+      topFirst: true,
+      lanes: 4,
+    }))
+      got.push(...page.map((u) => u.id));
+    expect(got.sort((a, b) => a - b)).toEqual(range(971, 1000));
+    expect(fake.apiRequests().map((r) => r.url.searchParams.get('id[lt_or_eq]'))).toEqual([null, '970']);
+  });
 
   it('runs its lanes concurrently', async () => {
     const slow = await startSlowFake(denseRows(1003), 100);

@@ -321,27 +321,29 @@ describe('tolerated changes of the tenant (own simulators)', () => {
     }
   });
 
-  it('a server that caps user pages below 50 (25): every user still synced, no silent truncation', async () => {
+  it('a server that caps pages below 50 (25), on every list: everything still synced, no silent truncation', async () => {
     // Coupa documents "at most 50"; an instance answering fewer must not look like the end of
-    // the index, or the sync would write a fraction of the users and exit 0.
-    const own = await startSim({ tenant: TENANT });
+    // an index, or the sync would write a fraction of the tenant and exit 0.
+    const own = await startSim({ tenant: { ...TENANT, userGroups: 60, roles: 40 } });
     try {
       const base = join(tmp.dir, 'cap-base.c1z');
       await syncOnce(own, base);
       const before = await decode(base);
-      let capped = 0;
+      const capped = new Map<string, number>();
       own.faults.add({
-        match: { method: 'GET', path: '/api/users' },
+        match: { method: 'GET' },
         kind: 'transform',
-        transform: (body) => {
+        transform: (body, req) => {
           if (!Array.isArray(body) || body.length <= 25) return body;
-          capped++;
+          capped.set(req.path, (capped.get(req.path) ?? 0) + 1);
           return body.slice(0, 25);
         },
       });
       const out = join(tmp.dir, 'cap.c1z');
-      await syncOnce(own, out); // the sync's default: 4 lanes for users
-      expect(capped).toBeGreaterThan(3);
+      await syncOnce(own, out); // the sync's default: 4 lanes for users, top first for the lists
+      expect(capped.get('/api/users')).toBeGreaterThan(3);
+      expect(capped.get('/api/user_groups')).toBeGreaterThan(0);
+      expect(capped.get('/api/roles')).toBeGreaterThan(0);
       const d = await decode(out);
       expect(userIds(d)).toHaveLength(TENANT.users);
       expect(d.resources).toEqual(before.resources);
