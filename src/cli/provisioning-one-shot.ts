@@ -4,7 +4,7 @@ import { createLogger, type Logger, type LogFormat, type LogLevel } from '../log
 import { redact } from '../secrets.js';
 import { resolveBaseUrl } from '../coupa/index.js';
 import { clientFromOptions, type ConnectionOptions } from './connection.js';
-import { option } from './options.js';
+import { option, parseDuration } from './options.js';
 import {
   ArrayModeMemory,
   DEFAULT_AUDIT_LOG_PATH,
@@ -30,6 +30,7 @@ export interface ProvisioningFlags extends ConnectionOptions {
   dryRun?: boolean;
   journal?: string;
   auditLog?: string;
+  lockTimeout?: number;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
 }
@@ -48,8 +49,13 @@ export function addProvisioningOptions(cmd: Command, { withProvisioningFlag = tr
         DEFAULT_JOURNAL_PATH,
       ),
     )
+    .addOption(option('--audit-log <path>', 'JSON-lines log of every change').default(DEFAULT_AUDIT_LOG_PATH))
     .addOption(
-      option('--audit-log <path>', 'JSON-lines log of every change').default(DEFAULT_AUDIT_LOG_PATH),
+      // No commander default: it would show (and pass) the raw number; the provisioner's default applies.
+      option(
+        '--lock-timeout <duration>',
+        'how long to wait while another process changes the same user, e.g. 30s, 2m (default: 60s)',
+      ).argParser(parseDuration('--lock-timeout')),
     );
 }
 
@@ -208,6 +214,9 @@ export async function withProvisioner(
       : new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
     // A request Coupa is still working on after we gave up may land up to about that long later.
     retry: { settleMs: opts.requestTimeout ?? 30_000 },
+    // Lock files go in `locks/` next to the journal (the provisioner's default), so every process
+    // sharing a journal waits for the others on the same user. Dry runs take none.
+    lockTimeoutMs: opts.lockTimeout,
   });
   let interrupted: string | undefined;
   const onSignal = (signal: string) => {

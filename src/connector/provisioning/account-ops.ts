@@ -6,8 +6,7 @@ import {
   coupaMessageOf,
   readUser,
   statusOf,
-  userLockKey,
-  userLocks,
+  withUserLock,
   userPath,
   type ProvisioningContext,
 } from './context.js';
@@ -180,7 +179,7 @@ export function setActive(
   active: boolean,
 ): Promise<ProvisioningResult> {
   const operation = active ? ('enable-user' as const) : ('disable-user' as const);
-  return userLocks.run(userLockKey(ctx, userId), () =>
+  return withUserLock(ctx, userId, () =>
     audited(ctx, { operation, userId }, async () => {
       const user = await readUser(ctx, userId, ['id', 'active'], ActiveSchema);
       const before = user.active === true;

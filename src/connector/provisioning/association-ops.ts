@@ -1,12 +1,5 @@
 import { ASSOCIATIONS, type AssociationTarget } from './entitlement-ref.js';
-import {
-  coupaMessageOf,
-  statusOf,
-  userLockKey,
-  userLocks,
-  userPath,
-  type ProvisioningContext,
-} from './context.js';
+import { coupaMessageOf, statusOf, withUserLock, userPath, type ProvisioningContext } from './context.js';
 import {
   associationExists,
   describeList,
@@ -30,7 +23,7 @@ export function grantAssociation(
   userId: number,
   target: AssociationTarget,
 ): Promise<ProvisioningResult> {
-  return userLocks.run(userLockKey(ctx, userId), () =>
+  return withUserLock(ctx, userId, () =>
     audited(ctx, { operation: 'grant', userId, entitlement: target.entitlementId }, async () => {
       const { field, noun } = ASSOCIATIONS[target.kind];
       const before = await readList(ctx, userId, target.kind);
@@ -96,7 +89,7 @@ export function revokeAssociation(
   userId: number,
   target: AssociationTarget,
 ): Promise<ProvisioningResult> {
-  return userLocks.run(userLockKey(ctx, userId), () =>
+  return withUserLock(ctx, userId, () =>
     audited(ctx, { operation: 'revoke', userId, entitlement: target.entitlementId }, async () => {
       const { noun, resourcePath } = ASSOCIATIONS[target.kind];
       const before = await readList(ctx, userId, target.kind);

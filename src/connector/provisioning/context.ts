@@ -5,6 +5,7 @@ import type { ArrayModeMemory } from './array-mode.js';
 import type { AuditLog } from './audit-log.js';
 import type { Journal } from './journal.js';
 import { KeyedMutex } from './user-lock.js';
+import type { UserLockFiles } from './process-lock.js';
 import { UnknownUserError } from './errors.js';
 import type { FieldSpec } from '../../coupa/fields.js';
 
@@ -66,6 +67,8 @@ export interface ProvisioningContext {
   audit: AuditLog;
   modes: ArrayModeMemory;
   retry: RetryPolicy;
+  /** Cross-process per-user locks; absent when the embedder turned them off. Dry runs never take them. */
+  lockFiles?: UserLockFiles;
 }
 
 /** One process-wide lock table, so that two provisioners in one process still serialise per user. */
@@ -73,6 +76,17 @@ export const userLocks = new KeyedMutex();
 
 export function userLockKey(ctx: ProvisioningContext, userId: number): string {
   return `${ctx.baseUrl}|${userId}`;
+}
+
+/**
+ * Every read-modify-write of one user runs inside this: first the in-process mutex (cheap, keeps
+ * this process's own operations in order and off the lock file), then the lock file that other
+ * processes see. A dry run writes nothing, so it takes no file lock and never waits for one.
+ */
+export function withUserLock<T>(ctx: ProvisioningContext, userId: number, fn: () => Promise<T>): Promise<T> {
+  return userLocks.run(userLockKey(ctx, userId), () =>
+    ctx.dryRun || !ctx.lockFiles ? fn() : ctx.lockFiles.run(ctx.baseUrl, userId, fn),
+  );
 }
 
 export function userPath(userId: number): string {

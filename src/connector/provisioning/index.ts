@@ -8,6 +8,14 @@ export { Journal, DEFAULT_JOURNAL_PATH, type JournalIntent } from './journal.js'
 export { AuditLog, DEFAULT_AUDIT_LOG_PATH, type AuditRecord } from './audit-log.js';
 export { KeyedMutex } from './user-lock.js';
 export {
+  UserLockFiles,
+  UserLockTimeoutError,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_LOCK_MAX_AGE_MS,
+  type UserLockFilesOptions,
+  type LockHolder,
+} from './process-lock.js';
+export {
   resolveEntitlement,
   resolveGrant,
   parseUserId,

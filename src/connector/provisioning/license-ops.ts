@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LicenseTarget } from './entitlement-ref.js';
-import { readUser, userLockKey, userLocks, userPath, type ProvisioningContext } from './context.js';
+import { readUser, userPath, withUserLock, type ProvisioningContext } from './context.js';
 import { LicenseRevocationRefusedError, UnknownEntitlementError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
 import type { ProvisioningResult } from './result.js';
@@ -39,7 +39,7 @@ export function setLicense(
   assign: boolean,
 ): Promise<ProvisioningResult> {
   const operation = assign ? ('grant' as const) : ('revoke' as const);
-  return userLocks.run(userLockKey(ctx, userId), () =>
+  return withUserLock(ctx, userId, () =>
     audited(ctx, { operation, userId, entitlement: target.entitlementId }, async () => {
       const before = await readFlag(ctx, userId, target);
       const base = { operation, userId, entitlementId: target.entitlementId, before };

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '../../log.js';
 import { processArrayModes, type ArrayModeMemory } from './array-mode.js';
 import { AuditLog, DEFAULT_AUDIT_LOG_PATH } from './audit-log.js';
@@ -13,6 +14,7 @@ import { grantAssociation, revokeAssociation } from './association-ops.js';
 import { setLicense } from './license-ops.js';
 import { createAccount, setActive, type CreateAccountInput } from './account-ops.js';
 import { recover, type RecoveryReport } from './recover.js';
+import { UserLockFiles } from './process-lock.js';
 import type { ProvisioningResult } from './result.js';
 
 export interface ProvisionerOptions {
@@ -30,25 +32,44 @@ export interface ProvisionerOptions {
   /** Defaults to the process-wide memory. */
   arrayModes?: ArrayModeMemory;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Folder of the per-user lock files other processes also see; default `locks/` next to the
+   * journal, so every process sharing a journal also shares the locks. `false` turns them off
+   * (only for embedders that serialise writers to a user some other way).
+   */
+  lockDir?: string | false;
+  /** How long to wait for another process's lock on a user; default 60 s. */
+  lockTimeoutMs?: number;
 }
 
 /**
  * Grants, revokes, account changes and recovery against one Coupa tenant. Every method is safe to
- * call concurrently: operations on one user are serialised, different users proceed in parallel.
+ * call concurrently: operations on one user are serialised (in this process by a mutex, across
+ * processes sharing the journal folder by lock files), different users proceed in parallel.
  */
 export class Provisioner {
   private readonly ctx: ProvisioningContext;
 
   constructor(opts: ProvisionerOptions) {
+    const journalPath = opts.journalPath ?? DEFAULT_JOURNAL_PATH;
+    const logger = opts.logger ?? silentLogger;
     this.ctx = {
       api: opts.api,
       baseUrl: String(opts.baseUrl).replace(/\/+$/, ''),
-      logger: opts.logger ?? silentLogger,
+      logger,
       dryRun: opts.dryRun ?? false,
-      journal: new Journal(opts.journalPath ?? DEFAULT_JOURNAL_PATH),
+      journal: new Journal(journalPath),
       audit: new AuditLog(opts.auditLogPath ?? DEFAULT_AUDIT_LOG_PATH),
       modes: opts.arrayModes ?? processArrayModes,
       retry: { ...DEFAULT_RETRY_POLICY, ...opts.retry },
+      lockFiles:
+        opts.lockDir === false
+          ? undefined
+          : new UserLockFiles({
+              dir: opts.lockDir ?? join(dirname(journalPath), 'locks'),
+              timeoutMs: opts.lockTimeoutMs,
+              logger,
+            }),
     };
     if (!this.ctx.dryRun) {
       // Refuse up front rather than after a change that could then not be journaled or logged.
@@ -63,6 +84,11 @@ export class Provisioner {
 
   get auditLogPath(): string {
     return this.ctx.audit.path;
+  }
+
+  /** Where the per-user lock files live, if they are on. */
+  get lockDir(): string | undefined {
+    return this.ctx.lockFiles?.dir;
   }
 
   async grant(entitlementId: string, userId: string | number): Promise<ProvisioningResult> {

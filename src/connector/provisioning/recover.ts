@@ -1,6 +1,6 @@
 import { formatError } from '../../errors.js';
 import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
-import { userLockKey, userLocks, type ProvisioningContext } from './context.js';
+import { withUserLock, type ProvisioningContext } from './context.js';
 import { describeList, holdsAll, holdsAny, putList, readList, type Ref } from './association-list.js';
 import { converge } from './converge.js';
 import type { JournalIntent, JournalRef } from './journal.js';
@@ -46,14 +46,14 @@ export async function recover(ctx: ProvisioningContext): Promise<RecoveryReport>
     badLines: scan.badLines,
   };
   for (const entry of mine) {
-    report.entries.push(await recoverEntry(ctx, entry, removedLater(scan.all, entry)));
+    report.entries.push(await recoverEntry(ctx, entry));
   }
   return report;
 }
 
 /** Items that journaled removals issued after `entry` took off the same list of the same user. */
 function removedLater(all: readonly JournalIntent[], entry: JournalIntent): Set<number> {
-  const later = all.slice(all.indexOf(entry) + 1);
+  const later = all.slice(all.findIndex((e) => e.entryId === entry.entryId) + 1);
   const out = new Set<number>();
   for (const e of later) {
     if (e.baseUrl === entry.baseUrl && e.userId === entry.userId && e.field === entry.field) {
@@ -63,11 +63,7 @@ function removedLater(all: readonly JournalIntent[], entry: JournalIntent): Set<
   return out;
 }
 
-async function recoverEntry(
-  ctx: ProvisioningContext,
-  entry: JournalIntent,
-  alsoRemoved: Set<number>,
-): Promise<RecoveryEntryReport> {
+async function recoverEntry(ctx: ProvisioningContext, entry: JournalIntent): Promise<RecoveryEntryReport> {
   const base = {
     entryId: entry.entryId,
     userId: entry.userId,
@@ -78,7 +74,18 @@ async function recoverEntry(
   const kind = kindOfField(entry.field);
   if (!kind)
     return { ...base, outcome: 'failed', message: `Unknown field \`${entry.field}\` in the journal entry.` };
-  return userLocks.run(userLockKey(ctx, entry.userId), async () => {
+  const locked = withUserLock(ctx, entry.userId, async (): Promise<RecoveryEntryReport> => {
+    // The journal is read again under the lock: while we waited, another process may have
+    // finished this entry, or journaled a later removal on the same list that must stay removed.
+    const now = ctx.journal.scan();
+    if (!now.unfinished.some((e) => e.entryId === entry.entryId)) {
+      return {
+        ...base,
+        outcome: 'consistent',
+        message: `Another process finished this entry meanwhile (done in ${ctx.journal.path}); nothing to do.`,
+      };
+    }
+    const alsoRemoved = removedLater(now.all, entry);
     try {
       const current = await readList(ctx, entry.userId, kind);
       const removedIds = new Set([...entry.removed.map((r) => r.id), ...alsoRemoved]);
@@ -137,4 +144,6 @@ async function recoverEntry(
       return { ...base, outcome: 'failed', message: formatError(err) };
     }
   });
+  // A lock that stays held (UserLockTimeoutError) fails this entry only; the others still run.
+  return locked.catch((err: unknown) => ({ ...base, outcome: 'failed' as const, message: formatError(err) }));
 }

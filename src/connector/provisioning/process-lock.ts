@@ -1,0 +1,352 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CoupaConnectorError, ConfigError, ExitCode } from '../../errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+
+/**
+ * Per-user lock files shared by every coupa-connector process that uses the same journal folder.
+ * KeyedMutex orders operations inside one process; two processes (two CI jobs, two one-shots
+ * started at once) each read-modify-write the user's whole list and, in a tenant that replaces
+ * arrays, the later write silently drops the earlier grant. The file is the one place both see.
+ */
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
+/**
+ * Longer than any single operation with its retries (a merging revoke is a few rounds plus a
+ * settle wait of one request timeout). The holder also refreshes the file's mtime while it works,
+ * so this only trips when the holder stopped without releasing (killed, or on a host we cannot ask).
+ */
+export const DEFAULT_LOCK_MAX_AGE_MS = 15 * 60_000;
+/** A file with no readable content yet may be a creator between open and write: give it this long. */
+const UNREADABLE_GRACE_MS = 10_000;
+/** A `.break` marker left by a waiter that died while breaking (a few syscalls) is removed after this. */
+const BREAKER_MAX_AGE_MS = 10_000;
+
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  startedAt: string;
+  userId: number;
+  /** Unique per acquisition: release and breaking check it so nobody removes a lock that is not the one they saw. */
+  token: string;
+}
+
+/** Waiting for another process's lock on the user took longer than allowed; nothing was changed. */
+export class UserLockTimeoutError extends CoupaConnectorError {
+  readonly userId: number;
+  readonly lockPath: string;
+  readonly holder?: LockHolder;
+
+  constructor(opts: {
+    userId: number;
+    baseUrl: string;
+    lockPath: string;
+    waitedMs: number;
+    holder?: LockHolder;
+  }) {
+    const who = opts.holder
+      ? `pid ${opts.holder.pid} on host ${opts.holder.hostname}, holding it since ${opts.holder.startedAt}`
+      : 'a process whose lock file is not readable';
+    super(
+      `Another coupa-connector process is changing user ${opts.userId} of ${opts.baseUrl}: gave up after ` +
+        `${formatMs(opts.waitedMs)} waiting for the lock file ${opts.lockPath} (held by ${who}). Nothing was changed in Coupa.`,
+      {
+        exitCode: ExitCode.failure,
+        hint:
+          'Wait for that process to finish and run the command again (or pass a longer --lock-timeout). ' +
+          `If that process no longer exists, delete ${opts.lockPath} and run again.`,
+      },
+    );
+    this.userId = opts.userId;
+    this.lockPath = opts.lockPath;
+    this.holder = opts.holder;
+  }
+}
+
+export interface UserLockFilesOptions {
+  /** Folder of the lock files; created on first use. */
+  dir: string;
+  /** How long to wait for a held lock before UserLockTimeoutError; 0 = one attempt. */
+  timeoutMs?: number;
+  maxAgeMs?: number;
+  logger?: Logger;
+  /** First and longest pause between attempts (the pause doubles). */
+  pollMs?: { min: number; max: number };
+}
+
+export type ObservedLock =
+  { kind: 'gone' } | { kind: 'held'; holder: LockHolder | undefined; mtimeMs: number };
+
+/** Locks this process holds, by path → token, removed on `exit` too (a second Ctrl-C calls process.exit). */
+const held = new Map<string, string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const [path, token] of held) removeIfMine(path, token);
+  });
+}
+
+export class UserLockFiles {
+  readonly dir: string;
+  readonly timeoutMs: number;
+  readonly maxAgeMs: number;
+  private readonly logger: Logger;
+  private readonly pollMs: { min: number; max: number };
+
+  constructor(opts: UserLockFilesOptions) {
+    this.dir = resolve(opts.dir);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_LOCK_MAX_AGE_MS;
+    this.logger = opts.logger ?? silentLogger;
+    this.pollMs = opts.pollMs ?? { min: 50, max: 1_000 };
+  }
+
+  /** A hash keeps URL characters out of the file name; the user id is there for people reading the folder. */
+  pathFor(baseUrl: string, userId: number): string {
+    const digest = createHash('sha256').update(`${baseUrl}\n${userId}`).digest('hex').slice(0, 24);
+    return join(this.dir, `user-${userId}-${digest}.lock`);
+  }
+
+  async run<T>(baseUrl: string, userId: number, fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire(baseUrl, userId);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** Waits for the lock (breaking stale ones) and returns its release function. */
+  async acquire(baseUrl: string, userId: number): Promise<() => void> {
+    const path = this.pathFor(baseUrl, userId);
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new ConfigError(
+        `Cannot create the lock folder ${this.dir}: ${(err as Error).message}.`,
+        'It lives next to the journal; pass --journal <path> in a writable folder. Nothing was changed in Coupa.',
+      );
+    }
+    const started = Date.now();
+    let pause = this.pollMs.min;
+    let announced = false;
+    for (;;) {
+      const token = tryCreate(path, userId);
+      if (token) return this.hold(path, token);
+      const seen = observeLock(path);
+      if (seen.kind === 'gone') continue; // released between our attempt and our look: try again now
+      const stale = this.staleReason(seen);
+      const outcome = stale ? breakStaleLock(path, seen) : 'busy';
+      if (outcome === 'broken') {
+        this.logger.warn(
+          { lockFile: path, holder: seen.holder, userId },
+          `Broke a stale lock on user ${userId}: ${stale}`,
+        );
+      }
+      if (outcome !== 'busy') continue;
+      const waited = Date.now() - started;
+      if (waited >= this.timeoutMs) {
+        throw new UserLockTimeoutError({
+          userId,
+          baseUrl,
+          lockPath: path,
+          waitedMs: waited,
+          holder: seen.holder,
+        });
+      }
+      if (!announced) {
+        announced = true;
+        this.logger.info(
+          { lockFile: path, holder: seen.holder, userId },
+          `User ${userId} is being changed by another process; waiting up to ${formatMs(this.timeoutMs)} for it.`,
+        );
+      }
+      await sleep(Math.min(pause, this.timeoutMs - waited));
+      pause = Math.min(pause * 2, this.pollMs.max);
+    }
+  }
+
+  private staleReason(seen: Extract<ObservedLock, { kind: 'held' }>): string | undefined {
+    const age = Date.now() - seen.mtimeMs;
+    const { holder } = seen;
+    if (!holder) {
+      return age > UNREADABLE_GRACE_MS
+        ? `the lock file has no readable holder and is ${formatMs(age)} old`
+        : undefined;
+    }
+    // A pid can only be asked about on its own host; elsewhere only the age can tell.
+    if (holder.hostname === hostname() && !pidAlive(holder.pid)) {
+      return `its holder, pid ${holder.pid} on this host, has exited`;
+    }
+    if (age > this.maxAgeMs) {
+      return `it was last refreshed ${formatMs(age)} ago by pid ${holder.pid} on ${holder.hostname} (max age ${formatMs(this.maxAgeMs)})`;
+    }
+    return undefined;
+  }
+
+  private hold(path: string, token: string): () => void {
+    installExitHook();
+    held.set(path, token);
+    // Refresh the mtime so that an operation longer than expected is not taken for a dead one.
+    const beat = setInterval(
+      () => {
+        if (holderOf(path)?.token !== token) return;
+        const now = new Date();
+        try {
+          utimesSync(path, now, now);
+        } catch {
+          // Gone or unwritable: the release below copes, and an old mtime only risks a break after maxAge.
+        }
+      },
+      Math.max(1_000, Math.min(this.maxAgeMs / 3, 60_000)),
+    );
+    beat.unref();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      clearInterval(beat);
+      held.delete(path);
+      removeIfMine(path, token);
+    };
+  }
+}
+
+/** `wx` is the whole mutual exclusion: exactly one creator of the file wins. */
+function tryCreate(path: string, userId: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw err;
+  }
+  const holder: LockHolder = {
+    pid: process.pid,
+    hostname: hostname(),
+    startedAt: new Date().toISOString(),
+    userId,
+    token: randomUUID(),
+  };
+  try {
+    writeSync(fd, JSON.stringify(holder) + '\n');
+  } catch (err) {
+    closeSync(fd);
+    unlinkQuietly(path);
+    throw err;
+  }
+  closeSync(fd);
+  return holder.token;
+}
+
+/** What is at `path` now: nothing, or a holder (undefined if unreadable) and the file's mtime. */
+export function observeLock(path: string): ObservedLock {
+  try {
+    const { mtimeMs } = statSync(path);
+    return { kind: 'held', holder: holderOf(path), mtimeMs };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
+    throw err;
+  }
+}
+
+function holderOf(path: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return undefined;
+    return {
+      pid: parsed.pid,
+      hostname: String(parsed.hostname),
+      startedAt: String(parsed.startedAt),
+      userId: Number(parsed.userId),
+      token: parsed.token,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes a lock judged stale, under a `.break` marker (itself `wx`): two waiters that both saw the
+ * same stale file must not both unlink — the second would remove the fresh lock the first just
+ * took. Under the marker the file is read again and removed only if it is still the one judged
+ * (same token and mtime); otherwise it changed hands and is judged afresh. `busy`: someone else
+ * is breaking it, wait; `broken` / `changed`: look again at once. Exported so a test can replay the two-waiter race step by step.
+ */
+export function breakStaleLock(
+  path: string,
+  judged: Extract<ObservedLock, { kind: 'held' }>,
+): 'broken' | 'changed' | 'busy' {
+  const marker = `${path}.break`;
+  let fd: number;
+  try {
+    fd = openSync(marker, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Another waiter is breaking it right now, or died doing so (then its marker is old).
+    try {
+      if (Date.now() - statSync(marker).mtimeMs > BREAKER_MAX_AGE_MS) unlinkQuietly(marker);
+    } catch {
+      // gone already
+    }
+    return 'busy';
+  }
+  try {
+    const now = observeLock(path);
+    if (now.kind === 'gone') return 'changed';
+    if (now.holder?.token !== judged.holder?.token || now.mtimeMs !== judged.mtimeMs) return 'changed';
+    unlinkQuietly(path);
+    return 'broken';
+  } finally {
+    closeSync(fd);
+    unlinkQuietly(marker);
+  }
+}
+
+function removeIfMine(path: string, token: string): void {
+  if (holderOf(path)?.token === token) unlinkQuietly(path);
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** EPERM means the process exists but belongs to someone else: alive. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1_000
+    ? `${Math.round(ms)} ms`
+    : ms < 120_000
+      ? `${Math.round(ms / 100) / 10} s`
+      : `${Math.round(ms / 60_000)} min`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
