@@ -54,10 +54,14 @@ export interface C1zStats {
   grantsByResourceType: Record<string, number>;
 }
 
-/** Rows per query; like baton's page size, it bounds memory while letting callers look things up mid-iteration. */
-const PAGE_SIZE = 5000;
+/**
+ * Rows per query; like baton's page size, it bounds memory while letting callers look things up
+ * mid-iteration. Exported so tests can cross its boundaries.
+ */
+export const PAGE_SIZE = 5000;
 
 type Params = (string | number)[];
+type Row = { id: number; data: Uint8Array };
 
 /**
  * Reads a v1 c1z (ours or Go's). The file is decompressed into a temp dir once; rows are then
@@ -230,24 +234,69 @@ export class C1zReader {
     where: string[],
     params: Params,
   ): Generator<MessageShape<Desc>, void, undefined> {
-    const { sql, params: p } = this.scoped(
-      `select id, data from ${table}`,
-      [...where, 'id > ?'],
-      [...params],
-    );
-    // The `id > ?` placeholder sits before sync_id in the where list, so the cursor goes in its slot.
-    const cursorIndex = params.length;
-    const stmt = this.db.prepare(`${sql} order by id limit ${PAGE_SIZE}`);
+    // Pages, not stmt.iterate(): callers run lookups on this connection while the generator is
+    // suspended (inspector `access`, demo), and better-sqlite3 refuses that while an iterator is open.
+    if (where.length === 0) yield* this.listByRowid(table, schema);
+    else yield* this.listByIds(table, schema, where, params);
+  }
+
+  /** Unfiltered, the primary key is already in id order: each page starts where the last ended. */
+  private *listByRowid<Desc extends DescMessage>(
+    table: string,
+    schema: Desc,
+  ): Generator<MessageShape<Desc>, void, undefined> {
+    const { sql, params } = this.scoped(`select id, data from ${table}`, ['id > ?'], []);
+    const stmt = this.query(() => this.prepared(`${sql} order by id limit ${PAGE_SIZE}`));
     let last = 0;
     for (;;) {
       if (this.closed) return;
-      const args = [...p];
-      args.splice(cursorIndex, 0, last);
-      const rows = this.query(() => stmt.all(...args)) as { id: number; data: Uint8Array }[];
-      for (const row of rows) yield this.decode(table, schema, row);
+      const rows = this.query(() => stmt.all(last, ...params)) as Row[];
+      if (!(yield* this.decodeAll(table, schema, rows))) return;
       if (rows.length < PAGE_SIZE) return;
       last = rows[rows.length - 1]!.id;
     }
+  }
+
+  /**
+   * Filters are often served by an index that is not in id order (grants by entitlement: the index
+   * goes on by principal), so a keyset page (`id > ? order by id limit n`) made SQLite collect and
+   * sort every remaining match again for each page: quadratic in the matches. The matching ids are
+   * small integers, so they are collected and sorted once (a few bytes per row, where a page holds
+   * the blobs), then the rows are fetched by id a page at a time. Growing pages would only shrink
+   * the constant, and a keyset in index order would need a re-sort per window; this stays linear.
+   */
+  private *listByIds<Desc extends DescMessage>(
+    table: string,
+    schema: Desc,
+    where: string[],
+    params: Params,
+  ): Generator<MessageShape<Desc>, void, undefined> {
+    const { sql, params: p } = this.scoped(`select id from ${table}`, where, params);
+    const ids = this.query(() =>
+      this.prepared(`${sql} order by id`)
+        .pluck()
+        .all(...p),
+    ) as number[];
+    const byId = `select id, data from ${table} where id in (select value from json_each(?)) order by id`;
+    for (let i = 0; i < ids.length; i += PAGE_SIZE) {
+      if (this.closed) return;
+      const batch = JSON.stringify(ids.slice(i, i + PAGE_SIZE));
+      const rows = this.query(() => this.prepared(byId).all(batch)) as Row[];
+      if (!(yield* this.decodeAll(table, schema, rows))) return;
+    }
+  }
+
+  /** A reader closed mid-listing ends the listing there; false tells the caller to stop too. */
+  private *decodeAll<Desc extends DescMessage>(
+    table: string,
+    schema: Desc,
+    rows: Row[],
+  ): Generator<MessageShape<Desc>, boolean, undefined> {
+    for (const row of rows) {
+      if (this.closed) return false;
+      yield this.decode(table, schema, row);
+    }
+    return !this.closed;
   }
 
   private getOne<Desc extends DescMessage>(
