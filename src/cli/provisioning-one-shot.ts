@@ -201,6 +201,7 @@ export async function withProvisioner(
   const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
   const journalPath = opts.journal ?? DEFAULT_JOURNAL_PATH;
   const dryRun = opts.dryRun ?? false;
+  const stopping = new AbortController();
   const provisioner = new Provisioner({
     api,
     baseUrl,
@@ -217,11 +218,15 @@ export async function withProvisioner(
     // Lock files go in `locks/` next to the journal (the provisioner's default), so every process
     // sharing a journal waits for the others on the same user. Dry runs take none.
     lockTimeoutMs: opts.lockTimeout,
+    // A change in progress is finished, but one still waiting for another process's lock is not
+    // started: stopping there changes nothing.
+    signal: stopping.signal,
   });
   let interrupted: string | undefined;
   const onSignal = (signal: string) => {
     if (interrupted) process.exit(ExitCode.interrupted);
     interrupted = signal;
+    stopping.abort(signal);
     process.stderr.write(
       `Received ${signal}: finishing the change in progress, then stopping (again to quit now).\n`,
     );

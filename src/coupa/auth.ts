@@ -94,7 +94,7 @@ export class TokenSource {
       if (!(err instanceof InvalidScopeError) || this.optional.length === 0) throw err;
       this.opts.logger.info(
         { refused: this.optional.join(' ') },
-        'Coupa refused optional scopes for this OAuth client; continuing without them',
+        'Coupa refused the token with optional scopes; asking again without them',
       );
       this.optional = [];
       return await this.requestToken(this.opts.scopes);

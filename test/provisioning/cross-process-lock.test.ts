@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { ExitCode } from '../../src/errors.js';
 import {
+  LockWaitInterruptedError,
   UserLockFiles,
   UserLockTimeoutError,
   type LockHolder,
@@ -137,6 +138,61 @@ describe('UserLockFiles', () => {
     expect(warning?.msg).toContain(`pid ${pid} on this host, has exited`);
     release();
     expect(existsSync(path)).toBe(false);
+  });
+
+  it("breaks a lock left with this process's own pid by an earlier process (a restarted container)", async () => {
+    const dir = scratch();
+    const { logger, lines } = capturingLogger();
+    const l = locks(dir, { timeoutMs: 0, logger });
+    const path = l.pathFor(BASE, 4);
+    mkdirSync(dir, { recursive: true });
+    // Same hostname, same pid as us, but a token this process never issued.
+    writeHolder(path, { pid: process.pid, userId: 4, token: 'left-by-the-previous-run' });
+    const release = await l.acquire(BASE, 4);
+    expect(lines.join('')).toContain("earlier process with this process's pid");
+    release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('does not ask about a pid from another pid namespace or boot: only the age can break that lock', async () => {
+    const dir = scratch();
+    mkdirSync(dir, { recursive: true });
+    const l = locks(dir, { timeoutMs: 150 });
+    const dead = deadPid();
+    // Host networking: same hostname, but the holder's pids live in another namespace, where
+    // `dead` may well be a live process. Likewise a holder recorded before a reboot.
+    writeHolder(l.pathFor(BASE, 10), { pid: dead, userId: 10, pidNs: 'pid:[4026531999]' });
+    writeHolder(l.pathFor(BASE, 11), { pid: dead, userId: 11, bootId: 'another-boot' });
+    await expect(l.acquire(BASE, 10)).rejects.toBeInstanceOf(UserLockTimeoutError);
+    await expect(l.acquire(BASE, 11)).rejects.toBeInstanceOf(UserLockTimeoutError);
+    // The same dead pid with no namespace or boot recorded (or matching ones) is broken at once.
+    writeHolder(l.pathFor(BASE, 12), { pid: dead, userId: 12 });
+    (await l.acquire(BASE, 12))();
+  });
+
+  it('stops waiting at once when its signal aborts, with a typed error, taking no lock', async () => {
+    const dir = scratch();
+    const holder = locks(dir);
+    const release = await holder.acquire(BASE, 13);
+    const stop = new AbortController();
+    const waiting = locks(dir, { timeoutMs: 60_000, signal: stop.signal })
+      .acquire(BASE, 13)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    stop.abort('SIGTERM');
+    const err = await waiting;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(err).toBeInstanceOf(LockWaitInterruptedError);
+    expect((err as LockWaitInterruptedError).exitCode).toBe(ExitCode.interrupted);
+    expect((err as Error).message).toContain('SIGTERM');
+    expect((err as Error).message).toContain('Nothing was changed');
+    // The holder's lock is still its own.
+    expect(observeLock(holder.pathFor(BASE, 13))).toMatchObject({ kind: 'held' });
+    release();
   });
 
   it('times out on a live holder with a typed error that names the user, the file and the holder', async () => {
@@ -402,6 +458,49 @@ describe('two CLI processes granting to one user at once', () => {
     expect(run.stderr).toContain(`pid ${process.pid}`);
     expect(run.stderr).toContain('Nothing was changed in Coupa');
     expect(took).toBeLessThan(10_000); // the 300 ms applied, not the 60 s default
+    expect(writeCount(sim)).toBe(0);
+    expect(holdings(sim, 3, 'role')).toEqual([]);
+  }, 30_000);
+
+  it("SIGINT while waiting for another process's lock stops without changing anything (exit 130)", async () => {
+    const t = await startTestSimulator({ arrayMode: 'replace' });
+    cleanup.push(t.stop);
+    const { sim, dir } = t;
+    const role = existingIds(sim, 'role')[0]!;
+    arrange(sim, 3, 'role', []);
+    const other = new UserLockFiles({ dir: join(dir, 'locks') });
+    const release = await other.acquire(sim.url.replace(/\/+$/, ''), 3);
+    cleanup.push(release);
+    sim.resetCounters();
+    let sent = false;
+    const run = await cli(
+      [
+        'grant',
+        `role:${role}:member`,
+        '3',
+        '-p',
+        ...simulatorFlags(sim),
+        '--journal',
+        join(dir, 'journal.jsonl'),
+        '--log-level',
+        'info',
+      ],
+      {
+        cwd: dir,
+        env: { BATON_LOCK_TIMEOUT: '20s', BATON_AUDIT_LOG: join(dir, 'audit.jsonl') },
+        onStderr: (text, child) => {
+          if (!sent && text.includes('waiting up to')) {
+            sent = true;
+            child.kill('SIGINT');
+            // The other process finishes a moment later: the stopped one must not go on then.
+            setTimeout(release, 1_000);
+          }
+        },
+      },
+    );
+    expect(sent).toBe(true);
+    expect(run.code).toBe(ExitCode.interrupted);
+    expect(run.stderr).toContain('while waiting for another process');
     expect(writeCount(sim)).toBe(0);
     expect(holdings(sim, 3, 'role')).toEqual([]);
   }, 30_000);

@@ -10,6 +10,7 @@ export { KeyedMutex } from './user-lock.js';
 export {
   UserLockFiles,
   UserLockTimeoutError,
+  LockWaitInterruptedError,
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_LOCK_MAX_AGE_MS,
   type UserLockFilesOptions,

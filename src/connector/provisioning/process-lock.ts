@@ -4,6 +4,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readlinkSync,
   statSync,
   unlinkSync,
   utimesSync,
@@ -36,10 +37,28 @@ const BREAKER_MAX_AGE_MS = 10_000;
 export interface LockHolder {
   pid: number;
   hostname: string;
+  /**
+   * The kernel's boot id and the holder's pid namespace, when /proc has them: a pid can only be
+   * asked about by a process that shares both (same machine since the same boot, same container
+   * pid space). Containers that share a hostname (host networking) but not a pid space would
+   * otherwise see a live holder as exited and break its lock.
+   */
+  bootId?: string;
+  pidNs?: string;
   startedAt: string;
   userId: number;
   /** Unique per acquisition: release and breaking check it so nobody removes a lock that is not the one they saw. */
   token: string;
+}
+
+/** SIGINT/SIGTERM arrived while waiting for another process's lock: nothing was changed. */
+export class LockWaitInterruptedError extends CoupaConnectorError {
+  constructor(userId: number, reason: string) {
+    super(
+      `Stopped by ${reason} while waiting for another process's lock on user ${userId}. Nothing was changed in Coupa.`,
+      { exitCode: ExitCode.interrupted },
+    );
+  }
 }
 
 /** Waiting for another process's lock on the user took longer than allowed; nothing was changed. */
@@ -83,6 +102,8 @@ export interface UserLockFilesOptions {
   logger?: Logger;
   /** First and longest pause between attempts (the pause doubles). */
   pollMs?: { min: number; max: number };
+  /** Aborting it ends a wait for a lock at once (LockWaitInterruptedError); a held lock is unaffected. */
+  signal?: AbortSignal;
 }
 
 export type ObservedLock =
@@ -106,8 +127,10 @@ export class UserLockFiles {
   readonly maxAgeMs: number;
   private readonly logger: Logger;
   private readonly pollMs: { min: number; max: number };
+  private readonly signal?: AbortSignal;
 
   constructor(opts: UserLockFilesOptions) {
+    this.signal = opts.signal;
     this.dir = resolve(opts.dir);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_LOCK_MAX_AGE_MS;
@@ -145,11 +168,13 @@ export class UserLockFiles {
     let pause = this.pollMs.min;
     let announced = false;
     for (;;) {
+      // A stop request while waiting must not turn into a change made once the lock frees.
+      if (this.signal?.aborted) throw new LockWaitInterruptedError(userId, String(this.signal.reason));
       const token = tryCreate(path, userId);
       if (token) return this.hold(path, token);
       const seen = observeLock(path);
       if (seen.kind === 'gone') continue; // released between our attempt and our look: try again now
-      const stale = this.staleReason(seen);
+      const stale = this.staleReason(path, seen);
       const outcome = stale ? breakStaleLock(path, seen) : 'busy';
       if (outcome === 'broken') {
         this.logger.warn(
@@ -175,12 +200,12 @@ export class UserLockFiles {
           `User ${userId} is being changed by another process; waiting up to ${formatMs(this.timeoutMs)} for it.`,
         );
       }
-      await sleep(Math.min(pause, this.timeoutMs - waited));
+      await sleep(Math.min(pause, this.timeoutMs - waited), this.signal);
       pause = Math.min(pause * 2, this.pollMs.max);
     }
   }
 
-  private staleReason(seen: Extract<ObservedLock, { kind: 'held' }>): string | undefined {
+  private staleReason(path: string, seen: Extract<ObservedLock, { kind: 'held' }>): string | undefined {
     const age = Date.now() - seen.mtimeMs;
     const { holder } = seen;
     if (!holder) {
@@ -188,9 +213,14 @@ export class UserLockFiles {
         ? `the lock file has no readable holder and is ${formatMs(age)} old`
         : undefined;
     }
-    // A pid can only be asked about on its own host; elsewhere only the age can tell.
-    if (holder.hostname === hostname() && !pidAlive(holder.pid)) {
-      return `its holder, pid ${holder.pid} on this host, has exited`;
+    // A pid can only be asked about in its own process space; elsewhere only the age can tell.
+    if (sharesProcessSpace(holder)) {
+      // Our own pid on a lock we do not hold: left by an earlier process that had this pid (a
+      // container restarted after a kill comes back with the same hostname and pid).
+      if (holder.pid === process.pid && held.get(path) !== holder.token) {
+        return `it was left by an earlier process with this process's pid (${holder.pid})`;
+      }
+      if (!pidAlive(holder.pid)) return `its holder, pid ${holder.pid} on this host, has exited`;
     }
     if (age > this.maxAgeMs) {
       return `it was last refreshed ${formatMs(age)} ago by pid ${holder.pid} on ${holder.hostname} (max age ${formatMs(this.maxAgeMs)})`;
@@ -237,7 +267,7 @@ function tryCreate(path: string, userId: number): string | undefined {
   }
   const holder: LockHolder = {
     pid: process.pid,
-    hostname: hostname(),
+    ...processSpace(),
     startedAt: new Date().toISOString(),
     userId,
     token: randomUUID(),
@@ -271,6 +301,8 @@ function holderOf(path: string): LockHolder | undefined {
     return {
       pid: parsed.pid,
       hostname: String(parsed.hostname),
+      ...(typeof parsed.bootId === 'string' ? { bootId: parsed.bootId } : {}),
+      ...(typeof parsed.pidNs === 'string' ? { pidNs: parsed.pidNs } : {}),
       startedAt: String(parsed.startedAt),
       userId: Number(parsed.userId),
       token: parsed.token,
@@ -347,6 +379,42 @@ function formatMs(ms: number): string {
       : `${Math.round(ms / 60_000)} min`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** Resolves after `ms`, or at once when `signal` aborts (the caller's loop then sees it). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+let ownSpace: { hostname: string; bootId?: string; pidNs?: string } | undefined;
+
+/** This process's hostname, boot id and pid namespace (the last two only where /proc has them). */
+function processSpace(): { hostname: string; bootId?: string; pidNs?: string } {
+  if (!ownSpace) {
+    const read = (f: () => string): string | undefined => {
+      try {
+        return f().trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const bootId = read(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
+    const pidNs = read(() => readlinkSync('/proc/self/ns/pid'));
+    ownSpace = { hostname: hostname(), ...(bootId ? { bootId } : {}), ...(pidNs ? { pidNs } : {}) };
+  }
+  return ownSpace;
+}
+
+/** Same hostname, and the same boot and pid namespace wherever both sides recorded them. */
+function sharesProcessSpace(holder: LockHolder): boolean {
+  const me = processSpace();
+  const same = (a?: string, b?: string) => a === undefined || b === undefined || a === b;
+  return holder.hostname === me.hostname && same(holder.bootId, me.bootId) && same(holder.pidNs, me.pidNs);
 }

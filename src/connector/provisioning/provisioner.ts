@@ -40,6 +40,8 @@ export interface ProvisionerOptions {
   lockDir?: string | false;
   /** How long to wait for another process's lock on a user; default 60 s. */
   lockTimeoutMs?: number;
+  /** Aborting it ends any wait for another process's lock (nothing is changed then). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -69,6 +71,7 @@ export class Provisioner {
               dir: opts.lockDir ?? join(dirname(journalPath), 'locks'),
               timeoutMs: opts.lockTimeoutMs,
               logger,
+              signal: opts.signal,
             }),
     };
     if (!this.ctx.dryRun) {
