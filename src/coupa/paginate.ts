@@ -49,7 +49,10 @@ export interface PaginateOptions {
    * during the walk are read too (see the module comment).
    */
   topFirst?: boolean;
-  /** Called once, after the first page that shows the top of the list: an upper estimate of the item count (the largest id). */
+  /**
+   * Called once with lanes or `topFirst`, after the first page that shows the top of the list: an
+   * estimate of the item count (`p51 + 50` with the lanes' probe, else the largest id).
+   */
   onEstimate?: (approxTotal: number) => void;
   signal?: AbortSignal;
 }
@@ -77,12 +80,19 @@ export function laneRanges(bound: number, lanes: number): Array<Required<LaneRan
   }));
 }
 
+/**
+ * One lane, upwards. `fullAt`: the page size that counts as full. PAGE_SIZE, except for the look
+ * above the top walk, where a server seen capping pages below 50 makes its cap the full size;
+ * else a capped page would end that open-ended walk at once.
+ */
 async function* walkLane<T extends { id: number }>(
   fetchPage: PageFetcher<T>,
   range: LaneRange,
   signal: AbortSignal,
+  fullAt = PAGE_SIZE,
 ): AsyncGenerator<T[]> {
   let cursor = range.lo;
+  let most = 0;
   for (;;) {
     const query: Record<string, string> = { order_by: 'id', dir: 'asc', limit: String(PAGE_SIZE) };
     if (cursor > 0) query['id[gt]'] = String(cursor);
@@ -92,9 +102,17 @@ async function* walkLane<T extends { id: number }>(
     // Only records inside what was asked for count: one outside (cursor, hi] — a repeat, another
     // lane's record — must not move the cursor past ids nobody has read, or a range is skipped.
     const asked = page.filter((item) => item.id > cursor && (range.hi === undefined || item.id <= range.hi));
+    checkOrder(asked, 'asc', label);
+    most = Math.max(most, page.length);
+    if (asked.length === 0 && page.length > 0 && page.length >= Math.min(fullAt, most)) {
+      // A page as long as any this lane got, none of it asked for: the server ignores id[gt] (or
+      // the bound), and going on would loop forever on the same page, stopping drop the rest. A
+      // shorter one is a repeated boundary record at the end.
+      throw new PaginationStuckError(label, cursor);
+    }
     yield asked;
     const last = asked.reduce((m, item) => Math.max(m, item.id), -Infinity);
-    if (page.length < PAGE_SIZE) {
+    if (page.length < Math.min(PAGE_SIZE, fullAt)) {
       // A short page ends the range unless it stopped below the lane's bound: then the server caps
       // pages below 50, and stopping would silently drop the rest. With dense ids this never costs
       // a request.
@@ -103,10 +121,6 @@ async function* walkLane<T extends { id: number }>(
       continue;
     }
     if (range.hi !== undefined && last >= range.hi) return;
-    if (last <= cursor) {
-      // The server ignored id[gt]; going on would loop forever on the same page.
-      throw new PaginationStuckError(label, cursor);
-    }
     cursor = last;
   }
 }
@@ -136,6 +150,7 @@ async function* walkTop<T extends { id: number }>(
 ): AsyncGenerator<T[]> {
   let cursor: number | undefined;
   let highest = floor;
+  let most = 0;
   for (let pages = 1; ; pages++) {
     const query: Record<string, string> = { order_by: 'id', dir: 'desc', limit: String(PAGE_SIZE) };
     if (floor > 0) query['id[gt]'] = String(floor);
@@ -143,22 +158,55 @@ async function* walkTop<T extends { id: number }>(
     const label = cursor === undefined ? `top, id > ${floor}` : `top, ${floor} < id < ${cursor}`;
     const page = await fetchPage({ query, label, signal });
     const asked = page.filter((item) => item.id > floor && (cursor === undefined || item.id < cursor));
+    checkOrder(asked, 'desc', label);
+    most = Math.max(most, page.length);
     if (cursor === undefined) {
       highest = asked.reduce((m, item) => Math.max(m, item.id), floor);
       onEstimate?.(highest);
     }
     yield asked;
-    if (asked.length === 0 && page.length >= PAGE_SIZE) {
-      // A full page of records outside what was asked: the server ignored the cursor, and going on
-      // would loop forever on the same page; stopping would drop the rest.
+    if (asked.length === 0 && page.length > 0 && page.length >= most) {
+      // A page as long as any this walk got, none of it asked for: the server ignored the cursor,
+      // and going on would loop forever on the same page; stopping would drop the rest.
       throw new PaginationStuckError(label, cursor ?? floor);
     }
     const lowest = asked.reduce((m, item) => Math.min(m, item.id), Infinity);
     if (asked.length === 0 || lowest <= floor + 1) {
-      if (recheckTop && pages > 1) yield* walkLane(fetchPage, { lo: highest }, signal);
+      if (recheckTop && pages > 1) yield* walkLane(fetchPage, { lo: highest }, signal, Math.max(1, most));
       return;
     }
     cursor = lowest;
+  }
+}
+
+/**
+ * Ids out of the order asked for (within what was asked): a server ignoring `dir` or `order_by`
+ * would otherwise make every cursor and bound wrong, and lose most of a list without a word.
+ * Equal neighbours are a repeated record, removed later, not a wrong order.
+ */
+function checkOrder(items: ReadonlyArray<{ id: number }>, dir: 'asc' | 'desc', label: string): void {
+  for (let i = 1; i < items.length; i++) {
+    const [a, b] = [items[i - 1]!.id, items[i]!.id];
+    if (dir === 'asc' ? b < a : b > a) throw new PaginationOrderError(label, dir);
+  }
+}
+
+export class PaginationOrderError extends Error {
+  constructor(
+    readonly label: string,
+    readonly dir: 'asc' | 'desc',
+  ) {
+    super(`page (${label}) is not in ${dir === 'asc' ? 'ascending' : 'descending'} id order`);
+  }
+}
+
+/** More records than `limit`: the probe's "exactly 50 above" would no longer hold. */
+export class PaginationOverflowError extends Error {
+  constructor(
+    readonly label: string,
+    readonly count: number,
+  ) {
+    super(`page (${label}) held ${count} records, more than the limit of ${PAGE_SIZE}`);
   }
 }
 
@@ -208,6 +256,8 @@ export async function* paginateById<T extends { id: number }>(
       label: 'probe',
       signal,
     });
+    if (probe.length > PAGE_SIZE) throw new PaginationOverflowError('probe', probe.length);
+    checkOrder(probe, 'desc', 'probe');
     const ids = probe.map((item) => item.id);
     const probeMax = Math.max(0, ...ids);
     const probeMin = Math.min(probeMax, ...ids);
@@ -268,18 +318,18 @@ export async function* paginateById<T extends { id: number }>(
     }
     for (;;) {
       if (failure) throw failure.error;
+      if (running === 0 && last) {
+        // As soon as the lanes are done, not once their pages are consumed.
+        launch(last());
+        last = undefined;
+      }
       const page = queue.shift();
       if (page) {
         const items = fresh(page);
         if (items.length) yield items;
         continue;
       }
-      if (running === 0) {
-        if (!last) return;
-        launch(last());
-        last = undefined;
-        continue;
-      }
+      if (running === 0) return;
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {

@@ -409,6 +409,89 @@ describe('keyset pagination with lanes', () => {
     expect(err.message).toMatch(/did not advance/);
   });
 
+  describe('servers that misbehave fail loudly instead of losing records', () => {
+    const misbehaving = async (rows: Row[], tweak: (req: { url: URL }) => void, topFirst = false) => {
+      fake = await startFake({
+        api: (req, res) => {
+          tweak(req);
+          serveIndex(rows, req, res);
+        },
+      });
+      const got: number[] = [];
+      const err = await (async () => {
+        for await (const page of fakeClient(fake!.url).paginate('/api/users', {
+          itemSchema: Item,
+          lanes: 4,
+          topFirst,
+        }))
+          got.push(...page.map((u) => u.id));
+      })().then(unexpected, caught);
+      return { err, got };
+    };
+
+    it.each([false, true])('a server that ignores dir (always ascending), topFirst %s', async (topFirst) => {
+      const { err } = await misbehaving(
+        denseRows(1000),
+        (req) => req.url.searchParams.set('dir', 'asc'),
+        topFirst,
+      );
+      expect(err).toBeInstanceOf(CoupaResponseValidationError);
+      expect(err.message).toMatch(/not in descending id order; the server ignores dir/);
+    });
+
+    it('a server that ignores id[lt] while capping pages at 25', async () => {
+      const { err } = await misbehaving(denseRows(1000), (req) => {
+        req.url.searchParams.set('limit', '25');
+        req.url.searchParams.delete('id[lt]');
+      });
+      expect(err).toBeInstanceOf(CoupaResponseValidationError);
+      expect(err.message).toMatch(/did not advance/);
+    });
+
+    it('a server that ignores id[gt] while capping pages at 25', async () => {
+      const { err } = await misbehaving(denseRows(1000), (req) => {
+        req.url.searchParams.set('limit', '25');
+        req.url.searchParams.delete('id[gt]');
+      });
+      expect(err).toBeInstanceOf(CoupaResponseValidationError);
+      expect(err.message).toMatch(/did not advance/);
+    });
+
+    it('a probe with more records than the limit (the top record repeated in front)', async () => {
+      const rows = denseRows(1000);
+      fake = await startFake({
+        api: (req, res) => {
+          if (req.url.searchParams.get('offset') === '50')
+            return json(res, 200, [rows[999], ...rows.slice(900, 950).reverse()]);
+          serveIndex(rows, req, res);
+        },
+      });
+      const err = await collect(fakeClient(fake.url), { lanes: 4 }).then(unexpected, caught);
+      expect(err).toBeInstanceOf(CoupaResponseValidationError);
+      expect(err.message).toMatch(/returned 51 records for limit=50/);
+    });
+  });
+
+  it('a capping server: users created while the top walk goes down are read by the look above it', async () => {
+    const rows = denseRows(1000);
+    let next = 1001;
+    let topPages = 0;
+    fake = await startFake({
+      api: (req, res) => {
+        req.url.searchParams.set('limit', '25');
+        const top = req.url.searchParams.get('dir') === 'desc' && req.url.searchParams.has('id[gt]');
+        serveIndex(rows, req, res);
+        // 30 users created right after the second top page was answered: above everything the
+        // top walk has seen, more than one capped page's worth.
+        if (top && ++topPages === 2)
+          for (let i = 0; i < 30; i++) rows.push({ id: next, login: `user${next++}` });
+      },
+    });
+    const ids = await collect(fakeClient(fake.url), { lanes: 4 });
+    expect(topPages).toBeGreaterThanOrEqual(2);
+    expect(ids.sort((a, b) => a - b)).toEqual(range(1, 1030));
+  });
+
   it('sparse ids at the top: the gap above the probe is read until it closes', async () => {
     // Ids above 950 are even only. The probe's largest id is 1000; the top page above it holds
     // 1100 down to 1002, which does not touch 1000, so one more page confirms the gap is empty,
