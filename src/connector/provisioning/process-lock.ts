@@ -46,7 +46,10 @@ export interface LockHolder {
   bootId?: string;
   pidNs?: string;
   startedAt: string;
-  userId: number;
+  /** The user a per-user lock is for; absent on a named lock (`name`). */
+  userId?: number;
+  /** A lock that is not per user (the journal's), by name. */
+  name?: string;
   /** Unique per acquisition: release and breaking check it so nobody removes a lock that is not the one they saw. */
   token: string;
 }
@@ -170,11 +173,11 @@ export class UserLockFiles {
     for (;;) {
       // A stop request while waiting must not turn into a change made once the lock frees.
       if (this.signal?.aborted) throw new LockWaitInterruptedError(userId, String(this.signal.reason));
-      const token = tryCreate(path, userId);
+      const token = tryCreate(path, { userId });
       if (token) return this.hold(path, token);
       const seen = observeLock(path);
       if (seen.kind === 'gone') continue; // released between our attempt and our look: try again now
-      const stale = this.staleReason(path, seen);
+      const stale = staleReason(path, seen, this.maxAgeMs);
       const outcome = stale ? breakStaleLock(path, seen) : 'busy';
       if (outcome === 'broken') {
         this.logger.warn(
@@ -205,29 +208,6 @@ export class UserLockFiles {
     }
   }
 
-  private staleReason(path: string, seen: Extract<ObservedLock, { kind: 'held' }>): string | undefined {
-    const age = Date.now() - seen.mtimeMs;
-    const { holder } = seen;
-    if (!holder) {
-      return age > UNREADABLE_GRACE_MS
-        ? `the lock file has no readable holder and is ${formatMs(age)} old`
-        : undefined;
-    }
-    // A pid can only be asked about in its own process space; elsewhere only the age can tell.
-    if (sharesProcessSpace(holder)) {
-      // Our own pid on a lock we do not hold: left by an earlier process that had this pid (a
-      // container restarted after a kill comes back with the same hostname and pid).
-      if (holder.pid === process.pid && held.get(path) !== holder.token) {
-        return `it was left by an earlier process with this process's pid (${holder.pid})`;
-      }
-      if (!pidAlive(holder.pid)) return `its holder, pid ${holder.pid} on this host, has exited`;
-    }
-    if (age > this.maxAgeMs) {
-      return `it was last refreshed ${formatMs(age)} ago by pid ${holder.pid} on ${holder.hostname} (max age ${formatMs(this.maxAgeMs)})`;
-    }
-    return undefined;
-  }
-
   private hold(path: string, token: string): () => void {
     installExitHook();
     held.set(path, token);
@@ -256,8 +236,105 @@ export class UserLockFiles {
   }
 }
 
+export interface LockFileSyncOptions {
+  /** Names the lock in the holder record, the log and errors ("journal"). */
+  name: string;
+  /** How long to wait for a live holder before LockFileTimeoutError. */
+  timeoutMs: number;
+  /**
+   * A holder we cannot ask about (another host) is taken for dead after this long. There is no
+   * heartbeat (the holder is inside synchronous code), so it must exceed the longest hold.
+   */
+  maxAgeMs: number;
+  logger?: Logger;
+}
+
+/** A named lock file stayed held by a live process for longer than allowed. */
+export class LockFileTimeoutError extends CoupaConnectorError {
+  constructor(name: string, path: string, waitedMs: number, holder?: LockHolder) {
+    const who = holder
+      ? `pid ${holder.pid} on host ${holder.hostname}`
+      : 'a process whose lock file is not readable';
+    super(`Gave up after ${formatMs(waitedMs)} waiting for the ${name} lock ${path} (held by ${who}).`, {
+      exitCode: ExitCode.failure,
+      hint: `If that process no longer exists, delete ${path} and run again.`,
+    });
+  }
+}
+
+/**
+ * The same lock file protocol as UserLockFiles (O_EXCL create, stale breaking under a `.break`
+ * marker, removal on exit), taken synchronously: for critical sections of a few syscalls inside
+ * synchronous code (the journal's append and compaction), where an await would let other work of
+ * this process in between. Waiting blocks the thread in short sleeps; holds are milliseconds.
+ */
+export function acquireLockFileSync(path: string, opts: LockFileSyncOptions): () => void {
+  const logger = opts.logger ?? silentLogger;
+  const started = Date.now();
+  let pause = 1;
+  for (;;) {
+    const token = tryCreate(path, { name: opts.name });
+    if (token) {
+      installExitHook();
+      held.set(path, token);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        held.delete(path);
+        removeIfMine(path, token);
+      };
+    }
+    const seen = observeLock(path);
+    if (seen.kind === 'gone') continue;
+    const stale = staleReason(path, seen, opts.maxAgeMs);
+    const outcome = stale ? breakStaleLock(path, seen) : 'busy';
+    if (outcome === 'broken') {
+      logger.warn({ lockFile: path, holder: seen.holder }, `Broke a stale ${opts.name} lock: ${stale}`);
+    }
+    if (outcome !== 'busy') continue;
+    const waited = Date.now() - started;
+    if (waited >= opts.timeoutMs) throw new LockFileTimeoutError(opts.name, path, waited, seen.holder);
+    sleepSync(Math.min(pause, opts.timeoutMs - waited));
+    pause = Math.min(pause * 2, 20);
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, Math.max(1, ms));
+}
+
+/** Why the observed lock at `path` may be broken, or undefined while its holder may still be working. */
+function staleReason(
+  path: string,
+  seen: Extract<ObservedLock, { kind: 'held' }>,
+  maxAgeMs: number,
+): string | undefined {
+  const age = Date.now() - seen.mtimeMs;
+  const { holder } = seen;
+  if (!holder) {
+    return age > UNREADABLE_GRACE_MS
+      ? `the lock file has no readable holder and is ${formatMs(age)} old`
+      : undefined;
+  }
+  // A pid can only be asked about in its own process space; elsewhere only the age can tell.
+  if (sharesProcessSpace(holder)) {
+    // Our own pid on a lock we do not hold: left by an earlier process that had this pid (a
+    // container restarted after a kill comes back with the same hostname and pid).
+    if (holder.pid === process.pid && held.get(path) !== holder.token) {
+      return `it was left by an earlier process with this process's pid (${holder.pid})`;
+    }
+    if (!pidAlive(holder.pid)) return `its holder, pid ${holder.pid} on this host, has exited`;
+  }
+  if (age > maxAgeMs) {
+    return `it was last refreshed ${formatMs(age)} ago by pid ${holder.pid} on ${holder.hostname} (max age ${formatMs(maxAgeMs)})`;
+  }
+  return undefined;
+}
+
 /** `wx` is the whole mutual exclusion: exactly one creator of the file wins. */
-function tryCreate(path: string, userId: number): string | undefined {
+function tryCreate(path: string, owner: { userId?: number; name?: string }): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o600);
@@ -269,7 +346,7 @@ function tryCreate(path: string, userId: number): string | undefined {
     pid: process.pid,
     ...processSpace(),
     startedAt: new Date().toISOString(),
-    userId,
+    ...owner,
     token: randomUUID(),
   };
   try {
@@ -304,7 +381,8 @@ function holderOf(path: string): LockHolder | undefined {
       ...(typeof parsed.bootId === 'string' ? { bootId: parsed.bootId } : {}),
       ...(typeof parsed.pidNs === 'string' ? { pidNs: parsed.pidNs } : {}),
       startedAt: String(parsed.startedAt),
-      userId: Number(parsed.userId),
+      ...(typeof parsed.userId === 'number' ? { userId: parsed.userId } : {}),
+      ...(typeof parsed.name === 'string' ? { name: parsed.name } : {}),
       token: parsed.token,
     };
   } catch {

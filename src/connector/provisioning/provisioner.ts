@@ -60,7 +60,7 @@ export class Provisioner {
       baseUrl: String(opts.baseUrl).replace(/\/+$/, ''),
       logger,
       dryRun: opts.dryRun ?? false,
-      journal: new Journal(journalPath),
+      journal: new Journal(journalPath, { logger }),
       audit: new AuditLog(opts.auditLogPath ?? DEFAULT_AUDIT_LOG_PATH),
       modes: opts.arrayModes ?? processArrayModes,
       retry: { ...DEFAULT_RETRY_POLICY, ...opts.retry },
