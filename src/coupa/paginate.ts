@@ -92,7 +92,6 @@ async function* walkLane<T extends { id: number }>(
   fullAt = PAGE_SIZE,
 ): AsyncGenerator<T[]> {
   let cursor = range.lo;
-  let most = 0;
   for (;;) {
     const query: Record<string, string> = { order_by: 'id', dir: 'asc', limit: String(PAGE_SIZE) };
     if (cursor > 0) query['id[gt]'] = String(cursor);
@@ -103,20 +102,21 @@ async function* walkLane<T extends { id: number }>(
     // lane's record — must not move the cursor past ids nobody has read, or a range is skipped.
     const asked = page.filter((item) => item.id > cursor && (range.hi === undefined || item.id <= range.hi));
     checkOrder(asked, 'asc', label);
-    most = Math.max(most, page.length);
-    if (asked.length === 0 && page.length > 0 && page.length >= Math.min(fullAt, most)) {
-      // A page as long as any this lane got, none of it asked for: the server ignores id[gt] (or
-      // the bound), and going on would loop forever on the same page, stopping drop the rest. A
-      // shorter one is a repeated boundary record at the end.
+    if (asked.length === 0 && page.some((item) => item.id < cursor)) {
+      // Nothing asked for, and ids below the cursor: the server ignores id[gt] (under a cap too),
+      // and going on would loop forever on the same page, stopping drop the rest. The cursor's own
+      // record alone is a sloppy boundary repeat; ids above the bound alone, an empty range.
       throw new PaginationStuckError(label, cursor);
     }
     yield asked;
+    // Nothing new in range (an empty page, or only a repeat or another lane's record): done.
+    if (asked.length === 0) return;
     const last = asked.reduce((m, item) => Math.max(m, item.id), -Infinity);
     if (page.length < Math.min(PAGE_SIZE, fullAt)) {
       // A short page ends the range unless it stopped below the lane's bound: then the server caps
       // pages below 50, and stopping would silently drop the rest. With dense ids this never costs
       // a request.
-      if (asked.length === 0 || range.hi === undefined || last >= range.hi) return;
+      if (range.hi === undefined || last >= range.hi) return;
       cursor = last;
       continue;
     }
@@ -165,10 +165,11 @@ async function* walkTop<T extends { id: number }>(
       onEstimate?.(highest);
     }
     yield asked;
-    if (asked.length === 0 && page.length > 0 && page.length >= most) {
-      // A page as long as any this walk got, none of it asked for: the server ignored the cursor,
-      // and going on would loop forever on the same page; stopping would drop the rest.
-      throw new PaginationStuckError(label, cursor ?? floor);
+    if (asked.length === 0 && cursor !== undefined && page.some((item) => item.id > cursor!)) {
+      // Nothing asked for, and ids above the cursor: the server ignores id[lt] (under a cap too),
+      // and going on would loop forever on the same page; stopping would drop the rest. The
+      // cursor's own record alone is a sloppy boundary repeat.
+      throw new PaginationStuckError(label, cursor);
     }
     const lowest = asked.reduce((m, item) => Math.min(m, item.id), Infinity);
     if (asked.length === 0 || lowest <= floor + 1) {

@@ -152,6 +152,13 @@ describe('UserLockFiles', () => {
     expect(lines.join('')).toContain("earlier process with this process's pid");
     release();
     expect(existsSync(path)).toBe(false);
+    // Our pid but another worker thread's lock: that holder is alive, so only the age may break it.
+    const sibling = l.pathFor(BASE, 14);
+    writeHolder(sibling, { pid: process.pid, userId: 14, threadId: 99, token: 'a-sibling-thread' });
+    await expect(locks(dir, { timeoutMs: 100 }).acquire(BASE, 14)).rejects.toBeInstanceOf(
+      UserLockTimeoutError,
+    );
+    expect(existsSync(sibling)).toBe(true);
   });
 
   it('does not ask about a pid from another pid namespace or boot: only the age can break that lock', async () => {

@@ -11,6 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { CoupaConnectorError, ConfigError, ExitCode } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
@@ -45,6 +46,8 @@ export interface LockHolder {
    */
   bootId?: string;
   pidNs?: string;
+  /** Worker threads share a pid; the thread tells this process's own leftovers from a sibling's lock. */
+  threadId?: number;
   startedAt: string;
   /** The user a per-user lock is for; absent on a named lock (`name`). */
   userId?: number;
@@ -322,7 +325,11 @@ function staleReason(
   if (sharesProcessSpace(holder)) {
     // Our own pid on a lock we do not hold: left by an earlier process that had this pid (a
     // container restarted after a kill comes back with the same hostname and pid).
-    if (holder.pid === process.pid && held.get(path) !== holder.token) {
+    if (
+      holder.pid === process.pid &&
+      (holder.threadId ?? 0) === threadId &&
+      held.get(path) !== holder.token
+    ) {
       return `it was left by an earlier process with this process's pid (${holder.pid})`;
     }
     if (!pidAlive(holder.pid)) return `its holder, pid ${holder.pid} on this host, has exited`;
@@ -344,6 +351,7 @@ function tryCreate(path: string, owner: { userId?: number; name?: string }): str
   }
   const holder: LockHolder = {
     pid: process.pid,
+    threadId,
     ...processSpace(),
     startedAt: new Date().toISOString(),
     ...owner,
@@ -380,6 +388,7 @@ function holderOf(path: string): LockHolder | undefined {
       hostname: String(parsed.hostname),
       ...(typeof parsed.bootId === 'string' ? { bootId: parsed.bootId } : {}),
       ...(typeof parsed.pidNs === 'string' ? { pidNs: parsed.pidNs } : {}),
+      ...(typeof parsed.threadId === 'number' ? { threadId: parsed.threadId } : {}),
       startedAt: String(parsed.startedAt),
       ...(typeof parsed.userId === 'number' ? { userId: parsed.userId } : {}),
       ...(typeof parsed.name === 'string' ? { name: parsed.name } : {}),
