@@ -11,14 +11,7 @@ import {
 } from './errors.js';
 import { serializeFields, type FieldSpec } from './fields.js';
 import type { HttpResponse } from './http.js';
-import {
-  PAGE_SIZE,
-  paginateById,
-  PaginationOrderError,
-  PaginationOverflowError,
-  PaginationStuckError,
-  type PageRequest,
-} from './paginate.js';
+import { paginateById, PaginationError, type PageRequest } from './paginate.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { coupaErrorMessage, excerpt, parseJson, validate } from './response.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
@@ -167,23 +160,11 @@ export class CoupaClient {
         onEstimate: opts.onEstimate,
       });
     } catch (err) {
-      if (err instanceof PaginationStuckError) {
-        throw new CoupaResponseValidationError(
-          `GET ${path} (${err.label}): the page did not advance past id ${err.cursor}; the server ignores the id[gt]/id[lt] filters or order_by=id.`,
-          { endpoint: `GET ${path}`, field: 'id' },
-        );
-      }
-      if (err instanceof PaginationOrderError) {
-        throw new CoupaResponseValidationError(
-          `GET ${path} (${err.label}): the page is not in ${err.dir === 'asc' ? 'ascending' : 'descending'} id order; the server ignores dir or order_by=id, so pages cannot be chained without losing records.`,
-          { endpoint: `GET ${path}`, field: 'id' },
-        );
-      }
-      if (err instanceof PaginationOverflowError) {
-        throw new CoupaResponseValidationError(
-          `GET ${path} (${err.label}): the server returned ${err.count} records for limit=${PAGE_SIZE}; it ignores limit, so pages cannot be chained without losing records.`,
-          { endpoint: `GET ${path}`, field: 'limit' },
-        );
+      if (err instanceof PaginationError) {
+        throw new CoupaResponseValidationError(`GET ${path} (${err.label}): ${err.problem}.`, {
+          endpoint: `GET ${path}`,
+          field: err.field,
+        });
       }
       throw err;
     }

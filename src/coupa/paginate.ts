@@ -106,7 +106,7 @@ async function* walkLane<T extends { id: number }>(
       // Nothing asked for, and ids below the cursor: the server ignores id[gt] (under a cap too),
       // and going on would loop forever on the same page, stopping drop the rest. The cursor's own
       // record alone is a sloppy boundary repeat; ids above the bound alone, an empty range.
-      throw new PaginationStuckError(label, cursor);
+      throw stuck(label, cursor);
     }
     yield asked;
     // Nothing new in range (an empty page, or only a repeat or another lane's record): done.
@@ -169,7 +169,7 @@ async function* walkTop<T extends { id: number }>(
       // Nothing asked for, and ids above the cursor: the server ignores id[lt] (under a cap too),
       // and going on would loop forever on the same page; stopping would drop the rest. The
       // cursor's own record alone is a sloppy boundary repeat.
-      throw new PaginationStuckError(label, cursor);
+      throw stuck(label, cursor);
     }
     const lowest = asked.reduce((m, item) => Math.min(m, item.id), Infinity);
     if (asked.length === 0 || lowest <= floor + 1) {
@@ -188,36 +188,37 @@ async function* walkTop<T extends { id: number }>(
 function checkOrder(items: ReadonlyArray<{ id: number }>, dir: 'asc' | 'desc', label: string): void {
   for (let i = 1; i < items.length; i++) {
     const [a, b] = [items[i - 1]!.id, items[i]!.id];
-    if (dir === 'asc' ? b < a : b > a) throw new PaginationOrderError(label, dir);
+    if (dir === 'asc' ? b < a : b > a) {
+      throw new PaginationError(
+        label,
+        `the page is not in ${dir === 'asc' ? 'ascending' : 'descending'} id order; the server ignores dir or order_by=id, so pages cannot be chained without losing records`,
+        'id',
+      );
+    }
   }
 }
 
-export class PaginationOrderError extends Error {
+/**
+ * A page the walk cannot chain from without losing records: the server ignores a cursor, `dir`
+ * or `limit`. `problem` says what was seen and what the server seems to ignore; `field` is the
+ * query parameter at fault, for the client's validation error.
+ */
+export class PaginationError extends Error {
   constructor(
     readonly label: string,
-    readonly dir: 'asc' | 'desc',
+    readonly problem: string,
+    readonly field: 'id' | 'limit',
   ) {
-    super(`page (${label}) is not in ${dir === 'asc' ? 'ascending' : 'descending'} id order`);
+    super(`page (${label}): ${problem}`);
   }
 }
 
-/** More records than `limit`: the probe's "exactly 50 above" would no longer hold. */
-export class PaginationOverflowError extends Error {
-  constructor(
-    readonly label: string,
-    readonly count: number,
-  ) {
-    super(`page (${label}) held ${count} records, more than the limit of ${PAGE_SIZE}`);
-  }
-}
-
-export class PaginationStuckError extends Error {
-  constructor(
-    readonly label: string,
-    readonly cursor: number,
-  ) {
-    super(`page (${label}) did not advance past id ${cursor}`);
-  }
+function stuck(label: string, cursor: number): PaginationError {
+  return new PaginationError(
+    label,
+    `the page did not advance past id ${cursor}; the server ignores the id[gt]/id[lt] filters or order_by=id`,
+    'id',
+  );
 }
 
 export async function* paginateById<T extends { id: number }>(
@@ -257,25 +258,26 @@ export async function* paginateById<T extends { id: number }>(
       label: 'probe',
       signal,
     });
-    if (probe.length > PAGE_SIZE) throw new PaginationOverflowError('probe', probe.length);
+    if (probe.length > PAGE_SIZE) {
+      // The probe's "exactly 50 above" would no longer hold.
+      throw new PaginationError(
+        'probe',
+        `the server returned ${probe.length} records for limit=${PAGE_SIZE}; it ignores limit, so pages cannot be chained without losing records`,
+        'limit',
+      );
+    }
     checkOrder(probe, 'desc', 'probe');
     const ids = probe.map((item) => item.id);
     const probeMax = Math.max(0, ...ids);
     const probeMin = Math.min(probeMax, ...ids);
-    let nothingBelow: boolean;
     let last: (() => AsyncGenerator<T[]>) | undefined;
     if (opts.topFirst) {
-      // The probe is the top page: what lies below it is all there is left. A short one that stops
-      // above id 1 is confirmed below, as for the other probe.
+      // The probe is the top page: what lies below it is all there is left.
       opts.onEstimate?.(probeMax);
-      nothingBelow = probe.length === 0 || probeMin <= 1;
     } else {
       // The probe's largest id has exactly PAGE_SIZE records above it; an empty probe means the
-      // whole list fits in the top page. A short probe that reaches id 1 leaves nothing below
-      // it; one that stops above id 1 may come from a server capping pages below 50, so what
-      // lies below is confirmed (an honest answer costs one empty page).
+      // whole list fits in the top page.
       if (probe.length) opts.onEstimate?.(probeMax + PAGE_SIZE);
-      nothingBelow = probe.length === 0 || (probe.length < PAGE_SIZE && probeMin <= 1);
       // Started only after every bounded lane is done, so it sees whatever was created while any
       // of them was still reading: the whole walk, not just until the first lane ended.
       const onEstimate = probe.length ? undefined : opts.onEstimate;
@@ -311,11 +313,11 @@ export async function* paginateById<T extends { id: number }>(
         }
       })();
     };
-    if (!nothingBelow) {
-      // A short probe gives no reason to expect much below it: one lane, not `lanes` empty pages.
-      for (const range of laneRanges(probeMin - 1, probe.length < PAGE_SIZE ? 1 : lanes)) {
-        launch(walkLane(fetchPage, range, signal));
-      }
+    // Below the probe's smallest id; nothing when it reached id 1 or was empty. A short probe that
+    // stopped above id 1 may come from a server capping pages below 50, so what lies below is
+    // confirmed, in one lane (an honest answer costs one empty page, not `lanes` of them).
+    for (const range of laneRanges(probeMin - 1, probe.length < PAGE_SIZE ? 1 : lanes)) {
+      launch(walkLane(fetchPage, range, signal));
     }
     for (;;) {
       if (failure) throw failure.error;
