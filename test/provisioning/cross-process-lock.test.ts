@@ -26,6 +26,8 @@ import {
 } from './helpers.js';
 
 const BASE = 'https://acme.coupahost.com';
+/** The simulator's base URL as the provisioner keys its locks. */
+const baseOf = (sim: { url: string }) => sim.url.replace(/\/+$/, '');
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -344,7 +346,7 @@ describe('Provisioner with lock files', () => {
     const role = existingIds(sim, 'role')[1]!;
     const lockDir = join(dir, 'locks');
     const other = locks(lockDir);
-    const release = await other.acquire(sim.url.replace(/\/+$/, ''), 2);
+    const release = await other.acquire(baseOf(sim), 2);
     cleanup.push(release);
 
     const dry = provisionerFor(sim, dir, { dryRun: true, lockTimeoutMs: 100 });
@@ -358,7 +360,7 @@ describe('Provisioner with lock files', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(UserLockTimeoutError);
-    expect((err as Error).message).toContain(other.pathFor(sim.url.replace(/\/+$/, ''), 2));
+    expect((err as Error).message).toContain(other.pathFor(baseOf(sim), 2));
     expect(sim.counters().total).toBe(0); // not even a read: the lock comes first
     expect(holdings(sim, 2, 'role')).toEqual([existingIds(sim, 'role')[0]]);
 
@@ -370,7 +372,7 @@ describe('Provisioner with lock files', () => {
         type: 'intent',
         entryId: 'e1',
         time: new Date().toISOString(),
-        baseUrl: sim.url.replace(/\/+$/, ''),
+        baseUrl: baseOf(sim),
         userId: 2,
         operation: 'revoke',
         entitlementId: `role:${role}:member`,
@@ -391,6 +393,31 @@ describe('Provisioner with lock files', () => {
   });
 });
 
+/** `grant role:<role>:member <user> -p` through the built CLI, with the journal and audit log in `dir`. */
+function grantCli(
+  t: { sim: Parameters<typeof simulatorFlags>[0]; dir: string },
+  role: number,
+  user: number,
+  extra: string[] = [],
+  opts: Parameters<typeof cli>[1] = {},
+) {
+  return cli(
+    [
+      'grant',
+      `role:${role}:member`,
+      String(user),
+      '-p',
+      ...simulatorFlags(t.sim),
+      '--journal',
+      join(t.dir, 'journal.jsonl'),
+      '--audit-log',
+      join(t.dir, 'audit.jsonl'),
+      ...extra,
+    ],
+    { cwd: t.dir, ...opts },
+  );
+}
+
 describe('two CLI processes granting to one user at once', () => {
   beforeAll(() => {
     if (!existsSync(join(ROOT, 'dist/connector/provisioning/process-lock.js'))) {
@@ -408,24 +435,7 @@ describe('two CLI processes granting to one user at once', () => {
     // Each write waits a second before the simulator applies it: without a lock, both processes
     // read [r1] before either write lands, and the later PUT drops the other's role.
     sim.faults.add({ kind: 'delay', ms: 1_000, match: { method: 'PUT', path: `/api/users/${user}` } });
-    const files = ['--journal', join(dir, 'journal.jsonl'), '--audit-log', join(dir, 'audit.jsonl')];
-    const grant = (role: number) =>
-      cli(
-        [
-          'grant',
-          `role:${role}:member`,
-          String(user),
-          '-p',
-          ...simulatorFlags(sim),
-          ...files,
-          '--log-level',
-          'warn',
-        ],
-        {
-          cwd: dir,
-          timeoutMs: 30_000,
-        },
-      );
+    const grant = (role: number) => grantCli(t, role, user, ['--log-level', 'warn'], { timeoutMs: 30_000 });
     const runs = await Promise.all([grant(r2!), grant(r3!)]);
     for (const r of runs) expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(holdings(sim, user, 'role')).toEqual([r1, r2, r3].sort((a, b) => a! - b!));
@@ -443,25 +453,14 @@ describe('two CLI processes granting to one user at once', () => {
     const role = existingIds(sim, 'role')[0]!;
     arrange(sim, 3, 'role', []);
     const holder = locks(join(dir, 'locks'));
-    const release = await holder.acquire(sim.url.replace(/\/+$/, ''), 3);
+    const release = await holder.acquire(baseOf(sim), 3);
     cleanup.push(release);
     sim.resetCounters();
     const started = Date.now();
-    const run = await cli(
-      [
-        'grant',
-        `role:${role}:member`,
-        '3',
-        '-p',
-        ...simulatorFlags(sim),
-        '--journal',
-        join(dir, 'journal.jsonl'),
-      ],
-      { cwd: dir, env: { BATON_LOCK_TIMEOUT: '300ms', BATON_AUDIT_LOG: join(dir, 'audit.jsonl') } },
-    );
+    const run = await grantCli(t, role, 3, [], { env: { BATON_LOCK_TIMEOUT: '300ms' } });
     const took = Date.now() - started;
     expect(run.code).toBe(ExitCode.failure);
-    expect(run.stderr).toContain(holder.pathFor(sim.url.replace(/\/+$/, ''), 3));
+    expect(run.stderr).toContain(holder.pathFor(baseOf(sim), 3));
     expect(run.stderr).toContain(`pid ${process.pid}`);
     expect(run.stderr).toContain('Nothing was changed in Coupa');
     expect(took).toBeLessThan(10_000); // the 300 ms applied, not the 60 s default
@@ -476,35 +475,21 @@ describe('two CLI processes granting to one user at once', () => {
     const role = existingIds(sim, 'role')[0]!;
     arrange(sim, 3, 'role', []);
     const other = new UserLockFiles({ dir: join(dir, 'locks') });
-    const release = await other.acquire(sim.url.replace(/\/+$/, ''), 3);
+    const release = await other.acquire(baseOf(sim), 3);
     cleanup.push(release);
     sim.resetCounters();
     let sent = false;
-    const run = await cli(
-      [
-        'grant',
-        `role:${role}:member`,
-        '3',
-        '-p',
-        ...simulatorFlags(sim),
-        '--journal',
-        join(dir, 'journal.jsonl'),
-        '--log-level',
-        'info',
-      ],
-      {
-        cwd: dir,
-        env: { BATON_LOCK_TIMEOUT: '20s', BATON_AUDIT_LOG: join(dir, 'audit.jsonl') },
-        onStderr: (text, child) => {
-          if (!sent && text.includes('waiting up to')) {
-            sent = true;
-            child.kill('SIGINT');
-            // The other process finishes a moment later: the stopped one must not go on then.
-            setTimeout(release, 1_000);
-          }
-        },
+    const run = await grantCli(t, role, 3, ['--log-level', 'info'], {
+      env: { BATON_LOCK_TIMEOUT: '20s' },
+      onStderr: (text, child) => {
+        if (!sent && text.includes('waiting up to')) {
+          sent = true;
+          child.kill('SIGINT');
+          // The other process finishes a moment later: the stopped one must not go on then.
+          setTimeout(release, 1_000);
+        }
       },
-    );
+    });
     expect(sent).toBe(true);
     expect(run.code).toBe(ExitCode.interrupted);
     expect(run.stderr).toContain('while waiting for another process');
@@ -518,7 +503,7 @@ describe('two CLI processes granting to one user at once', () => {
     const { sim, dir } = t;
     const role = existingIds(sim, 'role')[0]!;
     const lockDir = join(dir, 'locks');
-    const base = sim.url.replace(/\/+$/, '');
+    const base = baseOf(sim);
     const paths = new UserLockFiles({ dir: lockDir });
     for (const user of [5, 6]) {
       arrange(sim, user, 'role', []);
@@ -526,18 +511,7 @@ describe('two CLI processes granting to one user at once', () => {
     }
     /** Sends `signals` SIGINTs once the process holds the user's lock (its PUT is then in flight). */
     const interrupted = async (user: number, signals: number) => {
-      const child = cli(
-        [
-          'grant',
-          `role:${role}:member`,
-          String(user),
-          '-p',
-          ...simulatorFlags(sim),
-          '--journal',
-          join(dir, 'journal.jsonl'),
-        ],
-        { cwd: dir, env: { BATON_AUDIT_LOG: join(dir, 'audit.jsonl') }, onStderr: () => undefined },
-      );
+      const child = grantCli(t, role, user, [], { onStderr: () => undefined });
       const path = paths.pathFor(base, user);
       const pid = await new Promise<number>((done) => {
         const poll = setInterval(() => {

@@ -13,13 +13,18 @@ export function fastSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
 
 export function clientFor(
   sim: Simulator,
-  opts: { accounting?: boolean; logger?: Logger; signal?: AbortSignal } = {},
+  /** accounting: asked for as a required scope (default), not at all, or as an optional one. */
+  opts: { accounting?: boolean | 'optional'; logger?: Logger; signal?: AbortSignal } = {},
 ) {
   return new CoupaClient({
     baseUrl: sim.url,
     clientId: sim.clientId,
     clientSecret: sim.clientSecret,
-    scopes: [...READ_SCOPES, ...(opts.accounting === false ? [] : [ACCOUNTING_READ_SCOPE])],
+    scopes: [
+      ...READ_SCOPES,
+      ...(opts.accounting === undefined || opts.accounting === true ? [ACCOUNTING_READ_SCOPE] : []),
+    ],
+    optionalScopes: opts.accounting === 'optional' ? [ACCOUNTING_READ_SCOPE] : undefined,
     rateLimit: false,
     logger: opts.logger,
     signal: opts.signal,

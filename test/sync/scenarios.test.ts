@@ -5,7 +5,6 @@ import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
 import { InterruptedError } from '../../src/errors.js';
 import { CoupaUnavailableError, InvalidScopeError } from '../../src/coupa/errors.js';
-import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
 import { capturingLogger, clientFor, expectedContents, fastSimulator, readFile, tempDir } from './helpers.js';
 
 const WITHOUT_ACCOUNTING = ALL_SCOPES.filter((s) => s !== 'core.accounting.read');
@@ -55,15 +54,7 @@ describe('account groups without the core.accounting.read scope', () => {
   it('are skipped when Coupa refuses to issue a token with that scope (invalid_scope)', async () => {
     const { sim, out } = await setup({ allowedScopes: WITHOUT_ACCOUNTING, scopeMismatch: 'reject' });
     const log = capturingLogger('info');
-    const client = new CoupaClient({
-      baseUrl: sim.url,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      scopes: READ_SCOPES,
-      optionalScopes: [ACCOUNTING_READ_SCOPE],
-      rateLimit: false,
-      logger: log.logger,
-    });
+    const client = clientFor(sim, { accounting: 'optional', logger: log.logger });
     const summary = await syncToC1z({ client, outPath: out, logger: log.logger });
     expect(summary.accountGroupsSkipped).toBe(true);
     // One warning, from the sync, saying what to add; the client's scope fallback is an info line.
@@ -84,14 +75,7 @@ describe('account groups without the core.accounting.read scope', () => {
       allowedScopes: WITHOUT_ACCOUNTING.filter((s) => s !== 'core.user.read'),
       scopeMismatch: 'reject',
     });
-    const client = new CoupaClient({
-      baseUrl: sim.url,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      scopes: READ_SCOPES,
-      optionalScopes: [ACCOUNTING_READ_SCOPE],
-      rateLimit: false,
-    });
+    const client = clientFor(sim, { accounting: 'optional' });
     const err = await syncToC1z({ client, outPath: out }).then(
       () => undefined,
       (e: unknown) => e as InvalidScopeError,
