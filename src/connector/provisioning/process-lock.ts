@@ -176,19 +176,8 @@ export class UserLockFiles {
     for (;;) {
       // A stop request while waiting must not turn into a change made once the lock frees.
       if (this.signal?.aborted) throw new LockWaitInterruptedError(userId, String(this.signal.reason));
-      const token = tryCreate(path, { userId });
-      if (token) return this.hold(path, token);
-      const seen = observeLock(path);
-      if (seen.kind === 'gone') continue; // released between our attempt and our look: try again now
-      const stale = staleReason(path, seen, this.maxAgeMs);
-      const outcome = stale ? breakStaleLock(path, seen) : 'busy';
-      if (outcome === 'broken') {
-        this.logger.warn(
-          { lockFile: path, holder: seen.holder, userId },
-          `Broke a stale lock on user ${userId}: ${stale}`,
-        );
-      }
-      if (outcome !== 'busy') continue;
+      const got = tryTake(path, { userId }, this.maxAgeMs, this.logger, `lock on user ${userId}`);
+      if ('token' in got) return this.hold(path, got.token);
       const waited = Date.now() - started;
       if (waited >= this.timeoutMs) {
         throw new UserLockTimeoutError({
@@ -196,13 +185,13 @@ export class UserLockFiles {
           baseUrl,
           lockPath: path,
           waitedMs: waited,
-          holder: seen.holder,
+          holder: got.busy,
         });
       }
       if (!announced) {
         announced = true;
         this.logger.info(
-          { lockFile: path, holder: seen.holder, userId },
+          { lockFile: path, holder: got.busy, userId },
           `User ${userId} is being changed by another process; waiting up to ${formatMs(this.timeoutMs)} for it.`,
         );
       }
@@ -212,8 +201,7 @@ export class UserLockFiles {
   }
 
   private hold(path: string, token: string): () => void {
-    installExitHook();
-    held.set(path, token);
+    const release = registerHold(path, token);
     // Refresh the mtime so that an operation longer than expected is not taken for a dead one.
     const beat = setInterval(
       () => {
@@ -228,14 +216,48 @@ export class UserLockFiles {
       Math.max(1_000, Math.min(this.maxAgeMs / 3, 60_000)),
     );
     beat.unref();
-    let released = false;
     return () => {
-      if (released) return;
-      released = true;
       clearInterval(beat);
-      held.delete(path);
-      removeIfMine(path, token);
+      release();
     };
+  }
+}
+
+/** Records a lock this process took, and returns its (idempotent) release. */
+function registerHold(path: string, token: string): () => void {
+  installExitHook();
+  held.set(path, token);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    held.delete(path);
+    removeIfMine(path, token);
+  };
+}
+
+/**
+ * One attempt at the lock: its token if we took it, else the holder it is busy with. Stale locks
+ * are broken on the way (with a warning naming `what`), and a lock released between our create
+ * and our look is simply tried again.
+ */
+function tryTake(
+  path: string,
+  owner: { userId?: number; name?: string },
+  maxAgeMs: number,
+  logger: Logger,
+  what: string,
+): { token: string } | { busy: LockHolder | undefined } {
+  for (;;) {
+    const token = tryCreate(path, owner);
+    if (token) return { token };
+    const seen = observeLock(path);
+    if (seen.kind === 'gone') continue;
+    const stale = staleReason(path, seen, maxAgeMs);
+    const outcome = stale ? breakStaleLock(path, seen) : 'busy';
+    if (outcome === 'broken')
+      logger.warn({ lockFile: path, holder: seen.holder, ...owner }, `Broke a stale ${what}: ${stale}`);
+    if (outcome === 'busy') return { busy: seen.holder };
   }
 }
 
@@ -276,28 +298,10 @@ export function acquireLockFileSync(path: string, opts: LockFileSyncOptions): ()
   const started = Date.now();
   let pause = 1;
   for (;;) {
-    const token = tryCreate(path, { name: opts.name });
-    if (token) {
-      installExitHook();
-      held.set(path, token);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        held.delete(path);
-        removeIfMine(path, token);
-      };
-    }
-    const seen = observeLock(path);
-    if (seen.kind === 'gone') continue;
-    const stale = staleReason(path, seen, opts.maxAgeMs);
-    const outcome = stale ? breakStaleLock(path, seen) : 'busy';
-    if (outcome === 'broken') {
-      logger.warn({ lockFile: path, holder: seen.holder }, `Broke a stale ${opts.name} lock: ${stale}`);
-    }
-    if (outcome !== 'busy') continue;
+    const got = tryTake(path, { name: opts.name }, opts.maxAgeMs, logger, `${opts.name} lock`);
+    if ('token' in got) return registerHold(path, got.token);
     const waited = Date.now() - started;
-    if (waited >= opts.timeoutMs) throw new LockFileTimeoutError(opts.name, path, waited, seen.holder);
+    if (waited >= opts.timeoutMs) throw new LockFileTimeoutError(opts.name, path, waited, got.busy);
     sleepSync(Math.min(pause, opts.timeoutMs - waited));
     pause = Math.min(pause * 2, 20);
   }
