@@ -57,6 +57,12 @@ const bool = <R>(get: (r: R) => boolean | null): ScalarDef<R> => ({ kind: 'boole
 const str = <R>(get: (r: R) => string | null): ScalarDef<R> => ({ kind: 'string', get });
 const time = <R>(get: (r: R) => number | null): ScalarDef<R> => ({ kind: 'datetime', get });
 const nothing = <R>(kind: ScalarKind = 'string'): ScalarDef<R> => ({ kind, get: () => null });
+/** What every Coupa record carries: its id and its two timestamps. */
+const recordScalars = <R extends { id: number; createdAt: number | null; updatedAt: number | null }>() => ({
+  id: int((r: R) => r.id),
+  'created-at': time((r: R) => r.createdAt),
+  'updated-at': time((r: R) => r.updatedAt),
+});
 
 const currencySchema: ResourceSchema<{ code: string }> = {
   element: 'currency',
@@ -94,9 +100,7 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
   };
 
   const userScalars: Record<string, ScalarDef<UserRecord>> = {
-    id: int((u) => u.id),
-    'created-at': time((u) => u.createdAt),
-    'updated-at': time((u) => u.updatedAt),
+    ...recordScalars(),
     login: str((u) => u.login),
     email: str((u) => u.email),
     firstname: str((u) => u.firstname),
@@ -178,9 +182,7 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
     element: 'role',
     errorKey: 'role',
     scalars: {
-      id: int((r) => r.id),
-      'created-at': time((r) => r.createdAt),
-      'updated-at': time((r) => r.updatedAt),
+      ...recordScalars(),
       name: str((r) => r.name),
       description: str((r) => r.description),
       omnipotent: bool((r) => r.omnipotent),
@@ -193,9 +195,7 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
     element: 'user-group',
     errorKey: 'user_group',
     scalars: {
-      id: int((g) => g.id),
-      'created-at': time((g) => g.createdAt),
-      'updated-at': time((g) => g.updatedAt),
+      ...recordScalars(),
       name: str((g) => g.name),
       description: str((g) => g.description),
       active: bool((g) => g.active),
@@ -221,9 +221,7 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
     element: 'business-group',
     errorKey: 'business_group',
     scalars: {
-      id: int((g) => g.id),
-      'created-at': time((g) => g.createdAt),
-      'updated-at': time((g) => g.updatedAt),
+      ...recordScalars(),
       name: str((g) => g.name),
       description: str((g) => g.description),
     },
@@ -234,9 +232,7 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
     element: 'account-group',
     errorKey: 'account_group',
     scalars: {
-      id: int((g) => g.id),
-      'created-at': time((g) => g.createdAt),
-      'updated-at': time((g) => g.updatedAt),
+      ...recordScalars(),
       name: str((g) => g.name),
       'account-group-type': int((g) => g.accountGroupType),
     },
@@ -247,9 +243,7 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
     element: 'approval-limit',
     errorKey: 'approval_limit',
     scalars: {
-      id: int((l) => l.id),
-      'created-at': time((l) => l.createdAt),
-      'updated-at': time((l) => l.updatedAt),
+      ...recordScalars(),
       name: str((l) => l.name),
       amount: { kind: 'decimal', get: (l) => l.amount },
       subject: str((l) => l.subject),
@@ -266,9 +260,7 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
     element: 'user-group-membership',
     errorKey: 'user_group_membership',
     scalars: {
-      id: int((m) => m.id),
-      'created-at': time((m) => m.createdAt),
-      'updated-at': time((m) => m.updatedAt),
+      ...recordScalars(),
       'user-id': int((m) => m.userId),
       'user-group-id': int((m) => m.userGroupId),
       owner: bool((m) => m.owner),
