@@ -30,8 +30,8 @@ import {
 } from '../../src/c1z/messages.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The shared fixtures sit beside the repo (`../shared/fixtures` from its root), in CI too. */
-export const FIXTURE = resolve(here, '../../../shared/fixtures/peer-sync-1000.c1z');
+/** Written by baton-coupa's own Go writer; see test/fixtures/README.md. */
+export const FIXTURE = resolve(here, '../fixtures/peer-sync-1000.c1z');
 
 /** A fresh temp dir per test, removed afterwards. */
 export function useTempDirs(): () => string {

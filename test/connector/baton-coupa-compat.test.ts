@@ -24,7 +24,7 @@ import { memberGrant } from '../../src/connector/group-like.js';
 import { FIXTURE } from '../c1z/helpers.js';
 
 /**
- * What the Go connector really wrote (shared/fixtures/peer-sync-1000.c1z, baton-coupa e250d4e +
+ * What the Go connector really wrote (test/fixtures/peer-sync-1000.c1z, baton-coupa e250d4e +
  * baton-sdk v0.2.58), against what our mapping builds from the same Coupa data: ids, names,
  * descriptions, entitlements and grants must decode to the same messages.
  */

@@ -19,7 +19,7 @@ import { fastClient, startSim, syncOnce, tempDir, simulatorToken } from './helpe
  * moderate so the file runs in well under a minute.
  */
 
-const FIXTURE = resolve(import.meta.dirname, '../../../shared/fixtures/peer-sync-1000.c1z');
+const FIXTURE = resolve(import.meta.dirname, '../fixtures/peer-sync-1000.c1z');
 const SEED = 20261128;
 const ENDPOINT = 'GET /api/users';
 const PER_RUN_MS = 10_000;
