@@ -1,4 +1,4 @@
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { pino, type Logger, type DestinationStream, type LoggerOptions as PinoOptions } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { redact } from './secrets.js';
 
@@ -14,6 +14,18 @@ export interface LoggerOptions {
 }
 
 /**
+ * While a progress bar owns the bottom line of the terminal, log lines meant for stderr go through
+ * it (it prints them above itself) instead of being written over it. One at a time: the CLI runs
+ * one bar.
+ */
+type StderrDiversion = (line: string) => void;
+let diversion: StderrDiversion | undefined;
+
+export function divertStderrLogs(fn: StderrDiversion | undefined): void {
+  diversion = fn;
+}
+
+/**
  * The one sink every log line passes through: optional human formatting, then secret scrubbing,
  * then the target stream. Formatting happens in-process and synchronously so that lines written
  * just before a process exit are not lost.
@@ -23,19 +35,36 @@ function redactingSink(target: NodeJS.WritableStream, format: LogFormat): Destin
     format === 'console' ? prettyFactory({ colorize: false, translateTime: 'SYS:HH:MM:ss' }) : undefined;
   return {
     write(line: string) {
-      target.write(redact(prettify ? prettify(line) : line));
+      const text = redact(prettify ? prettify(line) : line);
+      if (diversion && target === process.stderr) diversion(text);
+      else target.write(text);
     },
   };
 }
 
+/**
+ * JSON lines as baton connectors write them (zap's production encoder): `level` as a word, `ts` in
+ * epoch seconds with a fraction, `msg`, then `caller`-style context from child loggers and the
+ * fields of the call. Log filters written for baton connectors (`select(.level == "warn")`) work
+ * on ours unchanged.
+ */
+export const ZAP_JSON: Pick<PinoOptions, 'formatters' | 'timestamp' | 'messageKey'> = {
+  messageKey: 'msg',
+  formatters: { level: (label) => ({ level: label }) },
+  timestamp: () => `,"ts":${Date.now() / 1000}`,
+};
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const target = options.destination ?? process.stderr;
-  const stream = redactingSink(target, options.format ?? 'json');
+  const format = options.format ?? 'json';
+  const stream = redactingSink(target, format);
   return pino(
     {
       level,
       base: undefined,
+      // pino-pretty reads pino's own numeric shape; the zap shape is what machines get.
+      ...(format === 'json' ? ZAP_JSON : {}),
       // Belt and braces: keys that hold secrets by name are dropped even before the scrubber runs.
       redact: {
         paths: [

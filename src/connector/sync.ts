@@ -1,4 +1,5 @@
 import { C1zWriter } from '../c1z/writer.js';
+import { keepSyncCount } from '../c1z/history.js';
 import { CoupaConnectorError, ExitCode, InterruptedError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { LICENSE_FLAGS, UserSchema, type User } from '../coupa/models.js';
@@ -45,6 +46,8 @@ export interface SyncOptions {
   skipAccountGroups?: boolean;
   /** Parallel key ranges for /api/users; enough to keep 25 req/s busy at ~100 ms latency. */
   userLanes?: number;
+  /** Full syncs the output file keeps, this one included; default BATON_KEEP_SYNC_COUNT or 2. */
+  keepSyncs?: number;
 }
 
 export interface SyncSummary {
@@ -67,6 +70,8 @@ export interface SyncSummary {
   accountGroupsSkipped: boolean;
   /** Groups/roles/… written from a user's embedded reference because their list did not return them. */
   lateArrivals: number;
+  /** Earlier syncs the file still holds (newest first), e.g. for `diff`. */
+  previousSyncIds: string[];
 }
 
 /** A failure of the sync itself (not of Coupa, the c1z writer or the user's input). */
@@ -119,7 +124,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
   };
   checkAbort();
 
-  const writer = await C1zWriter.create(opts.outPath);
+  const writer = await C1zWriter.create(opts.outPath, { keepSyncs: opts.keepSyncs ?? keepSyncCount() });
   let usersSynced = 0;
   let usersEstimated: number | undefined;
   const progress = (phase: SyncProgress['phase']) =>
@@ -207,7 +212,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     const stats = client.stats();
     const resources = { [ResourceTypeId.user]: usersSynced, ...catalog.resourcesByType() };
     const grantsByType = catalog.grantsByType();
-    return {
+    const summary: SyncSummary = {
       path: written.path,
       bytes: written.bytes,
       syncId: written.syncId,
@@ -228,13 +233,44 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       throttled: stats.throttled,
       accountGroupsSkipped: !includeAccountGroups,
       lateArrivals: catalog.lateArrivals.length,
+      previousSyncIds: written.history.kept.map((r) => r.syncId),
     };
+    logSyncFinished(logger, summary);
+    return summary;
   } catch (err) {
     await writer.abort();
     if (signal?.aborted) throw err instanceof InterruptedError ? err : interrupted(signal);
     if (err instanceof CoupaConnectorError) throw err;
     throw new SyncError(`Sync into ${opts.outPath} failed: ${(err as Error)?.message ?? String(err)}`, err);
   }
+}
+
+/**
+ * The record a log collector keys on: one info line per finished sync, with what was written and
+ * what it cost, as a baton connector's syncer logs at its end.
+ */
+function logSyncFinished(logger: Logger, s: SyncSummary): void {
+  logger.info(
+    {
+      caller: 'connector/sync',
+      syncId: s.syncId,
+      output: s.path,
+      bytes: s.bytes,
+      durationMs: s.durationMs,
+      resources: Object.values(s.resources).reduce((a, b) => a + b, 0),
+      resourcesByType: s.resources,
+      entitlements: s.entitlements,
+      grants: s.grants,
+      grantsByType: s.grantsByType,
+      requests: s.requests,
+      requestFloor: s.requestFloor,
+      retries: s.retries,
+      throttled: s.throttled,
+      accountGroupsSkipped: s.accountGroupsSkipped,
+      previousSyncIds: s.previousSyncIds,
+    },
+    'sync finished',
+  );
 }
 
 function writeUser(catalog: Catalog, sink: C1zSink, user: User, includeAccountGroups: boolean): void {

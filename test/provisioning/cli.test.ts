@@ -289,7 +289,24 @@ describe('the built bin', () => {
     }
     expect(holdings(sim, 9, 'license')).toEqual([]);
     const ok = await spawnBin([], { ...env, BATON_PROVISIONING: '1' });
-    expect(ok.stderr).toBe('');
+    // stderr carries one thing: baton-style (zap-shaped) info record of the change, nothing else.
+    const records = ok.stderr
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        ts: expect.any(Number),
+        msg: 'provisioning change finished',
+        caller: 'provisioning/audit',
+        operation: 'grant',
+        userId: 9,
+        entitlementId: 'license:treasury_user:assigned',
+        outcome: 'granted',
+        durationMs: expect.any(Number),
+      }),
+    ]);
     expect(ok).toMatchObject({ code: 0 });
     expect(ok.stdout).toContain('Granted the treasury-user license to user 9.');
     expect(holdings(sim, 9, 'license')).toEqual(['treasury-user']);

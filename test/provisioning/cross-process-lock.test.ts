@@ -135,8 +135,8 @@ describe('UserLockFiles', () => {
     writeHolder(path, { pid, userId: 3 });
     const release = await l.acquire(BASE, 3);
     const warning = lines
-      .map((s) => JSON.parse(s) as { level: number; msg: string })
-      .find((l) => l.level === 40);
+      .map((s) => JSON.parse(s) as { level: string; msg: string })
+      .find((l) => l.level === 'warn');
     expect(warning?.msg).toContain(`pid ${pid} on this host, has exited`);
     release();
     expect(existsSync(path)).toBe(false);

@@ -98,8 +98,8 @@ describe('coupa-connector sync (spawned)', () => {
       const warnings = run.stderr
         .split('\n')
         .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { level: number; msg: string })
-        .filter((l) => l.level === 40);
+        .map((l) => JSON.parse(l) as { level: string; msg: string })
+        .filter((l) => l.level === 'warn');
       expect(warnings.map((w) => w.msg)).toEqual([expect.stringContaining('core.accounting.read')]);
       expect(run.stdout).toContain('account groups skipped');
       expect(narrow.counters().byRoute['POST /oauth2/token']).toBe(2);

@@ -36,7 +36,7 @@ describe('account groups without the core.accounting.read scope', () => {
       const summary = await syncToC1z({ client: clientFor(sim), outPath: out, logger: log.logger });
 
       expect(summary.accountGroupsSkipped).toBe(true);
-      const warnings = log.lines().filter((l) => l.level === 40);
+      const warnings = log.lines().filter((l) => l.level === 'warn');
       expect(warnings).toHaveLength(1);
       expect(String(warnings[0]!.msg)).toContain('core.accounting.read');
 
@@ -58,10 +58,10 @@ describe('account groups without the core.accounting.read scope', () => {
     const summary = await syncToC1z({ client, outPath: out, logger: log.logger });
     expect(summary.accountGroupsSkipped).toBe(true);
     // One warning, from the sync, saying what to add; the client's scope fallback is an info line.
-    const warnings = log.lines().filter((l) => l.level === 40);
+    const warnings = log.lines().filter((l) => l.level === 'warn');
     expect(warnings).toHaveLength(1);
     expect(String(warnings[0]!.msg)).toContain('core.accounting.read');
-    expect(log.lines().some((l) => l.level === 30 && l['refused'] === 'core.accounting.read')).toBe(true);
+    expect(log.lines().some((l) => l.level === 'info' && l['refused'] === 'core.accounting.read')).toBe(true);
     const file = await readFile(out);
     expect(file.grantIds).toEqual(expectedContents(sim.groundTruth(), { accountGroups: false }).grantIds);
     // The refused token request, then one that works and is kept; the account groups' list is

@@ -13,9 +13,23 @@ export async function audited(
   fn: () => Promise<ProvisioningResult>,
 ): Promise<ProvisioningResult> {
   let result: ProvisioningResult;
+  const started = Date.now();
   try {
     result = await fn();
   } catch (err) {
+    ctx.logger.error(
+      {
+        caller: 'provisioning/audit',
+        operation: what.operation,
+        userId: what.userId,
+        entitlementId: what.entitlement,
+        outcome: err instanceof NeedsRecoveryError ? 'needs-recovery' : 'error',
+        dryRun: ctx.dryRun,
+        durationMs: Date.now() - started,
+        error: formatError(err),
+      },
+      'provisioning change failed',
+    );
     if (!ctx.dryRun) {
       ctx.audit.record({
         ...what,
@@ -38,5 +52,19 @@ export async function audited(
       message: result.message,
     });
   }
+  // One structured record per change, as baton connectors log at the end of each grant/revoke.
+  ctx.logger.info(
+    {
+      caller: 'provisioning/audit',
+      operation: what.operation,
+      userId: result.userId,
+      entitlementId: what.entitlement ?? result.entitlementId,
+      outcome: result.outcome,
+      dryRun: ctx.dryRun,
+      durationMs: Date.now() - started,
+      baseUrl: ctx.baseUrl,
+    },
+    'provisioning change finished',
+  );
   return result;
 }

@@ -27,7 +27,7 @@ export class UnknownEntitlementError extends CoupaConnectorError {
       hint:
         hint ??
         'Entitlement ids look like role:<id>:member, group:<id>:member, content_group:<id>:member, ' +
-          'account_group:<id>:member or license:<license id>:assigned; list them with `coupa-connector inspect entitlements`.',
+          'account_group:<id>:member or license:<license id>:assigned; list them with `coupa-connector entitlements -f sync.c1z`.',
     });
     this.entitlementId = entitlementId;
   }
