@@ -17,6 +17,7 @@ import {
 import { REQUIRED_TABLES, TABLES } from './schema.js';
 import { decodeC1z, decodeLimits } from './container.js';
 import { C1zError, CorruptC1zError, NoSyncError } from './errors.js';
+import { listSyncRuns, type SyncRunRow } from './history.js';
 
 export interface C1zReaderOptions {
   /** Where the decompressed database goes (default: the OS temp dir). */
@@ -78,12 +79,58 @@ export class C1zReader {
   /** The decoded copy holds Coupa data: a forced exit (process.exit) that skips close() removes it too. */
   private readonly removeOnExit = () => this.close();
 
-  private constructor(path: string, dir: string, db: Database.Database, sync: SyncRun | null) {
+  /** A view made by forSync() shares its owner's database; closing the view leaves it open. */
+  private readonly owner: C1zReader | undefined;
+
+  private constructor(
+    path: string,
+    dir: string,
+    db: Database.Database,
+    sync: SyncRun | null,
+    owner?: C1zReader,
+  ) {
     this.path = path;
     this.dir = dir;
     this.db = db;
     this.sync = sync;
-    process.once('exit', this.removeOnExit);
+    this.owner = owner;
+    if (!owner) process.once('exit', this.removeOnExit);
+  }
+
+  /**
+   * The same file seen at another of its syncs (diff, `--sync-id`), without decoding it again.
+   * Valid while this reader is open.
+   */
+  forSync(syncId: string): C1zReader {
+    const run = this.syncRuns().find((r) => r.syncId === syncId);
+    if (!run) throw new NoSyncError(this.path, `there is no sync with id ${syncId}`);
+    const { syncToken: _token, ...sync } = run;
+    return new C1zReader(this.path, this.dir, this.db, sync, this.owner ?? this);
+  }
+
+  /** The decoded database, for set operations across syncs and files (src/c1z/diff.ts). */
+  sqlite(): Database.Database {
+    if (this.isClosed) throw new C1zError(this.path, `The reader for ${this.path} is closed.`);
+    return this.db;
+  }
+
+  /** Rows per sync run, for `syncs`. */
+  countsBySync(): Record<string, { resources: number; entitlements: number; grants: number }> {
+    const out: Record<string, { resources: number; entitlements: number; grants: number }> = {};
+    const add = (table: string, key: 'resources' | 'entitlements' | 'grants') => {
+      const rows = this.query(() =>
+        this.db.prepare(`select sync_id as s, count(*) as n from ${table} group by sync_id`).all(),
+      ) as { s: string; n: number }[];
+      for (const r of rows) (out[r.s] ??= { resources: 0, entitlements: 0, grants: 0 })[key] = r.n;
+    };
+    add(TABLES.resources, 'resources');
+    add(TABLES.entitlements, 'entitlements');
+    add(TABLES.grants, 'grants');
+    return out;
+  }
+
+  private get isClosed(): boolean {
+    return this.closed || (this.owner?.closed ?? false);
   }
 
   static async open(path: string, opts: C1zReaderOptions = {}): Promise<C1zReader> {
@@ -121,6 +168,11 @@ export class C1zReader {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** Every sync run in the file, newest first in baton's order (the latest finished one first). */
+  syncRuns(): SyncRunRow[] {
+    return this.query(() => listSyncRuns(this.db));
   }
 
   /** True when the chosen sync has an end time (baton's `Stats` only counts finished syncs). */
@@ -210,6 +262,7 @@ export class C1zReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.owner) return;
     process.off('exit', this.removeOnExit);
     try {
       this.db.close();
@@ -249,7 +302,7 @@ export class C1zReader {
     const stmt = this.query(() => this.prepared(`${sql} order by id limit ${PAGE_SIZE}`));
     let last = 0;
     for (;;) {
-      if (this.closed) return;
+      if (this.isClosed) return;
       const rows = this.query(() => stmt.all(last, ...params)) as Row[];
       if (!(yield* this.decodeAll(table, schema, rows))) return;
       if (rows.length < PAGE_SIZE) return;
@@ -279,7 +332,7 @@ export class C1zReader {
     ) as number[];
     const byId = `select id, data from ${table} where id in (select value from json_each(?)) order by id`;
     for (let i = 0; i < ids.length; i += PAGE_SIZE) {
-      if (this.closed) return;
+      if (this.isClosed) return;
       const batch = JSON.stringify(ids.slice(i, i + PAGE_SIZE));
       const rows = this.query(() => this.prepared(byId).all(batch)) as Row[];
       if (!(yield* this.decodeAll(table, schema, rows))) return;
@@ -293,10 +346,10 @@ export class C1zReader {
     rows: Row[],
   ): Generator<MessageShape<Desc>, boolean, undefined> {
     for (const row of rows) {
-      if (this.closed) return false;
+      if (this.isClosed) return false;
       yield this.decode(table, schema, row);
     }
-    return !this.closed;
+    return !this.isClosed;
   }
 
   private getOne<Desc extends DescMessage>(
@@ -339,7 +392,7 @@ export class C1zReader {
 
   /** SQLite can discover corruption at any page it touches, not only at open. */
   private query<T>(run: () => T): T {
-    if (this.closed) throw new C1zError(this.path, `The reader for ${this.path} is closed.`);
+    if (this.isClosed) throw new C1zError(this.path, `The reader for ${this.path} is closed.`);
     try {
       return run();
     } catch (err) {

@@ -22,6 +22,7 @@ import { buildsAfterLoad, C1Z_MAGIC, GRANTS_UNIQUE_INDEX, SCHEMA_STATEMENTS, TAB
 import { newKsuid } from './ksuid.js';
 import { goTimestampNow } from './timestamp.js';
 import { C1zWriteError } from './errors.js';
+import { carryOverSyncs, endAfter, type SyncRunRow } from './history.js';
 
 export interface C1zWriterOptions {
   /** Where the temporary SQLite database lives (default: the OS temp dir). */
@@ -30,12 +31,20 @@ export interface C1zWriterOptions {
   batchSize?: number;
   /** zstd level (default 3, like Go's SpeedDefault). */
   compressionLevel?: number;
+  /**
+   * Full syncs the target keeps, this one included (baton's BATON_KEEP_SYNC_COUNT). Above 1, the
+   * newest finished syncs of the existing target are carried into the new file at finish(); the
+   * default 1 replaces the target with this sync alone.
+   */
+  keepSyncs?: number;
 }
 
 export interface C1zWriteResult {
   path: string;
   bytes: number;
   syncId: string;
+  /** Earlier syncs carried over from the previous file (newest first), and those left behind. */
+  history: { kept: SyncRunRow[]; dropped: SyncRunRow[] };
 }
 
 /** What Go leaves in `sync_token` when a sync ends; copied so our rows look like Go's. */
@@ -76,6 +85,7 @@ export class C1zWriter {
   private readonly dbPath: string;
   private readonly batchSize: number;
   private readonly compressionLevel: number;
+  private readonly keepSyncs: number;
   private db: Database.Database | undefined;
   private readonly stmts: Record<keyof typeof SQL, Statement>;
   private readonly startedAt: string;
@@ -103,6 +113,7 @@ export class C1zWriter {
     process.once('exit', this.removeOnExit);
     this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? 5000));
     this.compressionLevel = opts.compressionLevel ?? 3;
+    this.keepSyncs = Math.max(1, Math.floor(opts.keepSyncs ?? 1));
     this.syncId = newKsuid();
     this.startedAt = goTimestampNow();
     const db = new Database(this.dbPath);
@@ -244,9 +255,13 @@ export class C1zWriter {
     this.state = 'finishing';
     try {
       if (db.inTransaction) db.exec('commit');
+      // Copy, add, compact: only the kept runs are copied in, so the new file never holds rows
+      // of dropped syncs and needs no VACUUM.
+      const history = await carryOverSyncs(db, this.outPath, this.keepSyncs, this.dir);
       this.buildDeferredIndexes(db);
       let endedAt = goTimestampNow();
       if (endedAt < this.startedAt) endedAt = this.startedAt;
+      endedAt = endAfter(endedAt, history.latestEndedAt);
       db.prepare(`update ${TABLES.syncRuns} set ended_at = ?, sync_token = ? where sync_id = ?`).run(
         endedAt,
         FINISHED_SYNC_TOKEN,
@@ -266,7 +281,12 @@ export class C1zWriter {
       await fsyncDir(dirname(this.outPath));
       const { size } = await stat(this.outPath);
       this.state = 'done';
-      return { path: this.outPath, bytes: size, syncId: this.syncId };
+      return {
+        path: this.outPath,
+        bytes: size,
+        syncId: this.syncId,
+        history: { kept: history.kept, dropped: history.dropped },
+      };
     } catch (err) {
       this.state = 'aborted';
       if (this.tmpOut) await unlink(this.tmpOut).catch(() => undefined);

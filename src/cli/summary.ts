@@ -39,6 +39,10 @@ export function formatSummary(s: SyncSummary): string {
     `  grants        ${n(s.grants)}${s.grants > 0 ? ` (${list(s.grantsByType)})` : ''}`,
     `  requests      ${n(s.requests)} (floor ${n(s.requestFloor)}), retries ${n(s.retries)}, 429s ${n(s.throttled)}`,
   ];
+  if (s.previousSyncIds.length > 0)
+    lines.push(
+      `  history       the file keeps ${s.previousSyncIds.length} earlier sync(s); \`coupa-connector diff -f ${s.path}\` shows what changed`,
+    );
   if (s.accountGroupsSkipped)
     lines.push('  account groups skipped (no core.accounting.read scope, or --skip-account-groups)');
   if (s.lateArrivals > 0)

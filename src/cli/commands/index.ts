@@ -8,6 +8,7 @@ import { createAccountCommand, disableUserCommand, enableUserCommand } from './a
 import { recoverCommand } from './recover.js';
 import { simulateCommand } from './simulate.js';
 import { inspectCommand } from './inspect.js';
+import { syncsCommand } from './syncs.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
@@ -23,4 +24,5 @@ export const commands: CliCommand[] = [
   recoverCommand,
   simulateCommand,
   inspectCommand,
+  syncsCommand,
 ];
