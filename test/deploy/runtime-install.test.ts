@@ -1,0 +1,108 @@
+/**
+ * SLOW (about 10–30 s): packs the repo, installs it without dev dependencies and runs the CLI as
+ * the container image does: only environment variables, no HOME, the root filesystem read-only
+ * but for one temp folder. Docker cannot run on the build machine, so this is the image's test.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { cli, ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import {
+  installedPackages,
+  installProduction,
+  lockDownWithoutNamespace,
+  runSandboxed,
+  SANDBOX,
+  unlock,
+} from './production-install.js';
+import pkg from '../../package.json' with { type: 'json' };
+
+const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { dev?: boolean }>;
+};
+
+describe(`production install, read-only root (${SANDBOX})`, () => {
+  const scratch = tempDir('coupa-deploy-');
+  let app = '';
+  let writable = '';
+  let sim: Simulator;
+
+  beforeAll(async () => {
+    app = installProduction(scratch.dir);
+    writable = join(scratch.dir, 'tmp');
+    mkdirSync(writable);
+    lockDownWithoutNamespace(app);
+    sim = await startSimulator({ rateLimit: false, latencyMs: 0, tenant: { users: 40, seed: 7 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await sim?.close();
+    unlock(app);
+    scratch.cleanup();
+  });
+
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    runSandboxed([join(app, 'bin/coupa-connector.js'), ...args], { writable, cwd: app, env });
+
+  it('holds the runtime dependencies and none of the dev-only ones', () => {
+    const installed = installedPackages(app);
+    const devOnly = Object.entries(lock.packages)
+      .filter(([path, entry]) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) && entry.dev === true)
+      .map(([path]) => path.slice('node_modules/'.length));
+    expect(devOnly).toContain('typescript');
+    for (const dep of Object.keys(pkg.dependencies)) expect(installed).toContain(dep);
+    for (const dev of devOnly) expect(installed).not.toContain(dev);
+    expect(existsSync(join(app, 'dist/cli/main.js'))).toBe(true);
+    expect(existsSync(join(app, 'src'))).toBe(false);
+  });
+
+  it('really is read-only outside the temp folder', async () => {
+    const probe = (target: string) =>
+      `try { require('fs').writeFileSync(${JSON.stringify(target)}, 'x'); console.log('wrote') } catch (e) { console.log(e.code) }`;
+    const denied = await runSandboxed(['-e', probe(join(app, 'probe.txt'))], { writable, cwd: app, env: {} });
+    expect(denied.stdout.trim()).toMatch(/^(EROFS|EACCES)$/);
+    const allowed = await runSandboxed(['-e', probe(join(writable, 'probe.txt'))], {
+      writable,
+      cwd: app,
+      env: {},
+    });
+    expect(allowed.stdout.trim()).toBe('wrote');
+  });
+
+  it('--help prints the usage and the command list', async () => {
+    const r = await run(['--help']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: coupa-connector');
+    expect(r.stdout).toContain('capabilities');
+  });
+
+  it('capabilities prints what the development build prints', async () => {
+    const installed = await run(['capabilities']);
+    expect(installed.code).toBe(0);
+    const dev = await cli(['capabilities']);
+    expect(JSON.parse(installed.stdout)).toEqual(JSON.parse(dev.stdout));
+  });
+
+  it('syncs with only BATON_* variables, writing nothing but its output in the temp folder', async () => {
+    const out = join(writable, 'sync.c1z');
+    const r = await run([], {
+      BATON_BASE_URL: sim.url,
+      BATON_COUPA_CLIENT_ID: sim.clientId,
+      BATON_COUPA_CLIENT_SECRET: sim.clientSecret,
+      BATON_RATE_LIMIT: '0',
+      BATON_FILE: out,
+      BATON_LOG_FORMAT: 'json',
+    });
+    expect(r.stderr).not.toMatch(/EROFS|EACCES|read-only/i);
+    expect(r.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    // Temp databases of the writer are gone; only the c1z (and earlier probes) remain.
+    expect(readdirSync(writable).filter((f) => f !== 'probe.txt')).toEqual(['sync.c1z']);
+    const listed = await cli(['stats', '-f', out, '-o', 'json']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('"user"');
+  });
+});
