@@ -28,3 +28,5 @@ export type {
   FaultRequestInfo,
   RequestCounters,
 } from './types.js';
+export { startFakeC1 } from './c1/index.js';
+export type { FakeC1, FakeC1Options } from './c1/index.js';
