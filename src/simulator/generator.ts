@@ -1,9 +1,10 @@
+import { layoutIds, resolveLayout, type IdLayout } from './id-layout.js';
 import { ALL_LICENSE_FLAGS, LICENSE_SHARE } from './license-flags.js';
 import { mulberry32, pick, pickIds, type Random } from './prng.js';
 import { APPROVAL_LIMIT_KEYS, Tenant, type UserRecord } from './tenant.js';
 import type { TenantSpec } from './types.js';
 
-export const DEFAULT_TENANT_SPEC: Required<Omit<TenantSpec, 'licenseFlags'>> = {
+export const DEFAULT_TENANT_SPEC: Required<Omit<TenantSpec, 'licenseFlags' | 'ids'>> = {
   seed: 1,
   users: 200,
   userGroups: 12,
@@ -117,6 +118,21 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
   const rand = mulberry32(s.seed);
   const tenant = new Tenant(spec.licenseFlags ?? ALL_LICENSE_FLAGS);
   const at = (days: number) => EPOCH + Math.floor(days * DAY);
+  // Each list draws its ids from its own PRNG, so a layout changes ids and nothing else.
+  const layout = resolveLayout(spec.ids);
+  const idsOf = (count: number, salt: number, l: IdLayout = layout) =>
+    layoutIds(l, Math.max(0, count), (Math.imul(s.seed + 1, 0x9e3779b1) ^ salt) >>> 0);
+  const roleIds = idsOf(s.roles - 4, 1, { ...layout, start: Math.max(5, layout.start) });
+  const groupIds = idsOf(s.userGroups, 2);
+  const contentIds = idsOf(s.contentGroups, 3);
+  const accountIds = idsOf(s.accountGroups, 4);
+  const userIds = idsOf(s.users, 5);
+  const ids: ListIds = {
+    roles: roleIds,
+    userGroups: groupIds,
+    contentGroups: contentIds,
+    accountGroups: accountIds,
+  };
 
   // Built-in roles take ids 1..4 so that Admin = 2, User = 3, Buyer = 4 as seen on real instances.
   const builtIns: Array<[string, string, boolean]> = [
@@ -140,55 +156,67 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
     const base = CUSTOM_ROLES[(i - 4) % CUSTOM_ROLES.length]!;
     const round = Math.floor((i - 4) / CUSTOM_ROLES.length);
     const name = round ? `${base} ${round + 1}` : base;
-    tenant.roles.insert((id) => ({
-      id,
-      name,
-      description: `Custom role: ${name}`,
-      omnipotent: false,
-      systemRole: false,
-      createdAt: at(i),
-      updatedAt: at(i + 30),
-    }));
+    tenant.roles.insert(
+      (id) => ({
+        id,
+        name,
+        description: `Custom role: ${name}`,
+        omnipotent: false,
+        systemRole: false,
+        createdAt: at(i),
+        updatedAt: at(i + 30),
+      }),
+      roleIds[i - 4],
+    );
   }
   for (let i = 0; i < s.userGroups; i++) {
     const dept = DEPARTMENTS[i % DEPARTMENTS.length]!;
     const round = Math.floor(i / DEPARTMENTS.length);
     const canApprove = i % 3 === 0;
     const name = `${dept}${canApprove ? ' Approvers' : ' Team'}${round ? ` ${round + 1}` : ''}`;
-    tenant.userGroups.insert((id) => ({
-      id,
-      name,
-      description: `${name} (generated)`,
-      active: i % 17 !== 16,
-      canApprove,
-      open: i % 4 === 1,
-      mentionName: name.replace(/[^A-Za-z0-9]/g, ''),
-      createdAt: at(i),
-      updatedAt: at(i + 60),
-    }));
+    tenant.userGroups.insert(
+      (id) => ({
+        id,
+        name,
+        description: `${name} (generated)`,
+        active: i % 17 !== 16,
+        canApprove,
+        open: i % 4 === 1,
+        mentionName: name.replace(/[^A-Za-z0-9]/g, ''),
+        createdAt: at(i),
+        updatedAt: at(i + 60),
+      }),
+      groupIds[i],
+    );
   }
   for (let i = 0; i < s.contentGroups; i++) {
     const region = REGIONS[i % REGIONS.length]!;
     const round = Math.floor(i / REGIONS.length);
     const name = `${region}${round ? ` ${round + 1}` : ''}`;
-    tenant.contentGroups.insert((id) => ({
-      id,
-      name,
-      description: `Content group for ${name}`,
-      createdAt: at(i),
-      updatedAt: at(i + 10),
-    }));
+    tenant.contentGroups.insert(
+      (id) => ({
+        id,
+        name,
+        description: `Content group for ${name}`,
+        createdAt: at(i),
+        updatedAt: at(i + 10),
+      }),
+      contentIds[i],
+    );
   }
   for (let i = 0; i < s.accountGroups; i++) {
     const name = `Account Group ${i + 1} - ${DEPARTMENTS[i % DEPARTMENTS.length]}`;
-    tenant.accountGroups.insert((id) => ({
-      id,
-      name,
-      accountGroupType: 1 + (i % 2),
-      accountTypeName: 'Default Chart of Accounts',
-      createdAt: at(i),
-      updatedAt: at(i + 5),
-    }));
+    tenant.accountGroups.insert(
+      (id) => ({
+        id,
+        name,
+        accountGroupType: 1 + (i % 2),
+        accountTypeName: 'Default Chart of Accounts',
+        createdAt: at(i),
+        updatedAt: at(i + 5),
+      }),
+      accountIds[i],
+    );
   }
   const limitAmounts = ['1000.00', '5000.00', '25000.00', '100000.00'];
   for (const [i, amount] of limitAmounts.entries()) {
@@ -206,8 +234,8 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
   const managers: number[] = [];
   const flagShares = tenant.licenseFlags.map((f) => LICENSE_SHARE[f] ?? 0.02);
   for (let n = 1; n <= s.users; n++) {
-    const user = makeUser(rand, tenant, n, flagShares, s);
-    tenant.users.insert(() => user);
+    const user = makeUser(rand, n, userIds[n - 1]!, flagShares, s, ids);
+    tenant.users.insert(() => user, user.id);
     if (rand() < 0.1) {
       managers.push(user.id);
       user.approvalLimits = {
@@ -215,8 +243,8 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
         'expense-approval-limit': 1 + Math.floor(rand() * limitAmounts.length),
       };
     }
-    const groupIds = pickIds(rand, s.userGroups, weightedCount(rand, [0.2, 0.45, 0.25, 0.1]));
-    for (const g of groupIds) tenant.linkGroup(user, g, user.createdAt);
+    const picked = pickIds(rand, s.userGroups, weightedCount(rand, [0.2, 0.45, 0.25, 0.1]));
+    for (const g of picked) tenant.linkGroup(user, groupIds[g - 1]!, user.createdAt);
   }
   // Managers are chosen after all users exist so that a manager may have a higher id.
   if (managers.length) {
@@ -229,12 +257,24 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
   return tenant;
 }
 
+/** Each list's ids in generation order (built-in roles 1..4 not included). */
+interface ListIds {
+  roles: number[];
+  userGroups: number[];
+  contentGroups: number[];
+  accountGroups: number[];
+}
+
+/** The generator picks members by position (1..count); these are their ids. */
+const idsAt = (positions: number[], ids: number[]) => positions.map((p) => ids[p - 1]!);
+
 function makeUser(
   rand: Random,
-  tenant: Tenant,
   n: number,
+  id: number,
   flagShares: number[],
   s: typeof DEFAULT_TENANT_SPEC,
+  ids: ListIds,
 ): UserRecord {
   const apiUser = rand() < 0.01;
   const first = apiUser ? 'Integration' : pick(rand, FIRST);
@@ -254,13 +294,13 @@ function makeUser(
     if (rand() < 0.1) roleIds.push(1);
     if (s.roles > 4)
       for (const extra of pickIds(rand, s.roles - 4, weightedCount(rand, [0.6, 0.3, 0.1])))
-        roleIds.push(extra + 4);
+        roleIds.push(ids.roles[extra - 1]!);
   } else {
     roleIds.push(2);
   }
   const sso = !apiUser && rand() < 0.7;
   return {
-    id: n,
+    id,
     login,
     email: `${login}@example.com`,
     firstname: first,
@@ -278,10 +318,10 @@ function makeUser(
     roleIds: [...new Set(roleIds)].sort((a, b) => a - b).slice(),
     userGroupIds: [],
     contentGroupIds: s.contentGroups
-      ? pickIds(rand, s.contentGroups, weightedCount(rand, [0.3, 0.5, 0.2]))
+      ? idsAt(pickIds(rand, s.contentGroups, weightedCount(rand, [0.3, 0.5, 0.2])), ids.contentGroups)
       : [],
     accountGroupIds: s.accountGroups
-      ? pickIds(rand, s.accountGroups, weightedCount(rand, [0.4, 0.45, 0.15]))
+      ? idsAt(pickIds(rand, s.accountGroups, weightedCount(rand, [0.4, 0.45, 0.15])), ids.accountGroups)
       : [],
     approvalLimits: null,
     createdAt: created,

@@ -16,6 +16,12 @@ export type {
   UserWriteOptions,
 } from './tenant.js';
 export { ALL_LICENSE_FLAGS } from './license-flags.js';
+export { layoutIds, parseIdLayout, resolveLayout, DENSE_LAYOUT, SPARSE_LAYOUT } from './id-layout.js';
+export type { IdLayout, IdLayoutSpec, GapDistribution } from './id-layout.js';
+export { Latency, parseLatency } from './latency.js';
+export type { LatencyModel, LatencySpec } from './latency.js';
+export { parseDrift } from './drift.js';
+export type { DriftSpec, DriftLog } from './drift.js';
 export { ALL_SCOPES } from './scopes.js';
 export { SimulatorHttpError } from './errors.js';
 export type {

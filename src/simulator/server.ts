@@ -5,6 +5,8 @@ import type { ApiContext, ApiRequest, ApiResult, Payload } from './api.js';
 import { Counters } from './counters.js';
 import { SimulatorHttpError } from './errors.js';
 import { FaultInjector } from './faults.js';
+import { Drift } from './drift.js';
+import { Latency } from './latency.js';
 import { generateTenant } from './generator.js';
 import { groundTruth } from './ground-truth.js';
 import { LeakyBucket } from './rate-limiter.js';
@@ -177,7 +179,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const rl = opts.rateLimit === undefined ? { perSecond: 25, burst: 20 } : opts.rateLimit;
   const limiter = rl ? new LeakyBucket(rl.perSecond, rl.burst) : undefined;
   const retryAfter = opts.retryAfter ?? true;
-  const latencyMs = opts.latencyMs ?? 0;
+  const latency = Latency.from(opts.latency ?? opts.latencyMs);
+  const drift = opts.drift ? new Drift(tenant, opts.drift) : undefined;
   const routes = buildRoutes(ctx.settings.membershipDelete);
 
   function tokenEndpoint(req: http.IncomingMessage, raw: string, res: http.ServerResponse): void {
@@ -275,7 +278,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     });
 
     const raw = await readBody(req);
-    if (latencyMs > 0) await sleep(latencyMs);
+    if (latency) await sleep(latency.base());
 
     const fault = faults.pick(method, path);
     let forceXml = false;
@@ -404,12 +407,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         return fail(400, 'base', ['Request body is not valid JSON; the simulator accepts JSON bodies only']);
       }
     }
+    let result: ApiResult;
     try {
-      respond(matched.route.handler(ctx, { method, path, query: url.searchParams, id: matched.id, body }));
+      result = matched.route.handler(ctx, { method, path, query: url.searchParams, id: matched.id, body });
     } catch (err) {
       if (err instanceof SimulatorHttpError) return fail(err.status, err.resource, err.messages);
       throw err;
     }
+    // Bigger answers take longer (records, embedded references), when the model says so.
+    if (latency?.grows && result.payload.type !== 'errors' && result.payload.type !== 'none') {
+      await sleep(latency.extra(result.payload.data));
+    }
+    respond(result);
+    // Between this page and the next one the client asks for: what other Coupa users change.
+    drift?.afterResponse(method, path);
   }
 
   const server = http.createServer((req, res) => {
@@ -441,6 +452,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     faults,
     revokeTokens: () => tokens.revokeAll(),
     expireTokens: () => tokens.expireAll(),
+    driftLog: () => drift?.log,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -24,7 +24,16 @@ export class Table<T extends { id: number }> {
     return row?.id === id ? row : undefined;
   }
 
-  insert(make: (id: number) => T): T {
+  /**
+   * Appends a record with the next id, or with `id` when given (a generated sparse layout). Ids only
+   * grow, as in Coupa: `id` must be above every id handed out so far, and later records come after it.
+   */
+  insert(make: (id: number) => T, id?: number): T {
+    if (id !== undefined) {
+      if (!Number.isSafeInteger(id) || id < this.next)
+        throw new RangeError(`id ${id} is not above the table's ids (next ${this.next})`);
+      this.next = id;
+    }
     const row = make(this.next++);
     this.rows.push(row);
     return row;

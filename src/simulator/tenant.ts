@@ -171,8 +171,8 @@ export class Tenant {
   readonly accountGroups = new Table<AccountGroupRecord>();
   readonly approvalLimits = new Table<ApprovalLimitRecord>();
   readonly memberships = new Table<MembershipRecord>();
-  /** userId * 2^21 + groupId → membership; group ids stay far below 2^21. */
-  private readonly membershipByPair = new Map<number, MembershipRecord>();
+  /** "userId:groupId" → membership (sparse ids go up to 2^52, so no arithmetic key). */
+  private readonly membershipByPair = new Map<string, MembershipRecord>();
   private readonly membersByGroup = new Map<number, Set<number>>();
 
   constructor(licenseFlags: readonly string[] = ALL_LICENSE_FLAGS) {
@@ -203,7 +203,7 @@ export class Tenant {
   }
 
   membership(userId: number, groupId: number): MembershipRecord | undefined {
-    return this.membershipByPair.get(userId * 2 ** 21 + groupId);
+    return this.membershipByPair.get(`${userId}:${groupId}`);
   }
 
   /** Used by the generator and by user updates; keeps user.userGroupIds, members and records aligned. */
@@ -218,7 +218,7 @@ export class Tenant {
       createdAt: now,
       updatedAt: now,
     }));
-    this.membershipByPair.set(user.id * 2 ** 21 + groupId, m);
+    this.membershipByPair.set(`${user.id}:${groupId}`, m);
     let set = this.membersByGroup.get(groupId);
     if (!set) this.membersByGroup.set(groupId, (set = new Set()));
     set.add(user.id);
@@ -233,7 +233,7 @@ export class Tenant {
     const m = this.membership(user.id, groupId);
     if (!m) return false;
     this.memberships.remove(m.id);
-    this.membershipByPair.delete(user.id * 2 ** 21 + groupId);
+    this.membershipByPair.delete(`${user.id}:${groupId}`);
     this.membersByGroup.get(groupId)?.delete(user.id);
     user.userGroupIds = user.userGroupIds.filter((g) => g !== groupId);
     return true;

@@ -1,4 +1,7 @@
 import type { Tenant } from './tenant.js';
+import type { IdLayoutSpec } from './id-layout.js';
+import type { LatencySpec } from './latency.js';
+import type { DriftLog, DriftSpec } from './drift.js';
 
 /** Sizes and seed of a generated tenant; every count is the total number of records of that type. */
 export interface TenantSpec {
@@ -11,6 +14,11 @@ export interface TenantSpec {
   accountGroups?: number;
   /** Hyphenated output keys of the license flags the tenant has; default: all 19 of coupa-api.md §4. */
   licenseFlags?: string[];
+  /**
+   * How ids are spread over each list (users, groups, custom roles, content and account groups):
+   * `dense` 1..n (default), `sparse` (a realistic mix: see id-layout.ts), or an IdLayout.
+   */
+  ids?: IdLayoutSpec;
 }
 
 export interface SimulatorOptions {
@@ -47,7 +55,15 @@ export interface SimulatorOptions {
   groupSideEditsBumpUser?: boolean;
   rateLimit?: { perSecond: number; burst: number } | false;
   retryAfter?: boolean;
+  /** Fixed delay before every response (ms); `latency` wins when both are given. */
   latencyMs?: number;
+  /**
+   * Response time of every `/api` and `/oauth2` response: fixed, uniform or lognormal (median and
+   * p99), optionally growing with the records and embedded references in the answer (latency.ts).
+   */
+  latency?: LatencySpec;
+  /** Changes made to the tenant while a sync reads it (drift.ts); off by default. */
+  drift?: DriftSpec;
   defaultOrder?: 'id' | 'shuffled';
   faults?: FaultRule[];
 }
@@ -121,5 +137,7 @@ export interface Simulator {
   readonly faults: FaultController;
   revokeTokens(): void;
   expireTokens(): void;
+  /** What the `drift` option changed so far; undefined without drift. */
+  driftLog(): DriftLog | undefined;
   close(): Promise<void>;
 }

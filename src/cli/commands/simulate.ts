@@ -2,7 +2,17 @@ import { Option, type Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import { ConfigError } from '../../errors.js';
 import { parseDuration, parsePositiveNumber, parseWholeNumber } from '../options.js';
-import { ALL_LICENSE_FLAGS, DEFAULT_TENANT_SPEC, startSimulator } from '../../simulator/index.js';
+import {
+  ALL_LICENSE_FLAGS,
+  DEFAULT_TENANT_SPEC,
+  parseDrift,
+  parseIdLayout,
+  parseLatency,
+  startSimulator,
+  type DriftSpec,
+  type IdLayoutSpec,
+  type LatencySpec,
+} from '../../simulator/index.js';
 
 interface SimulateOptions {
   host: string;
@@ -13,7 +23,9 @@ interface SimulateOptions {
   contentGroups: number;
   accountGroups: number;
   seed: number;
-  latency: number;
+  latency: LatencySpec;
+  ids: IdLayoutSpec;
+  drift?: DriftSpec;
   rateLimit: number | boolean;
   burst: number;
   arrayMode: 'merge' | 'replace';
@@ -24,6 +36,18 @@ interface SimulateOptions {
   membershipDelete?: boolean;
   missingScopeStatus: string;
   defaultOrder: 'id' | 'shuffled';
+}
+
+/** A parser whose RangeError becomes a usage error naming the flag. */
+function asConfig<T>(flag: string, parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      if (err instanceof RangeError) throw new ConfigError(`${flag}: ${err.message}.`);
+      throw err;
+    }
+  };
 }
 
 export const simulateCommand: CliCommand = {
@@ -72,10 +96,24 @@ export const simulateCommand: CliCommand = {
         DEFAULT_TENANT_SPEC.seed,
       )
       .option(
-        '--latency <duration>',
-        'delay added to every API response, e.g. 100ms',
-        parseDuration('--latency'),
+        '--latency <spec>',
+        'response time of every API response: 100ms (fixed), uniform:300ms-3s, lognormal:1s[,p99=3s]; ' +
+          'add ,per-record=2ms,per-ref=0.5ms to grow with the answer',
+        asConfig('--latency', (v) => parseLatency(v, parseDuration('--latency'))),
         0,
+      )
+      .option(
+        '--ids <layout>',
+        'how ids are spread: sparse (start far from 1, gaps, runs of holes, a few very large ids), ' +
+          'dense (1..n), or sparse:gap=3,holes=0.002,hole-min=2000,hole-max=40000,start=10000,large=3',
+        asConfig('--ids', parseIdLayout),
+        'sparse',
+      )
+      .option(
+        '--drift <spec>',
+        'change the tenant while it is read: on (after every 5th users page: 2 users created, 1 deactivated, ' +
+          '1 group and 1 role deleted), off, or every=5,create=2,deactivate=1,delete-groups=1,delete-roles=1',
+        asConfig('--drift', parseDrift),
       )
       .option(
         '--rate-limit <perSecond>',
@@ -140,10 +178,12 @@ export const simulateCommand: CliCommand = {
             roles: opts.roles,
             contentGroups: opts.contentGroups,
             accountGroups: opts.accountGroups,
+            ids: opts.ids,
           },
           clientId: opts.clientId,
           clientSecret: opts.clientSecret,
-          latencyMs: opts.latency,
+          latency: opts.latency,
+          drift: opts.drift,
           rateLimit:
             opts.rateLimit === false
               ? false
@@ -159,7 +199,7 @@ export const simulateCommand: CliCommand = {
         // The credentials are the simulator's own demo values, printed on purpose so they can be used.
         process.stdout.write(
           [
-            `Coupa simulator listening on ${sim.url} (${opts.users} users, seed ${opts.seed}, ready in ${seconds}s)`,
+            `Coupa simulator listening on ${sim.url} (${opts.users} users, ${typeof opts.ids === 'string' ? opts.ids : 'custom'} ids, seed ${opts.seed}, ready in ${seconds}s)`,
             `  client id:     ${sim.clientId}`,
             `  client secret: ${sim.clientSecret}`,
             `  admin:         ${sim.url}/__sim/counters  ${sim.url}/__sim/ground-truth`,
