@@ -23,6 +23,8 @@ import { newKsuid } from './ksuid.js';
 import { goTimestampNow } from './timestamp.js';
 import { C1zWriteError } from './errors.js';
 import { carryOverSyncs, endAfter, type SyncRunRow } from './history.js';
+import { encodeSimpleGrantTail } from './grant-encoding.js';
+import { fsyncDir } from '../util/durable-file.js';
 
 export interface C1zWriterOptions {
   /** Where the temporary SQLite database lives (default: the OS temp dir). */
@@ -278,7 +280,7 @@ export class C1zWriter {
       await this.compressTo(tmpOut);
       await rename(tmpOut, this.outPath);
       this.tmpOut = undefined;
-      await fsyncDir(dirname(this.outPath));
+      fsyncDir(dirname(this.outPath));
       const { size } = await stat(this.outPath);
       this.state = 'done';
       return {
@@ -426,80 +428,6 @@ export class C1zWriter {
   }
 }
 
-/** Proto3 wire encoding of `Grant{principal: {id: {type, id}}, id}` after a prebuilt field 1. */
-function encodeSimpleGrantTail(g: Grant): ((head: Uint8Array) => Uint8Array) | undefined {
-  const p = g.principal;
-  const pid = p?.id;
-  if (
-    !p ||
-    !pid ||
-    g.annotations.length !== 0 ||
-    g.sources !== undefined ||
-    p.parentResourceId !== undefined ||
-    p.displayName !== '' ||
-    p.annotations.length !== 0 ||
-    p.description !== '' ||
-    p.batonResource ||
-    p.externalId !== undefined ||
-    p.creationSource !== 0 ||
-    pid.batonResource ||
-    hasUnknown(g) ||
-    hasUnknown(p) ||
-    hasUnknown(pid)
-  ) {
-    return undefined;
-  }
-  return (head) => {
-    const typeLen = Buffer.byteLength(pid.resourceType);
-    const idLen = Buffer.byteLength(pid.resource);
-    const grantIdLen = Buffer.byteLength(g.id);
-    const ridLen = field(typeLen) + field(idLen);
-    const resLen = ridLen > 0 ? 1 + varintSize(ridLen) + ridLen : 0;
-    const size = head.length + (1 + varintSize(resLen) + resLen) + field(grantIdLen);
-    const buf = Buffer.allocUnsafe(size);
-    buf.set(head, 0);
-    let pos = head.length;
-    pos = writeTagLen(buf, pos, 0x12, resLen);
-    if (ridLen > 0) pos = writeTagLen(buf, pos, 0x0a, ridLen);
-    if (typeLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x0a, typeLen), pid.resourceType);
-    if (idLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x12, idLen), pid.resource);
-    if (grantIdLen > 0) pos = writeString(buf, writeTagLen(buf, pos, 0x1a, grantIdLen), g.id);
-    if (pos !== size)
-      throw new C1zWriteError(`Internal error encoding grant ${g.id}: ${pos} of ${size} bytes.`);
-    return buf;
-  };
-}
-
-/** Bytes of a length-delimited field with a one-byte tag; proto3 omits empty strings. */
-const field = (len: number) => (len === 0 ? 0 : 1 + varintSize(len) + len);
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeTagLen(buf: Buffer, pos: number, tag: number, len: number): number {
-  buf[pos++] = tag;
-  while (len >= 0x80) {
-    buf[pos++] = (len & 0x7f) | 0x80;
-    len = Math.floor(len / 128);
-  }
-  buf[pos++] = len;
-  return pos;
-}
-
-function writeString(buf: Buffer, pos: number, value: string): number {
-  return pos + buf.write(value, pos, 'utf8');
-}
-
-function hasUnknown(m: { $unknown?: unknown[] }): boolean {
-  return m.$unknown !== undefined && m.$unknown.length > 0;
-}
-
 function requireId(
   type: string | undefined,
   id: string | undefined,
@@ -508,18 +436,4 @@ function requireId(
   if (!type || !id)
     throw new C1zWriteError(`Cannot store ${what}: its resource id needs both a type and an id.`);
   return { type, id };
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  // Makes the rename durable; some platforms cannot open directories, which is not fatal.
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* best effort */
-  }
 }

@@ -154,6 +154,7 @@ export class TokenSource {
         `Coupa refused the requested scopes at ${where} (invalid_scope): ${scopes.join(' ')}.`,
         {
           status,
+          method: 'POST',
           path: this.tokenUrl.pathname,
           hint: 'Add these scopes to the OAuth client in Coupa (Setup > Integrations > OAuth2/OpenID Connect Clients).',
         },
@@ -162,7 +163,7 @@ export class TokenSource {
     if (code !== undefined || status === 400 || status === 401) {
       return new CoupaAuthError(
         `Coupa rejected the client id/secret at ${where} (${code ?? `HTTP ${status}`}).`,
-        { status, path: this.tokenUrl.pathname, hint: CREDENTIALS_HINT },
+        { status, method: 'POST', path: this.tokenUrl.pathname, hint: CREDENTIALS_HINT },
       );
     }
     return new CoupaApiError({

@@ -221,6 +221,7 @@ export class CoupaClient {
         if (!renewed) continue;
         throw new CoupaAuthError(`Coupa refused a freshly issued access token for ${what} (401).`, {
           status: 401,
+          method,
           path: url.pathname,
           scope,
           hint: scope
@@ -230,6 +231,7 @@ export class CoupaClient {
       }
       if (res.status === 403) {
         throw new CoupaForbiddenError(`Coupa refused ${what} (403 Forbidden).`, {
+          method,
           path: url.pathname,
           scope,
           hint: scope ? this.scopeHint(scope) : 'The OAuth client lacks a permission this call needs.',

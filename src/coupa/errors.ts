@@ -12,17 +12,50 @@ export class CoupaDomainError extends CoupaConnectorError {
   }
 }
 
-/** Coupa refused the credentials, or refused a token it issued (exit code 3). */
-export class CoupaAuthError extends CoupaConnectorError {
+/**
+ * Coupa answered, and the answer is a failure that retrying will not change. Every such error
+ * carries the status, the method and the path (never the query string), so callers branch on
+ * `err instanceof CoupaHttpError && err.status === 404` whatever the subclass.
+ */
+export class CoupaHttpError extends CoupaConnectorError {
   readonly status: number;
+  readonly method: string;
   readonly path: string;
+
+  constructor(
+    message: string,
+    opts: {
+      status: number;
+      method: string;
+      path: string;
+      exitCode: ExitCode;
+      hint?: string;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { exitCode: opts.exitCode, hint: opts.hint, cause: opts.cause });
+    this.status = opts.status;
+    this.method = opts.method;
+    this.path = opts.path;
+  }
+}
+
+/** Coupa refused the credentials, or refused a token it issued (exit code 3). */
+export class CoupaAuthError extends CoupaHttpError {
   /** The scope the refused call probably needs, when we can tell. */
   readonly scope?: string;
 
-  constructor(message: string, opts: { status: number; path: string; scope?: string; hint?: string }) {
-    super(message, { exitCode: ExitCode.auth, hint: opts.hint });
-    this.status = opts.status;
-    this.path = opts.path;
+  constructor(
+    message: string,
+    opts: { status: number; method?: string; path: string; scope?: string; hint?: string },
+  ) {
+    super(message, {
+      status: opts.status,
+      method: opts.method ?? 'GET',
+      path: opts.path,
+      exitCode: ExitCode.auth,
+      hint: opts.hint,
+    });
     this.scope = opts.scope;
   }
 }
@@ -31,23 +64,24 @@ export class CoupaAuthError extends CoupaConnectorError {
 export class InvalidScopeError extends CoupaAuthError {}
 
 /** 403: the token is valid but lacks a permission or scope (exit code 3). */
-export class CoupaForbiddenError extends CoupaConnectorError {
-  readonly status = 403;
-  readonly path: string;
+export class CoupaForbiddenError extends CoupaHttpError {
+  declare readonly status: 403;
   readonly scope?: string;
 
-  constructor(message: string, opts: { path: string; scope?: string; hint?: string }) {
-    super(message, { exitCode: ExitCode.auth, hint: opts.hint });
-    this.path = opts.path;
+  constructor(message: string, opts: { method?: string; path: string; scope?: string; hint?: string }) {
+    super(message, {
+      status: 403,
+      method: opts.method ?? 'GET',
+      path: opts.path,
+      exitCode: ExitCode.auth,
+      hint: opts.hint,
+    });
     this.scope = opts.scope;
   }
 }
 
 /** A non-retryable answer (400, 404, 405, 409, 422…). `coupaMessage` is Coupa's own error text. */
-export class CoupaApiError extends CoupaConnectorError {
-  readonly status: number;
-  readonly method: string;
-  readonly path: string;
+export class CoupaApiError extends CoupaHttpError {
   readonly coupaMessage?: string;
 
   constructor(opts: {
@@ -59,11 +93,11 @@ export class CoupaApiError extends CoupaConnectorError {
   }) {
     const detail = opts.coupaMessage ?? opts.excerpt;
     super(`Coupa answered ${opts.status} to ${opts.method} ${opts.path}${detail ? `: ${detail}` : ''}.`, {
+      status: opts.status,
+      method: opts.method,
+      path: opts.path,
       exitCode: ExitCode.failure,
     });
-    this.status = opts.status;
-    this.method = opts.method;
-    this.path = opts.path;
     this.coupaMessage = opts.coupaMessage;
   }
 }

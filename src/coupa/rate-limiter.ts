@@ -1,4 +1,4 @@
-import { sleep } from './sleep.js';
+import { sleep } from '../util/sleep.js';
 
 export interface RateLimit {
   /** Sustained requests per second. */

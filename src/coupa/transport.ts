@@ -2,8 +2,16 @@ import type { Logger } from '../log.js';
 import { CoupaRedirectError, CoupaUnavailableError, RetryBudgetExceededError } from './errors.js';
 import { NetworkError, sendOnce, type HttpResponse } from './http.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, RetryBudget, type RetryOptions } from './retry.js';
-import { sleep } from './sleep.js';
+import {
+  decideRetry,
+  isRetryableStatus,
+  parseRetryAfter,
+  RetryBudget,
+  type AttemptOutcome,
+  type RetryDecision,
+  type RetryOptions,
+} from './retry.js';
+import { sleep } from '../util/sleep.js';
 
 export interface ClientStats {
   /** HTTP requests sent, token requests and retries included. */
@@ -69,80 +77,105 @@ export class Transport {
       this.stats.requests++;
       const started = performance.now();
       let res: HttpResponse | undefined;
-      let failure = '';
-      let retryAfterMs: number | undefined;
+      let netErr: NetworkError | undefined;
       try {
         res = await sendOnce({ ...req, timeoutMs: this.opts.timeoutMs, signal });
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
+        netErr = err;
         this.count(err.code);
         logger.debug({ request: what, code: err.code, ms: elapsed(started) }, 'coupa request failed');
-        if (!err.retryable || (!req.idempotent && err.sent)) {
-          throw networkFailure(req.url, what, err);
-        }
-        failure = `${err.code} (${err.message})`;
-        if (retries >= this.retry.limit || !this.budget.remaining) {
-          throw this.giveUp(req.url, what, retries, failure, undefined, err);
-        }
       }
+      let outcome: AttemptOutcome;
       if (res) {
         this.count(String(res.status));
         logger.debug({ request: what, status: res.status, ms: elapsed(started) }, 'coupa request');
         if (res.status >= 300 && res.status < 400) throw redirectError(req.url, what, res);
-        if (!isRetryableStatus(res.status)) return res;
-        if (res.status !== 429 && !req.idempotent) return res;
         if (res.status === 429) this.stats.throttled++;
-        failure = `HTTP ${res.status}`;
-        retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-        if (retryAfterMs !== undefined && retryAfterMs > this.retry.maxDelayMs) {
-          throw new CoupaUnavailableError(
-            `Coupa asked us to wait ${Math.ceil(retryAfterMs / 1000)} s before retrying ${what} at ${req.url.origin} (HTTP ${res.status}), longer than the ${this.retry.maxDelayMs / 1000} s we wait at most.`,
-            { lastStatus: res.status, hint: 'Try again later, when Coupa is less loaded.' },
-          );
-        }
-        if (retries >= this.retry.limit || !this.budget.remaining) {
-          throw this.giveUp(req.url, what, retries, failure, res.status);
-        }
+        outcome = {
+          kind: 'response',
+          status: res.status,
+          retryAfterMs: isRetryableStatus(res.status)
+            ? parseRetryAfter(res.headers.get('retry-after'))
+            : undefined,
+        };
+      } else {
+        outcome = { kind: 'network', retryable: netErr!.retryable, sent: netErr!.sent };
+      }
+      const decision = decideRetry(
+        outcome,
+        { retries, budgetLeft: this.budget.remaining, idempotent: req.idempotent },
+        this.retry,
+      );
+      if (decision.action === 'done' && res) return res;
+      const failure = res ? `HTTP ${res.status}` : `${netErr!.code} (${netErr!.message})`;
+      if (decision.action !== 'retry') {
+        throw this.failure(decision.action === 'done' ? 'not-retryable' : decision.reason, {
+          url: req.url,
+          what,
+          retries,
+          failure,
+          res,
+          netErr,
+          retryAfterMs: outcome.kind === 'response' ? outcome.retryAfterMs : undefined,
+        });
       }
       this.budget.take();
       this.stats.retries++;
-      const delay = Math.max(retryAfterMs ?? 0, backoffDelay(retries, this.retry));
       if (res?.status === 429) this.opts.limiter?.drain();
-      logger.debug({ request: what, failure, retry: retries + 1, delayMs: delay }, 'coupa request retry');
-      await sleep(delay, signal);
+      logger.debug(
+        { request: what, failure, retry: retries + 1, delayMs: decision.delayMs },
+        'coupa request retry',
+      );
+      await sleep(decision.delayMs, signal);
+    }
+  }
+
+  /** The error for a request given up on, by the reason decideRetry gave. */
+  private failure(
+    reason: Extract<RetryDecision, { action: 'fail' }>['reason'],
+    f: {
+      url: URL;
+      what: string;
+      retries: number;
+      failure: string;
+      res?: HttpResponse;
+      netErr?: NetworkError;
+      retryAfterMs?: number;
+    },
+  ): Error {
+    const status = f.res?.status;
+    switch (reason) {
+      case 'not-retryable':
+        return networkFailure(f.url, f.what, f.netErr!);
+      case 'retry-after-too-long':
+        return new CoupaUnavailableError(
+          `Coupa asked us to wait ${Math.ceil((f.retryAfterMs ?? 0) / 1000)} s before retrying ${f.what} at ${f.url.origin} (HTTP ${status}), longer than the ${this.retry.maxDelayMs / 1000} s we wait at most.`,
+          { lastStatus: status, hint: 'Try again later, when Coupa is less loaded.' },
+        );
+      case 'budget':
+        return new RetryBudgetExceededError(
+          `Gave up on ${f.what} at ${f.url.origin}: the client's budget of ${this.retry.budget} retries is spent (last failure: ${f.failure}).`,
+          {
+            lastStatus: status,
+            cause: f.netErr,
+            hint: 'Coupa is failing or throttling too often for this run to finish; try again later, or lower --rate-limit.',
+          },
+        );
+      case 'attempts':
+        return new CoupaUnavailableError(
+          `Gave up on ${f.what} at ${f.url.origin} after ${f.retries + 1} attempts (last failure: ${f.failure}).`,
+          {
+            lastStatus: status,
+            cause: f.netErr,
+            hint: 'Coupa is unavailable or overloaded; try again later, or raise --max-retries / --request-timeout.',
+          },
+        );
     }
   }
 
   private count(key: string): void {
     this.stats.byStatus[key] = (this.stats.byStatus[key] ?? 0) + 1;
-  }
-
-  private giveUp(
-    url: URL,
-    what: string,
-    retries: number,
-    failure: string,
-    status?: number,
-    cause?: unknown,
-  ): Error {
-    if (retries < this.retry.limit) {
-      return new RetryBudgetExceededError(
-        `Gave up on ${what} at ${url.origin}: the client's budget of ${this.retry.budget} retries is spent (last failure: ${failure}).`,
-        {
-          lastStatus: status,
-          cause,
-          hint: 'Coupa is failing or throttling too often for this run to finish; try again later, or lower --rate-limit.',
-        },
-      );
-    }
-    return new CoupaUnavailableError(
-      `Gave up on ${what} at ${url.origin} after ${retries + 1} attempts (last failure: ${failure}).`,
-      {
-        lastStatus: status,
-        cause,
-        hint: 'Coupa is unavailable or overloaded; try again later, or raise --max-retries / --request-timeout.',
-      },
-    );
   }
 }
 

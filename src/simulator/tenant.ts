@@ -1,6 +1,7 @@
 import { badRequest } from './errors.js';
 import { ALL_LICENSE_FLAGS } from './license-flags.js';
 import { Table } from './table.js';
+import { planUserChange, refId, type UserPlan } from './user-write.js';
 
 /** Kinds of approval limit a user carries (output keys end in `-approval-limit` etc.). */
 export const APPROVAL_LIMIT_KEYS = [
@@ -122,41 +123,6 @@ export interface UserWriteOptions {
   /** Wall clock for created-at / updated-at; injectable so tests can see the bump. */
   now?: number;
 }
-
-type AssocKey = 'roles' | 'user-groups' | 'content-groups' | 'account-groups' | 'approval-groups';
-const ASSOC_KEYS: readonly AssocKey[] = [
-  'roles',
-  'user-groups',
-  'content-groups',
-  'account-groups',
-  'approval-groups',
-];
-const UNIQUE_USER_FIELDS = [
-  ['login', 'login', 'Login'],
-  ['email', 'email', 'Email'],
-  ['employee-number', 'employeeNumber', 'Employee number'],
-  ['sso-identifier', 'ssoIdentifier', 'Sso identifier'],
-  ['mention-name', 'mentionName', 'Mention name'],
-] as const;
-const STRING_USER_FIELDS = [
-  ['login', 'login'],
-  ['email', 'email'],
-  ['firstname', 'firstname'],
-  ['lastname', 'lastname'],
-  ['middlename', 'middlename'],
-  ['employee-number', 'employeeNumber'],
-  ['sso-identifier', 'ssoIdentifier'],
-  ['mention-name', 'mentionName'],
-  ['authentication-method', 'authenticationMethod'],
-  ['default-locale', 'defaultLocale'],
-] as const;
-const REQUIRED_USER_FIELDS = [
-  ['login', 'Login'],
-  ['email', 'Email'],
-  ['firstname', 'Firstname'],
-  ['lastname', 'Lastname'],
-] as const;
-const AUTH_METHODS = ['coupa_credentials', 'ldap', 'saml'];
 
 /**
  * The in-memory Coupa instance. HTTP handlers and tests go through these methods so that the
@@ -298,10 +264,6 @@ export class Tenant {
   createUser(input: Record<string, unknown>, opts: UserWriteOptions = {}): UserRecord {
     const body = normalizeKeys(input);
     const errors: string[] = [];
-    for (const [key, label] of REQUIRED_USER_FIELDS) {
-      const v = body[key];
-      if (typeof v !== 'string' || v.trim() === '') errors.push(`${label} can't be blank`);
-    }
     const now = opts.now ?? nowSeconds();
     const draft: UserRecord = {
       id: this.users.nextId,
@@ -328,7 +290,7 @@ export class Tenant {
       updatedAt: now,
     };
     const userRole = this.roles.find((r) => r.name === 'User');
-    const plan = this.planUserChange(draft, body, { ...opts, arrayMode: 'merge' }, errors, true);
+    const plan = planUserChange(this, draft, body, { ...opts, arrayMode: 'merge' }, errors, true);
     if (errors.length) throw badRequest('user', ...errors);
     const user = this.users.insert((id) => ({ ...draft, id }));
     this.applyPlan(user, plan, now);
@@ -350,7 +312,7 @@ export class Tenant {
     if (!user) throw badRequest('user', `Couldn't find User with id ${id}`);
     const body = normalizeKeys(input);
     const errors: string[] = [];
-    const plan = this.planUserChange(user, body, opts, errors, false);
+    const plan = planUserChange(this, user, body, opts, errors, false);
     if (errors.length) throw badRequest('user', ...errors);
     const before = JSON.stringify(user);
     const now = opts.now ?? nowSeconds();
@@ -365,136 +327,6 @@ export class Tenant {
     if (!user) return false;
     for (const g of [...user.userGroupIds]) this.unlinkGroup(user, g);
     return this.users.remove(id);
-  }
-
-  private planUserChange(
-    user: UserRecord,
-    body: Record<string, unknown>,
-    opts: UserWriteOptions,
-    errors: string[],
-    creating: boolean,
-  ): UserPlan {
-    const plan: UserPlan = { scalars: {}, licenses: user.licenses, assoc: {} };
-    for (const [key, prop] of STRING_USER_FIELDS) {
-      if (!(key in body)) continue;
-      const v = body[key];
-      if (v === null || v === '') {
-        const required = REQUIRED_USER_FIELDS.find(([k]) => k === key);
-        if (required) {
-          if (!creating) errors.push(`${required[1]} can't be blank`);
-          continue;
-        }
-        (plan.scalars as Record<string, unknown>)[prop] =
-          prop === 'authenticationMethod' ? 'coupa_credentials' : null;
-      } else if (typeof v === 'string' || typeof v === 'number') {
-        (plan.scalars as Record<string, unknown>)[prop] = String(v);
-      } else {
-        errors.push(`${key} must be a string`);
-      }
-    }
-    const method = plan.scalars.authenticationMethod;
-    if (method !== undefined && method !== null && !AUTH_METHODS.includes(method)) {
-      errors.push(`Authentication method is not included in the list (${AUTH_METHODS.join(', ')})`);
-    }
-    for (const [key, prop, label] of UNIQUE_USER_FIELDS) {
-      const v = (plan.scalars as Record<string, unknown>)[prop];
-      if (typeof v !== 'string') continue;
-      const other = this.findUserBy(prop, v);
-      if (other && other.id !== user.id) errors.push(`${label} has already been taken`);
-      void key;
-    }
-    if ('active' in body) {
-      const b = toBool(body['active']);
-      if (b === undefined) errors.push('Active must be true or false');
-      else plan.scalars.active = b;
-    }
-    const unrevokable = new Set(opts.unrevokableLicenses ?? []);
-    this.licenseFlags.forEach((flag, bit) => {
-      if (!(flag in body)) return;
-      const b = toBool(body[flag]);
-      if (b === undefined) {
-        errors.push(`${flag} must be true or false`);
-        return;
-      }
-      if (b) plan.licenses |= 1 << bit;
-      else if (!(unrevokable.has(flag) && (user.licenses & (1 << bit)) !== 0)) plan.licenses &= ~(1 << bit);
-    });
-    if ('manager' in body) {
-      const m = body['manager'];
-      if (m === null) plan.managerId = null;
-      else {
-        const ref =
-          typeof m === 'object' && !Array.isArray(m)
-            ? normalizeKeys(m as Record<string, unknown>)
-            : undefined;
-        const byId = ref && ref['id'] !== undefined ? this.users.get(Number(ref['id'])) : undefined;
-        const byLogin =
-          ref && typeof ref['login'] === 'string' ? this.findUserBy('login', ref['login']) : undefined;
-        const found = byId ?? byLogin;
-        if (!found) errors.push(unableToFind('User', 'manager', ref ?? m, ['id', 'login']));
-        else if (found.id === user.id && !creating) errors.push('Manager cannot be the user itself');
-        else plan.managerId = found.id;
-      }
-    }
-    for (const key of ASSOC_KEYS) {
-      if (!(key in body)) continue;
-      const ids = this.resolveAssoc(key, body[key], errors);
-      if (ids) plan.assoc[key] = ids;
-    }
-    plan.arrayMode = opts.arrayMode ?? 'merge';
-    return plan;
-  }
-
-  private resolveAssoc(key: AssocKey, value: unknown, errors: string[]): number[] | undefined {
-    if (value === null) return [];
-    if (!Array.isArray(value)) {
-      errors.push(`${key} must be an array`);
-      return undefined;
-    }
-    const [typeName, lookup] = this.assocLookup(key);
-    const ids: number[] = [];
-    for (const item of value) {
-      const ref =
-        item && typeof item === 'object' && !Array.isArray(item)
-          ? normalizeKeys(item as Record<string, unknown>)
-          : undefined;
-      let id: number | undefined;
-      if (ref && ref['id'] !== undefined && ref['id'] !== null) id = lookup.byId(Number(ref['id']));
-      else if (ref && typeof ref['name'] === 'string') id = lookup.byName(ref['name']);
-      if (id === undefined) {
-        errors.push(unableToFind(typeName, key, ref ?? item, ['id', 'name']));
-        continue;
-      }
-      if (!ids.includes(id)) ids.push(id);
-    }
-    return ids;
-  }
-
-  private assocLookup(
-    key: AssocKey,
-  ): [string, { byId(id: number): number | undefined; byName(n: string): number | undefined }] {
-    const simple = (
-      table: Table<{ id: number; name: string }>,
-      filter: (r: { id: number }) => boolean = () => true,
-    ) => ({
-      byId: (id: number) => {
-        const r = table.get(id);
-        return r && filter(r) ? r.id : undefined;
-      },
-      byName: (n: string) => table.find((r) => r.name === n && filter(r))?.id,
-    });
-    switch (key) {
-      case 'roles':
-        return ['Role', simple(this.roles)];
-      case 'user-groups':
-        return ['UserGroup', simple(this.userGroups)];
-      case 'approval-groups':
-        return ['ApprovalGroup', simple(this.userGroups, (r) => (r as UserGroupRecord).canApprove)];
-      case 'content-groups':
-        return ['BusinessGroup', simple(this.contentGroups)];
-      case 'account-groups':
-        return ['AccountGroup', simple(this.accountGroups)];
-    }
   }
 
   private applyPlan(user: UserRecord, plan: UserPlan, now: number): void {
@@ -583,65 +415,15 @@ export class Tenant {
   }
 
   /** Removes a role / group record and every user's reference to it. */
-  removeRecord(kind: 'roles' | 'userGroups' | 'contentGroups' | 'accountGroups', id: number): boolean {
+  removeRecord(table: 'roles' | 'userGroups' | 'contentGroups' | 'accountGroups', id: number): boolean {
     for (const user of this.users.list) {
-      if (kind === 'roles') user.roleIds = user.roleIds.filter((r) => r !== id);
-      else if (kind === 'contentGroups') user.contentGroupIds = user.contentGroupIds.filter((r) => r !== id);
-      else if (kind === 'accountGroups') user.accountGroupIds = user.accountGroupIds.filter((r) => r !== id);
+      if (table === 'roles') user.roleIds = user.roleIds.filter((r) => r !== id);
+      else if (table === 'contentGroups') user.contentGroupIds = user.contentGroupIds.filter((r) => r !== id);
+      else if (table === 'accountGroups') user.accountGroupIds = user.accountGroupIds.filter((r) => r !== id);
       else this.unlinkGroup(user, id);
     }
-    return (this[kind] as Table<{ id: number }>).remove(id);
+    return (this[table] as Table<{ id: number }>).remove(id);
   }
-}
-
-interface UserPlan {
-  scalars: Partial<
-    Pick<
-      UserRecord,
-      | 'login'
-      | 'email'
-      | 'firstname'
-      | 'lastname'
-      | 'middlename'
-      | 'employeeNumber'
-      | 'ssoIdentifier'
-      | 'mentionName'
-      | 'authenticationMethod'
-      | 'defaultLocale'
-      | 'active'
-    >
-  >;
-  licenses: number;
-  managerId?: number | null;
-  assoc: Partial<Record<AssocKey, number[]>>;
-  arrayMode?: 'merge' | 'replace';
-}
-
-function toBool(v: unknown): boolean | undefined {
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === 1 || v === '1') return true;
-  if (v === 'false' || v === 0 || v === '0') return false;
-  return undefined;
-}
-
-function refId(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
-  if (v && typeof v === 'object' && 'id' in v) return refId((v as { id: unknown }).id);
-  return undefined;
-}
-
-function unableToFind(typeName: string, attr: string, ref: unknown, possible: string[]): string {
-  const keys =
-    ref && typeof ref === 'object'
-      ? Object.entries(ref as Record<string, unknown>)
-          .map(([k, v]) => `"${k}"=>${JSON.stringify(v)}`)
-          .join(', ')
-      : JSON.stringify(ref);
-  return (
-    `Unable to find valid ${typeName} record for ${attr} with keys {${keys}}. ` +
-    `Possible keys are [${possible.map((p) => `"${p}"`).join(', ')}]`
-  );
 }
 
 /** Coupa timestamps have one-second resolution. */

@@ -13,7 +13,7 @@ import {
   UserLockTimeoutError,
   type LockHolder,
 } from '../../src/connector/provisioning/index.js';
-import { breakStaleLock, observeLock } from '../../src/connector/provisioning/process-lock.js';
+import { breakStaleLock, observeLock } from '../../src/connector/provisioning/lock-file.js';
 import { cli, ROOT, simulatorFlags } from '../helpers/cli.js';
 import {
   arrange,
@@ -296,7 +296,7 @@ describe('UserLockFiles', () => {
     mkdirSync(dir, { recursive: true });
     const l = locks(dir);
     writeHolder(l.pathFor(BASE, 4), { pid: deadPid(), userId: 4 });
-    const moduleUrl = pathToFileURL(join(ROOT, 'src/connector/provisioning/process-lock.ts')).href;
+    const moduleUrl = pathToFileURL(join(ROOT, 'src/connector/provisioning/user-lock.ts')).href;
     const inside = join(dir, 'inside');
     // Each child takes the lock 5 times; inside it, a `wx` marker proves nobody else is inside.
     const script = `
@@ -420,7 +420,7 @@ function grantCli(
 
 describe('two CLI processes granting to one user at once', () => {
   beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist/connector/provisioning/process-lock.js'))) {
+    if (!existsSync(join(ROOT, 'dist/connector/provisioning/user-lock.js'))) {
       throw new Error('This test spawns the built CLI: run `npm run build` first (npm test does).');
     }
   });

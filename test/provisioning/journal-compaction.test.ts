@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, linesToKeep, type JournalIntent } from '../../src/connector/provisioning/journal.js';
-import { acquireLockFileSync } from '../../src/connector/provisioning/process-lock.js';
+import { acquireLockFileSync } from '../../src/connector/provisioning/lock-file.js';
 import { ROOT } from '../helpers/cli.js';
 import { arrange, holdings, provisionerFor, startTestSimulator } from './helpers.js';
 

@@ -1,15 +1,9 @@
+import { CoupaHttpError } from '../../coupa/errors.js';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { LICENSE_FLAGS } from '../../coupa/models.js';
 import { licenseFlagFor } from './entitlement-ref.js';
-import {
-  coupaMessageOf,
-  readUser,
-  statusOf,
-  withUserLock,
-  userPath,
-  type ProvisioningContext,
-} from './context.js';
+import { coupaMessageOf, readUser, withUserLock, userPath, type ProvisioningContext } from './context.js';
 import { ChangeRejectedError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
 import type { ProvisioningResult } from './result.js';
@@ -141,7 +135,7 @@ export function createAccount(
         schema: CreatedSchema,
       });
     } catch (err) {
-      if (statusOf(err) !== 400 && statusOf(err) !== 422) throw err;
+      if (!(err instanceof CoupaHttpError) || (err.status !== 400 && err.status !== 422)) throw err;
       throw new ChangeRejectedError(
         `Coupa refused to create user ${login} (POST ${ctx.baseUrl}/api/users)`,
         coupaMessageOf(err),

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { writeFileAtomically } from '../../util/durable-file.js';
 
 /**
  * Whether a tenant merges a non-empty association array into the user's list (Coupa's documented
@@ -38,10 +39,7 @@ export class ArrayModeMemory {
     this.modes.set(baseUrl, mode);
     if (!this.file) return;
     try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.tmp-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.modes), null, 2) + '\n');
-      renameSync(tmp, this.file);
+      writeFileAtomically(this.file, JSON.stringify(Object.fromEntries(this.modes), null, 2) + '\n');
     } catch {
       // Same as above: the memory is an optimisation, never needed for correctness.
     }

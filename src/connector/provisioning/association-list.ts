@@ -1,7 +1,8 @@
+import { CoupaHttpError } from '../../coupa/errors.js';
 import { z } from 'zod';
 import { IdOnlySchema } from '../../coupa/models.js';
-import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
-import { readUser, statusOf, userPath, type FieldSpec, type ProvisioningContext } from './context.js';
+import { MEMBERSHIPS, type MembershipType } from './entitlement-ref.js';
+import { readUser, userPath, type FieldSpec, type ProvisioningContext } from './context.js';
 
 /** An item of a user's association array, as the API shows it. */
 export interface Ref {
@@ -11,17 +12,17 @@ export interface Ref {
 
 const RefSchema = z.looseObject({ id: z.number().int(), name: z.string().nullish() });
 
-function listSchema(kind: AssociationKind) {
-  const field = ASSOCIATIONS[kind].field;
+function listSchema(membership: MembershipType) {
+  const field = MEMBERSHIPS[membership].field;
   return z.looseObject({ id: z.number().int(), [field]: z.array(RefSchema).nullish() });
 }
 
-export function listFields(kind: AssociationKind): FieldSpec {
-  return ['id', { [ASSOCIATIONS[kind].field]: ['id', 'name'] }];
+export function listFields(membership: MembershipType): FieldSpec {
+  return ['id', { [MEMBERSHIPS[membership].field]: ['id', 'name'] }];
 }
 
-function listOf(kind: AssociationKind, user: Record<string, unknown>): Ref[] {
-  const items = user[ASSOCIATIONS[kind].field] as Ref[] | null | undefined;
+function listOf(membership: MembershipType, user: Record<string, unknown>): Ref[] {
+  const items = user[MEMBERSHIPS[membership].field] as Ref[] | null | undefined;
   return (items ?? []).map((r) => ({ id: r.id, name: r.name ?? null }));
 }
 
@@ -29,28 +30,28 @@ function listOf(kind: AssociationKind, user: Record<string, unknown>): Ref[] {
 export async function readList(
   ctx: ProvisioningContext,
   userId: number,
-  kind: AssociationKind,
+  membership: MembershipType,
 ): Promise<Ref[]> {
-  return listOf(kind, await readUser(ctx, userId, listFields(kind), listSchema(kind)));
+  return listOf(membership, await readUser(ctx, userId, listFields(membership), listSchema(membership)));
 }
 
 /** The body that sets the array to `list`: every item by id, the complete list. */
-export function listBody(kind: AssociationKind, list: readonly Ref[]): Record<string, unknown> {
-  return { [ASSOCIATIONS[kind].field]: list.map((r) => ({ id: r.id })) };
+export function listBody(membership: MembershipType, list: readonly Ref[]): Record<string, unknown> {
+  return { [MEMBERSHIPS[membership].field]: list.map((r) => ({ id: r.id })) };
 }
 
 /** PUTs the list and returns the array as the API says it now is. */
 export async function putList(
   ctx: ProvisioningContext,
   userId: number,
-  kind: AssociationKind,
+  membership: MembershipType,
   list: readonly Ref[],
 ): Promise<Ref[]> {
-  const user = await ctx.api.put(userPath(userId), listBody(kind, list), {
-    fields: listFields(kind),
-    schema: listSchema(kind),
+  const user = await ctx.api.put(userPath(userId), listBody(membership, list), {
+    fields: listFields(membership),
+    schema: listSchema(membership),
   });
-  return listOf(kind, user);
+  return listOf(membership, user);
 }
 
 /**
@@ -59,14 +60,17 @@ export async function putList(
  */
 export async function associationExists(
   ctx: ProvisioningContext,
-  kind: AssociationKind,
+  membership: MembershipType,
   id: number,
 ): Promise<boolean | undefined> {
   try {
-    await ctx.api.get(`${ASSOCIATIONS[kind].resourcePath}/${id}`, { fields: ['id'], schema: IdOnlySchema });
+    await ctx.api.get(`${MEMBERSHIPS[membership].resourcePath}/${id}`, {
+      fields: ['id'],
+      schema: IdOnlySchema,
+    });
     return true;
   } catch (err) {
-    if (statusOf(err) === 404) return false;
+    if (err instanceof CoupaHttpError && err.status === 404) return false;
     ctx.logger.debug({ err: String(err) }, 'existence check failed; treating the entitlement as existing');
     return undefined;
   }

@@ -1,5 +1,6 @@
-import { ASSOCIATIONS, type AssociationTarget } from './entitlement-ref.js';
-import { coupaMessageOf, statusOf, withUserLock, userPath, type ProvisioningContext } from './context.js';
+import { CoupaHttpError } from '../../coupa/errors.js';
+import { MEMBERSHIPS, type MembershipTarget } from './entitlement-ref.js';
+import { coupaMessageOf, withUserLock, userPath, type ProvisioningContext } from './context.js';
 import {
   associationExists,
   describeList,
@@ -21,12 +22,12 @@ const UNKNOWN_REFERENCE = /unable to find valid|couldn't find|could not find/i;
 export function grantAssociation(
   ctx: ProvisioningContext,
   userId: number,
-  target: AssociationTarget,
+  target: MembershipTarget,
 ): Promise<ProvisioningResult> {
   return withUserLock(ctx, userId, () =>
     audited(ctx, { operation: 'grant', userId, entitlement: target.entitlementId }, async () => {
-      const { field, noun } = ASSOCIATIONS[target.kind];
-      const before = await readList(ctx, userId, target.kind);
+      const { field, noun } = MEMBERSHIPS[target.membership];
+      const before = await readList(ctx, userId, target.membership);
       const base = { operation: 'grant' as const, userId, entitlementId: target.entitlementId, before };
       if (before.some((r) => r.id === target.id)) {
         return {
@@ -41,23 +42,25 @@ export function grantAssociation(
         return {
           ...base,
           outcome: 'planned',
-          plannedCalls: [{ method: 'PUT', path: userPath(userId), body: listBody(target.kind, desired) }],
+          plannedCalls: [
+            { method: 'PUT', path: userPath(userId), body: listBody(target.membership, desired) },
+          ],
           message: `Would grant ${noun} ${target.id} to user ${userId}.`,
         };
       }
       let after: Ref[];
       try {
-        after = await putList(ctx, userId, target.kind, desired);
+        after = await putList(ctx, userId, target.membership, desired);
       } catch (err) {
-        if (statusOf(err) !== 400) throw err;
-        const exists = await associationExists(ctx, target.kind, target.id);
+        if (!(err instanceof CoupaHttpError) || err.status !== 400) throw err;
+        const exists = await associationExists(ctx, target.membership, target.id);
         // Without the read scope for the object (e.g. core.accounting.read) the check cannot tell;
         // Coupa's own wording for an unknown reference still can.
         if (exists === false || (exists === undefined && UNKNOWN_REFERENCE.test(coupaMessageOf(err) ?? ''))) {
           throw new UnknownEntitlementError(
             target.entitlementId,
             exists === false
-              ? `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${ASSOCIATIONS[target.kind].resourcePath}/${target.id} answered 404)`
+              ? `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${MEMBERSHIPS[target.membership].resourcePath}/${target.id} answered 404)`
               : `Coupa has no ${noun} ${target.id} (${coupaMessageOf(err)})`,
           );
         }
@@ -87,16 +90,16 @@ export function grantAssociation(
 export function revokeAssociation(
   ctx: ProvisioningContext,
   userId: number,
-  target: AssociationTarget,
+  target: MembershipTarget,
 ): Promise<ProvisioningResult> {
   return withUserLock(ctx, userId, () =>
     audited(ctx, { operation: 'revoke', userId, entitlement: target.entitlementId }, async () => {
-      const { noun, resourcePath } = ASSOCIATIONS[target.kind];
-      const before = await readList(ctx, userId, target.kind);
+      const { noun, resourcePath } = MEMBERSHIPS[target.membership];
+      const before = await readList(ctx, userId, target.membership);
       const base = { operation: 'revoke' as const, userId, entitlementId: target.entitlementId, before };
       const held = before.find((r) => r.id === target.id);
       if (!held) {
-        if ((await associationExists(ctx, target.kind, target.id)) === false) {
+        if ((await associationExists(ctx, target.membership, target.id)) === false) {
           throw new UnknownEntitlementError(
             target.entitlementId,
             `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${resourcePath}/${target.id} answered 404)`,
@@ -112,7 +115,7 @@ export function revokeAssociation(
       const job = {
         operation: 'revoke',
         userId,
-        kind: target.kind,
+        membership: target.membership,
         entitlementId: target.entitlementId,
         desired: before.filter((r) => r.id !== target.id),
         removed: [held],

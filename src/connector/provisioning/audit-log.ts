@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { redact } from '../../secrets.js';
-import { appendLineDurably, ensureAppendable } from './durable-append.js';
+import { appendLineDurably, ensureAppendable } from '../../util/durable-file.js';
 
 /**
  * One JSON line per attempted change: who changed what on which tenant, the state before and

@@ -1,11 +1,11 @@
 import type { ZodType } from 'zod';
 import type { Logger } from '../../log.js';
-import { CoupaApiError, CoupaAuthError, CoupaForbiddenError } from '../../coupa/errors.js';
+import { CoupaApiError, CoupaHttpError } from '../../coupa/errors.js';
 import type { ArrayModeMemory } from './array-mode.js';
 import type { AuditLog } from './audit-log.js';
 import type { Journal } from './journal.js';
-import { KeyedMutex } from './user-lock.js';
-import type { UserLockFiles } from './process-lock.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { UserLockFiles } from './user-lock.js';
 import { UnknownUserError } from './errors.js';
 import type { FieldSpec } from '../../coupa/fields.js';
 
@@ -103,17 +103,10 @@ export async function readUser<T>(
   try {
     return await ctx.api.get(userPath(userId), { fields, schema });
   } catch (err) {
-    if (statusOf(err) === 404)
+    if (err instanceof CoupaHttpError && err.status === 404)
       throw new UnknownUserError(String(userId), `GET ${ctx.baseUrl}${userPath(userId)} answered 404`);
     throw err;
   }
-}
-
-export function statusOf(err: unknown): number | undefined {
-  if (err instanceof CoupaApiError || err instanceof CoupaAuthError || err instanceof CoupaForbiddenError) {
-    return err.status;
-  }
-  return undefined;
 }
 
 export function coupaMessageOf(err: unknown): string | undefined {
@@ -128,8 +121,4 @@ export function lostAnswers(ctx: ProvisioningContext): number | undefined {
   let n = 0;
   for (const [key, count] of Object.entries(byStatus)) if (!/^\d+$/.test(key)) n += count;
   return n;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

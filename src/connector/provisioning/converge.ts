@@ -1,5 +1,6 @@
-import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
-import { lostAnswers, sleep, userPath, type PlannedCall, type ProvisioningContext } from './context.js';
+import { MEMBERSHIPS, type MembershipType } from './entitlement-ref.js';
+import { sleep } from '../../util/sleep.js';
+import { lostAnswers, userPath, type PlannedCall, type ProvisioningContext } from './context.js';
 import { describeList, holdsAll, holdsAny, listBody, putList, type Ref } from './association-list.js';
 import type { JournalIntent } from './journal.js';
 import { NeedsRecoveryError, VerificationError } from './errors.js';
@@ -19,7 +20,7 @@ import { NeedsRecoveryError, VerificationError } from './errors.js';
 export interface ConvergeJob {
   operation: string;
   userId: number;
-  kind: AssociationKind;
+  membership: MembershipType;
   entitlementId: string;
   desired: readonly Ref[];
   /** Items that must be gone at the end (a subset of the user's current list). */
@@ -31,7 +32,7 @@ export async function converge(
   job: ConvergeJob,
   entry?: JournalIntent,
 ): Promise<Ref[]> {
-  const field = ASSOCIATIONS[job.kind].field;
+  const field = MEMBERSHIPS[job.membership].field;
   const finish = (after: Ref[], result: string): Ref[] => {
     if (entry) ctx.journal.finish(entry.entryId, result);
     return after;
@@ -39,7 +40,7 @@ export async function converge(
 
   if (job.desired.length === 0) {
     // Clearing is one write in both modes and leaves nothing that could be lost.
-    const after = await putList(ctx, job.userId, job.kind, []);
+    const after = await putList(ctx, job.userId, job.membership, []);
     if (after.length > 0) {
       throw new VerificationError(
         `Cleared \`${field}\` of user ${job.userId} (${ctx.baseUrl}) but the API still lists ${describeList(after)}.`,
@@ -49,7 +50,7 @@ export async function converge(
   }
 
   if (ctx.modes.get(ctx.baseUrl) !== 'merge') {
-    const after = await putList(ctx, job.userId, job.kind, job.desired);
+    const after = await putList(ctx, job.userId, job.membership, job.desired);
     const removedGone = !holdsAny(after, job.removed);
     if (removedGone && holdsAll(after, job.desired)) {
       ctx.modes.set(ctx.baseUrl, 'replace');
@@ -72,7 +73,7 @@ function beginEntry(ctx: ProvisioningContext, job: ConvergeJob): JournalIntent {
     userId: job.userId,
     operation: job.operation,
     entitlementId: job.entitlementId,
-    field: ASSOCIATIONS[job.kind].field,
+    field: MEMBERSHIPS[job.membership].field,
     intended: job.desired.map((r) => ({ id: r.id, name: r.name ?? null })),
     removed: job.removed.map((r) => ({ id: r.id, name: r.name ?? null })),
   });
@@ -83,14 +84,14 @@ async function mergeRemoval(
   job: ConvergeJob,
   entry: JournalIntent,
 ): Promise<Ref[]> {
-  const field = ASSOCIATIONS[job.kind].field;
+  const field = MEMBERSHIPS[job.membership].field;
   let lastError: unknown;
   for (let round = 1; round <= ctx.retry.rounds; round++) {
     if (round > 1) await sleep(ctx.retry.delayMs);
     const lostBefore = lostAnswers(ctx);
     let clearFailed = false;
     try {
-      await putList(ctx, job.userId, job.kind, []);
+      await putList(ctx, job.userId, job.membership, []);
     } catch (err) {
       // The clear may have landed even though its answer was lost, so the list is put back regardless.
       lastError = err;
@@ -110,7 +111,7 @@ async function mergeRemoval(
       if (attempt > 1) await sleep(ctx.retry.delayMs);
       let after: Ref[];
       try {
-        after = await putList(ctx, job.userId, job.kind, job.desired);
+        after = await putList(ctx, job.userId, job.membership, job.desired);
       } catch (err) {
         lastError = err;
         continue;
@@ -139,10 +140,15 @@ async function mergeRemoval(
 /** What a dry run prints for a removal: the calls depend on the mode the API reveals. */
 export function planRemoval(ctx: ProvisioningContext, job: ConvergeJob): PlannedCall[] {
   const path = userPath(job.userId);
-  const set: PlannedCall = { method: 'PUT', path, body: listBody(job.kind, job.desired) };
-  if (job.desired.length === 0) return [{ method: 'PUT', path, body: listBody(job.kind, []) }];
+  const set: PlannedCall = { method: 'PUT', path, body: listBody(job.membership, job.desired) };
+  if (job.desired.length === 0) return [{ method: 'PUT', path, body: listBody(job.membership, []) }];
   const mergeCalls: PlannedCall[] = [
-    { method: 'PUT', path, body: listBody(job.kind, []), note: 'clear (after journaling the intended list)' },
+    {
+      method: 'PUT',
+      path,
+      body: listBody(job.membership, []),
+      note: 'clear (after journaling the intended list)',
+    },
     { ...set, note: 'put back the rest' },
   ];
   const mode = ctx.modes.get(ctx.baseUrl);

@@ -7,17 +7,17 @@ import { UnknownEntitlementError, UnknownUserError } from './errors.js';
  * What an entitlement id means for a write: which array (or flag) of the Coupa user changes, and
  * where the referenced object lives for an existence check.
  */
-export type AssociationKind = 'role' | 'group' | 'content_group' | 'account_group';
+export type MembershipType = 'role' | 'group' | 'content_group' | 'account_group';
 
-export interface AssociationTarget {
-  kind: AssociationKind;
+export interface MembershipTarget {
+  membership: MembershipType;
   entitlementId: string;
   /** Coupa id of the role/group/content group/account group. */
   id: number;
 }
 
 export interface LicenseTarget {
-  kind: 'license';
+  license: true;
   entitlementId: string;
   /** baton-coupa's license resource id (`treasury_user`, `expense-user`, …). */
   licenseId: string;
@@ -25,9 +25,9 @@ export interface LicenseTarget {
   flag: string;
 }
 
-export type EntitlementTarget = AssociationTarget | LicenseTarget;
+export type EntitlementTarget = MembershipTarget | LicenseTarget;
 
-export interface AssociationInfo {
+export interface MembershipInfo {
   /** Key in user JSON output and PUT bodies. */
   field: 'roles' | 'user-groups' | 'content-groups' | 'account-groups';
   /** Index/show path of the referenced objects. */
@@ -36,7 +36,7 @@ export interface AssociationInfo {
   noun: string;
 }
 
-export const ASSOCIATIONS: Record<AssociationKind, AssociationInfo> = {
+export const MEMBERSHIPS: Record<MembershipType, MembershipInfo> = {
   role: { field: 'roles', resourcePath: '/api/roles', noun: 'role' },
   group: { field: 'user-groups', resourcePath: '/api/user_groups', noun: 'user group' },
   content_group: { field: 'content-groups', resourcePath: '/api/business_groups', noun: 'content group' },
@@ -61,7 +61,7 @@ export function resolveEntitlement(entitlementId: string): EntitlementTarget {
         `Known licenses: ${LICENSE_FLAGS.join(', ')} (baton-coupa spells treasury as treasury_user).`,
       );
     }
-    return { kind: 'license', entitlementId: entitlementId.trim(), licenseId: parsed.resourceId, flag };
+    return { license: true, entitlementId: entitlementId.trim(), licenseId: parsed.resourceId, flag };
   }
   if (!/^[1-9]\d{0,15}$/.test(parsed.resourceId)) {
     throw new UnknownEntitlementError(
@@ -69,7 +69,11 @@ export function resolveEntitlement(entitlementId: string): EntitlementTarget {
       `"${parsed.resourceId}" is not a Coupa id (a positive integer)`,
     );
   }
-  return { kind: parsed.resourceType, entitlementId: entitlementId.trim(), id: Number(parsed.resourceId) };
+  return {
+    membership: parsed.resourceType,
+    entitlementId: entitlementId.trim(),
+    id: Number(parsed.resourceId),
+  };
 }
 
 /** A grant id names both the entitlement and the user: `<entitlement id>:user:<uid>`. */

@@ -1,4 +1,6 @@
 import { CoupaConnectorError, ExitCode } from '../../errors.js';
+import { formatDuration } from '../../util/duration.js';
+import type { LockHolder } from './lock-file.js';
 
 /**
  * Provisioning failures. Each message names the user, the entitlement and the URL involved, and
@@ -107,5 +109,63 @@ export class NeedsRecoveryError extends CoupaConnectorError {
     this.field = opts.field;
     this.intended = opts.intended;
     this.journalPath = opts.journalPath;
+  }
+}
+
+/** SIGINT/SIGTERM arrived while waiting for another process's lock: nothing was changed. */
+export class LockWaitInterruptedError extends CoupaConnectorError {
+  constructor(userId: number, reason: string) {
+    super(
+      `Stopped by ${reason} while waiting for another process's lock on user ${userId}. Nothing was changed in Coupa.`,
+      { exitCode: ExitCode.interrupted },
+    );
+  }
+}
+
+/** Waiting for another process's lock on the user took longer than allowed; nothing was changed. */
+export class UserLockTimeoutError extends CoupaConnectorError {
+  readonly userId: number;
+  readonly lockPath: string;
+  readonly holder?: LockHolder;
+
+  constructor(opts: {
+    userId: number;
+    baseUrl: string;
+    lockPath: string;
+    waitedMs: number;
+    holder?: LockHolder;
+  }) {
+    const who = opts.holder
+      ? `pid ${opts.holder.pid} on host ${opts.holder.hostname}, holding it since ${opts.holder.startedAt}`
+      : 'a process whose lock file is not readable';
+    super(
+      `Another coupa-connector process is changing user ${opts.userId} of ${opts.baseUrl}: gave up after ` +
+        `${formatDuration(opts.waitedMs)} waiting for the lock file ${opts.lockPath} (held by ${who}). Nothing was changed in Coupa.`,
+      {
+        exitCode: ExitCode.failure,
+        hint:
+          'Wait for that process to finish and run the command again (or pass a longer --lock-timeout). ' +
+          `If that process no longer exists, delete ${opts.lockPath} and run again.`,
+      },
+    );
+    this.userId = opts.userId;
+    this.lockPath = opts.lockPath;
+    this.holder = opts.holder;
+  }
+}
+
+/** A named lock file stayed held by a live process for longer than allowed. */
+export class LockFileTimeoutError extends CoupaConnectorError {
+  constructor(name: string, path: string, waitedMs: number, holder?: LockHolder) {
+    const who = holder
+      ? `pid ${holder.pid} on host ${holder.hostname}`
+      : 'a process whose lock file is not readable';
+    super(
+      `Gave up after ${formatDuration(waitedMs)} waiting for the ${name} lock ${path} (held by ${who}).`,
+      {
+        exitCode: ExitCode.failure,
+        hint: `If that process no longer exists, delete ${path} and run again.`,
+      },
+    );
   }
 }

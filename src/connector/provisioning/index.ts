@@ -6,24 +6,22 @@ export { DEFAULT_RETRY_POLICY } from './context.js';
 export { ArrayModeMemory, processArrayModes, type ArrayMode } from './array-mode.js';
 export { Journal, DEFAULT_JOURNAL_PATH, type JournalIntent } from './journal.js';
 export { AuditLog, DEFAULT_AUDIT_LOG_PATH, type AuditRecord } from './audit-log.js';
-export { KeyedMutex } from './user-lock.js';
+export { KeyedMutex } from './keyed-mutex.js';
 export {
   UserLockFiles,
-  UserLockTimeoutError,
-  LockWaitInterruptedError,
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_LOCK_MAX_AGE_MS,
   type UserLockFilesOptions,
-  type LockHolder,
-} from './process-lock.js';
+} from './user-lock.js';
+export type { LockHolder } from './lock-file.js';
 export {
   resolveEntitlement,
   resolveGrant,
   parseUserId,
   licenseFlagFor,
-  ASSOCIATIONS,
+  MEMBERSHIPS,
   type EntitlementTarget,
-  type AssociationKind,
+  type MembershipType,
 } from './entitlement-ref.js';
 export {
   accountBody,

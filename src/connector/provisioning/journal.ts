@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
-import { appendLineDurably, ensureAppendable } from './durable-append.js';
-import { acquireLockFileSync } from './process-lock.js';
+import {
+  appendLineDurably,
+  ensureAppendable,
+  unlinkQuietly,
+  writeFileAtomically,
+} from '../../util/durable-file.js';
+import { acquireLockFileSync } from './lock-file.js';
 
 /**
  * The write-ahead journal for removals in tenants that merge arrays. Before a list is cleared, an
@@ -208,22 +201,13 @@ export class Journal {
     this.compactAt = Math.max(this.compactAboveBytes, 2 * keptBytes);
     if (keptBytes >= raw.length) return;
     const temp = `${this.path}${TEMP_INFIX}${process.pid}-${randomUUID().slice(0, 8)}.tmp`;
-    try {
-      const fd = openSync(temp, 'wx', 0o600);
-      try {
-        writeSync(fd, text);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+    const replaced = writeFileAtomically(this.path, text, {
+      tempPath: temp,
       // Defence in depth: if the file grew since we read it (a holder wrongly judged stale), the
       // rename would drop the new line; keep the old file instead.
-      if (statSync(this.path).size !== raw.length) return;
-      renameSync(temp, this.path);
-    } finally {
-      unlinkQuietly(temp);
-    }
-    fsyncFolder(dirname(this.path));
+      beforeRename: () => statSync(this.path).size === raw.length,
+    });
+    if (!replaced) return;
     this.compactions += 1;
   }
 
@@ -298,29 +282,4 @@ function cannotWrite(path: string, err: unknown): ConfigError {
     `Cannot write the provisioning journal ${path}: ${(err as Error).message}.`,
     'Pass --journal <path> pointing to a writable file; nothing was changed in Coupa.',
   );
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-/** Makes the rename itself durable; some platforms cannot open a folder for fsync (then the rename is all we get). */
-function fsyncFolder(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, 'r');
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // EISDIR/EINVAL on platforms without folder fsync
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -14,7 +14,7 @@ import { grantAssociation, revokeAssociation } from './association-ops.js';
 import { setLicense } from './license-ops.js';
 import { createAccount, setActive, type CreateAccountInput } from './account-ops.js';
 import { recover, type RecoveryReport } from './recover.js';
-import { UserLockFiles } from './process-lock.js';
+import { UserLockFiles } from './user-lock.js';
 import type { ProvisioningResult } from './result.js';
 
 export interface ProvisionerOptions {
@@ -126,7 +126,7 @@ export class Provisioner {
   }
 
   private apply(target: EntitlementTarget, userId: number, grant: boolean): Promise<ProvisioningResult> {
-    if (target.kind === 'license') return setLicense(this.ctx, userId, target, grant);
+    if ('license' in target) return setLicense(this.ctx, userId, target, grant);
     return grant ? grantAssociation(this.ctx, userId, target) : revokeAssociation(this.ctx, userId, target);
   }
 }

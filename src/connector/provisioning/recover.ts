@@ -1,5 +1,5 @@
 import { formatError } from '../../errors.js';
-import { ASSOCIATIONS, type AssociationKind } from './entitlement-ref.js';
+import { MEMBERSHIPS, type MembershipType } from './entitlement-ref.js';
 import { withUserLock, type ProvisioningContext } from './context.js';
 import { describeList, holdsAll, holdsAny, putList, readList, type Ref } from './association-list.js';
 import { converge } from './converge.js';
@@ -26,8 +26,8 @@ export interface RecoveryReport {
   badLines: number[];
 }
 
-function kindOfField(field: string): AssociationKind | undefined {
-  return (Object.keys(ASSOCIATIONS) as AssociationKind[]).find((k) => ASSOCIATIONS[k].field === field);
+function membershipOfField(field: string): MembershipType | undefined {
+  return (Object.keys(MEMBERSHIPS) as MembershipType[]).find((k) => MEMBERSHIPS[k].field === field);
 }
 
 /**
@@ -71,8 +71,8 @@ async function recoverEntry(ctx: ProvisioningContext, entry: JournalIntent): Pro
     field: entry.field,
     intended: entry.intended,
   };
-  const kind = kindOfField(entry.field);
-  if (!kind)
+  const membership = membershipOfField(entry.field);
+  if (!membership)
     return { ...base, outcome: 'failed', message: `Unknown field \`${entry.field}\` in the journal entry.` };
   const locked = withUserLock(ctx, entry.userId, async (): Promise<RecoveryEntryReport> => {
     // The journal is read again under the lock: while we waited, another process may have
@@ -87,7 +87,7 @@ async function recoverEntry(ctx: ProvisioningContext, entry: JournalIntent): Pro
     }
     const alsoRemoved = removedLater(now.all, entry);
     try {
-      const current = await readList(ctx, entry.userId, kind);
+      const current = await readList(ctx, entry.userId, membership);
       const removedIds = new Set([...entry.removed.map((r) => r.id), ...alsoRemoved]);
       const intended = entry.intended.filter((r) => !removedIds.has(r.id));
       const desired: Ref[] = [...intended];
@@ -113,7 +113,7 @@ async function recoverEntry(ctx: ProvisioningContext, entry: JournalIntent): Pro
       let after: Ref[];
       if (removed.length === 0) {
         // Only additions: one PUT of the complete list is right in both array modes.
-        after = await putList(ctx, entry.userId, kind, desired);
+        after = await putList(ctx, entry.userId, membership, desired);
         if (!holdsAll(after, desired) || holdsAny(after, entry.removed)) {
           throw new VerificationError(
             `The API answered ${describeList(after)} after setting ${describeList(desired)}.`,
@@ -126,7 +126,7 @@ async function recoverEntry(ctx: ProvisioningContext, entry: JournalIntent): Pro
           {
             operation: 'recover',
             userId: entry.userId,
-            kind,
+            membership,
             entitlementId: entry.entitlementId,
             desired,
             removed,

@@ -1,35 +1,19 @@
-import { createHash, randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-  unlinkSync,
-  utimesSync,
-  writeSync,
-} from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
-import { join, resolve } from 'node:path';
-import { CoupaConnectorError, ConfigError, ExitCode } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
+import { unlinkQuietly } from '../../util/durable-file.js';
+import { formatDuration } from '../../util/duration.js';
+import { LockFileTimeoutError } from './errors.js';
 
 /**
- * Per-user lock files shared by every coupa-connector process that uses the same journal folder.
- * KeyedMutex orders operations inside one process; two processes (two CI jobs, two one-shots
- * started at once) each read-modify-write the user's whole list and, in a tenant that replaces
- * arrays, the later write silently drops the earlier grant. The file is the one place both see.
+ * The lock-file protocol shared by the per-user locks (user-lock.ts) and the journal's lock: a
+ * file created with O_EXCL names its holder; a holder that has exited (same process space) or
+ * stopped refreshing the file (elsewhere) is broken under a `.break` marker; every lock this
+ * process holds is removed on exit.
  */
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
-/**
- * Longer than any single operation with its retries (a merging revoke is a few rounds plus a
- * settle wait of one request timeout). The holder also refreshes the file's mtime while it works,
- * so this only trips when the holder stopped without releasing (killed, or on a host we cannot ask).
- */
-export const DEFAULT_LOCK_MAX_AGE_MS = 15 * 60_000;
 /** A file with no readable content yet may be a creator between open and write: give it this long. */
 const UNREADABLE_GRACE_MS = 10_000;
 /** A `.break` marker left by a waiter that died while breaking (a few syscalls) is removed after this. */
@@ -57,61 +41,6 @@ export interface LockHolder {
   token: string;
 }
 
-/** SIGINT/SIGTERM arrived while waiting for another process's lock: nothing was changed. */
-export class LockWaitInterruptedError extends CoupaConnectorError {
-  constructor(userId: number, reason: string) {
-    super(
-      `Stopped by ${reason} while waiting for another process's lock on user ${userId}. Nothing was changed in Coupa.`,
-      { exitCode: ExitCode.interrupted },
-    );
-  }
-}
-
-/** Waiting for another process's lock on the user took longer than allowed; nothing was changed. */
-export class UserLockTimeoutError extends CoupaConnectorError {
-  readonly userId: number;
-  readonly lockPath: string;
-  readonly holder?: LockHolder;
-
-  constructor(opts: {
-    userId: number;
-    baseUrl: string;
-    lockPath: string;
-    waitedMs: number;
-    holder?: LockHolder;
-  }) {
-    const who = opts.holder
-      ? `pid ${opts.holder.pid} on host ${opts.holder.hostname}, holding it since ${opts.holder.startedAt}`
-      : 'a process whose lock file is not readable';
-    super(
-      `Another coupa-connector process is changing user ${opts.userId} of ${opts.baseUrl}: gave up after ` +
-        `${formatMs(opts.waitedMs)} waiting for the lock file ${opts.lockPath} (held by ${who}). Nothing was changed in Coupa.`,
-      {
-        exitCode: ExitCode.failure,
-        hint:
-          'Wait for that process to finish and run the command again (or pass a longer --lock-timeout). ' +
-          `If that process no longer exists, delete ${opts.lockPath} and run again.`,
-      },
-    );
-    this.userId = opts.userId;
-    this.lockPath = opts.lockPath;
-    this.holder = opts.holder;
-  }
-}
-
-export interface UserLockFilesOptions {
-  /** Folder of the lock files; created on first use. */
-  dir: string;
-  /** How long to wait for a held lock before UserLockTimeoutError; 0 = one attempt. */
-  timeoutMs?: number;
-  maxAgeMs?: number;
-  logger?: Logger;
-  /** First and longest pause between attempts (the pause doubles). */
-  pollMs?: { min: number; max: number };
-  /** Aborting it ends a wait for a lock at once (LockWaitInterruptedError); a held lock is unaffected. */
-  signal?: AbortSignal;
-}
-
 export type ObservedLock =
   { kind: 'gone' } | { kind: 'held'; holder: LockHolder | undefined; mtimeMs: number };
 
@@ -127,104 +56,8 @@ function installExitHook(): void {
   });
 }
 
-export class UserLockFiles {
-  readonly dir: string;
-  readonly timeoutMs: number;
-  readonly maxAgeMs: number;
-  private readonly logger: Logger;
-  private readonly pollMs: { min: number; max: number };
-  private readonly signal?: AbortSignal;
-
-  constructor(opts: UserLockFilesOptions) {
-    this.signal = opts.signal;
-    this.dir = resolve(opts.dir);
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    this.maxAgeMs = opts.maxAgeMs ?? DEFAULT_LOCK_MAX_AGE_MS;
-    this.logger = opts.logger ?? silentLogger;
-    this.pollMs = opts.pollMs ?? { min: 50, max: 1_000 };
-  }
-
-  /** A hash keeps URL characters out of the file name; the user id is there for people reading the folder. */
-  pathFor(baseUrl: string, userId: number): string {
-    const digest = createHash('sha256').update(`${baseUrl}\n${userId}`).digest('hex').slice(0, 24);
-    return join(this.dir, `user-${userId}-${digest}.lock`);
-  }
-
-  async run<T>(baseUrl: string, userId: number, fn: () => Promise<T>): Promise<T> {
-    const release = await this.acquire(baseUrl, userId);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-
-  /** Waits for the lock (breaking stale ones) and returns its release function. */
-  async acquire(baseUrl: string, userId: number): Promise<() => void> {
-    const path = this.pathFor(baseUrl, userId);
-    try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw new ConfigError(
-        `Cannot create the lock folder ${this.dir}: ${(err as Error).message}.`,
-        'It lives next to the journal; pass --journal <path> in a writable folder. Nothing was changed in Coupa.',
-      );
-    }
-    const started = Date.now();
-    let pause = this.pollMs.min;
-    let announced = false;
-    for (;;) {
-      // A stop request while waiting must not turn into a change made once the lock frees.
-      if (this.signal?.aborted) throw new LockWaitInterruptedError(userId, String(this.signal.reason));
-      const got = tryTake(path, { userId }, this.maxAgeMs, this.logger, `lock on user ${userId}`);
-      if ('token' in got) return this.hold(path, got.token);
-      const waited = Date.now() - started;
-      if (waited >= this.timeoutMs) {
-        throw new UserLockTimeoutError({
-          userId,
-          baseUrl,
-          lockPath: path,
-          waitedMs: waited,
-          holder: got.busy,
-        });
-      }
-      if (!announced) {
-        announced = true;
-        this.logger.info(
-          { lockFile: path, holder: got.busy, userId },
-          `User ${userId} is being changed by another process; waiting up to ${formatMs(this.timeoutMs)} for it.`,
-        );
-      }
-      await sleep(Math.min(pause, this.timeoutMs - waited), this.signal);
-      pause = Math.min(pause * 2, this.pollMs.max);
-    }
-  }
-
-  private hold(path: string, token: string): () => void {
-    const release = registerHold(path, token);
-    // Refresh the mtime so that an operation longer than expected is not taken for a dead one.
-    const beat = setInterval(
-      () => {
-        if (holderOf(path)?.token !== token) return;
-        const now = new Date();
-        try {
-          utimesSync(path, now, now);
-        } catch {
-          // Gone or unwritable: the release below copes, and an old mtime only risks a break after maxAge.
-        }
-      },
-      Math.max(1_000, Math.min(this.maxAgeMs / 3, 60_000)),
-    );
-    beat.unref();
-    return () => {
-      clearInterval(beat);
-      release();
-    };
-  }
-}
-
 /** Records a lock this process took, and returns its (idempotent) release. */
-function registerHold(path: string, token: string): () => void {
+export function registerHold(path: string, token: string): () => void {
   installExitHook();
   held.set(path, token);
   let released = false;
@@ -241,7 +74,7 @@ function registerHold(path: string, token: string): () => void {
  * are broken on the way (with a warning naming `what`), and a lock released between our create
  * and our look is simply tried again.
  */
-function tryTake(
+export function tryTake(
   path: string,
   owner: { userId?: number; name?: string },
   maxAgeMs: number,
@@ -272,19 +105,6 @@ export interface LockFileSyncOptions {
    */
   maxAgeMs: number;
   logger?: Logger;
-}
-
-/** A named lock file stayed held by a live process for longer than allowed. */
-export class LockFileTimeoutError extends CoupaConnectorError {
-  constructor(name: string, path: string, waitedMs: number, holder?: LockHolder) {
-    const who = holder
-      ? `pid ${holder.pid} on host ${holder.hostname}`
-      : 'a process whose lock file is not readable';
-    super(`Gave up after ${formatMs(waitedMs)} waiting for the ${name} lock ${path} (held by ${who}).`, {
-      exitCode: ExitCode.failure,
-      hint: `If that process no longer exists, delete ${path} and run again.`,
-    });
-  }
 }
 
 /**
@@ -322,7 +142,7 @@ function staleReason(
   const { holder } = seen;
   if (!holder) {
     return age > UNREADABLE_GRACE_MS
-      ? `the lock file has no readable holder and is ${formatMs(age)} old`
+      ? `the lock file has no readable holder and is ${formatDuration(age)} old`
       : undefined;
   }
   // A pid can only be asked about in its own process space; elsewhere only the age can tell.
@@ -339,7 +159,7 @@ function staleReason(
     if (!pidAlive(holder.pid)) return `its holder, pid ${holder.pid} on this host, has exited`;
   }
   if (age > maxAgeMs) {
-    return `it was last refreshed ${formatMs(age)} ago by pid ${holder.pid} on ${holder.hostname} (max age ${formatMs(maxAgeMs)})`;
+    return `it was last refreshed ${formatDuration(age)} ago by pid ${holder.pid} on ${holder.hostname} (max age ${formatDuration(maxAgeMs)})`;
   }
   return undefined;
 }
@@ -383,7 +203,7 @@ export function observeLock(path: string): ObservedLock {
   }
 }
 
-function holderOf(path: string): LockHolder | undefined {
+export function holderOf(path: string): LockHolder | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
     if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return undefined;
@@ -444,14 +264,6 @@ function removeIfMine(path: string, token: string): void {
   if (holderOf(path)?.token === token) unlinkQuietly(path);
 }
 
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
 /** EPERM means the process exists but belongs to someone else: alive. */
 export function pidAlive(pid: number): boolean {
   try {
@@ -461,29 +273,6 @@ export function pidAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-function formatMs(ms: number): string {
-  return ms < 1_000
-    ? `${Math.round(ms)} ms`
-    : ms < 120_000
-      ? `${Math.round(ms / 100) / 10} s`
-      : `${Math.round(ms / 60_000)} min`;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the caller's loop then sees it). */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 let ownSpace: { hostname: string; bootId?: string; pidNs?: string } | undefined;
 
 /** This process's hostname, boot id and pid namespace (the last two only where /proc has them). */
