@@ -16,6 +16,7 @@ import {
   type Grant,
 } from './messages.js';
 import type { C1zReader } from './reader.js';
+import { userFacts, type UserFacts } from './user-facts.js';
 
 export interface Column {
   key: string;
@@ -135,6 +136,8 @@ export function listEntitlements(
   reader: C1zReader,
   filter: { resourceType?: string; resourceId?: string },
 ): Listing {
+  // One grouped count for all rows: a role held by 50k users costs no more than one held by none.
+  const members = reader.grantCountsByEntitlement();
   return {
     name: 'entitlements',
     columns: [
@@ -143,6 +146,7 @@ export function listEntitlements(
       { key: 'resource', header: 'Resource' },
       { key: 'purpose', header: 'Purpose' },
       { key: 'slug', header: 'Slug' },
+      { key: 'members', header: 'Members' },
     ],
     dangling: noDangling(),
     rows: map(reader.entitlements(filter), (e) => ({
@@ -152,6 +156,7 @@ export function listEntitlements(
         resource: refText(e.resource?.id?.resourceType, e.resource?.id?.resource),
         purpose: purposeNames[e.purpose] ?? '',
         slug: e.slug,
+        members: String(members.get(e.id) ?? 0),
       },
       json: () => messageJson(EntitlementSchema, e),
     })),
@@ -169,6 +174,7 @@ interface Found {
  */
 class Lookups {
   private readonly resources = new Map<string, Found | null>();
+  private readonly users = new Map<string, UserFacts | null>();
   private readonly entitlements = new Map<string, Found | null>();
   constructor(private readonly reader: C1zReader) {}
 
@@ -180,6 +186,18 @@ class Lookups {
       const r = this.reader.getResource(type, id);
       hit = r ? { displayName: r.displayName } : null;
       this.resources.set(key, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  /** The review facts of a user principal (login, email, status, type, manager). */
+  user(id: string | undefined): UserFacts | undefined {
+    if (!id) return undefined;
+    let hit = this.users.get(id);
+    if (hit === undefined) {
+      const r = this.reader.getResource('user', id);
+      hit = r ? userFacts(r) : null;
+      this.users.set(id, hit);
     }
     return hit ?? undefined;
   }
@@ -276,6 +294,7 @@ export function accessOfPrincipal(reader: C1zReader, principal: ObjectRef): List
   const lookups = new Lookups(reader);
   const type = principal.type;
   const self = type ? lookups.resource(type, principal.id) : undefined;
+  const user = type === 'user' ? lookups.user(principal.id) : undefined;
   return {
     name: 'entitlements',
     head: {
@@ -284,6 +303,7 @@ export function accessOfPrincipal(reader: C1zReader, principal: ObjectRef): List
         id: principal.id,
         displayName: self?.displayName ?? null,
         missing: type ? !self : null,
+        ...(user ? { user: userJson(user) } : {}),
       },
     },
     columns: [
@@ -343,16 +363,20 @@ export function accessToEntitlement(reader: C1zReader, entitlementId: string): L
     columns: [
       { key: 'principal', header: 'Principal' },
       { key: 'principalName', header: 'Principal Name' },
+      ...USER_COLUMNS,
       { key: 'grant', header: 'Grant' },
       { key: 'missing', header: 'Missing' },
     ],
     dangling,
     rows: map(reader.grants({ entitlementId }), (g) => {
       const r = resolveGrant(lookups, dangling, g);
+      const user =
+        g.principal?.id?.resourceType === 'user' ? lookups.user(g.principal.id.resource) : undefined;
       return {
         cells: {
           principal: refText(g.principal?.id?.resourceType, g.principal?.id?.resource),
           principalName: r.principal?.displayName ?? '',
+          ...userCells(user),
           grant: g.id,
           missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
         },
@@ -360,12 +384,52 @@ export function accessToEntitlement(reader: C1zReader, entitlementId: string): L
           principalType: g.principal?.id?.resourceType ?? null,
           principalId: g.principal?.id?.resource ?? null,
           principalDisplayName: r.principal?.displayName ?? null,
+          user: user ? userJson(user) : null,
           grantId: g.id,
           dangling: r.missing.length > 0,
           missing: r.missing,
         }),
       };
     }),
+  };
+}
+
+/** What a reviewer needs beside each principal: who it is and whether it can still sign in. */
+const USER_COLUMNS: Column[] = [
+  { key: 'login', header: 'Login' },
+  { key: 'email', header: 'Email' },
+  { key: 'status', header: 'Status' },
+  { key: 'userType', header: 'User Type' },
+  { key: 'manager', header: 'Manager' },
+];
+
+export function managerText(u: UserFacts): string {
+  return u.managerLogin ?? (u.managerId ? `user:${u.managerId}` : '');
+}
+
+function userCells(u: UserFacts | undefined): Record<string, string> {
+  return {
+    login: u?.login ?? '',
+    email: u?.email ?? '',
+    status: u?.status ?? '',
+    userType: u?.accountType ?? '',
+    manager: u ? managerText(u) : '',
+  };
+}
+
+/** A user's review facts in JSON rows: nulls for what the file does not say. */
+export function userJson(u: UserFacts): JsonValue {
+  return {
+    login: u.login || null,
+    email: u.email || null,
+    status: u.status,
+    accountType: u.accountType,
+    managerId: u.managerId ?? null,
+    managerLogin: u.managerLogin ?? null,
+    manager: managerText(u) || null,
+    authenticationMethod: u.authenticationMethod ?? null,
+    ssoIdentifier: u.ssoIdentifier ?? null,
+    sso: u.sso ?? null,
   };
 }
 

@@ -47,6 +47,16 @@ export interface GrantFilter {
   principalId?: string;
 }
 
+/** A grant as its row's columns: enough to join who holds what. */
+export interface GrantEdge {
+  entitlementId: string;
+  /** The resource the entitlement belongs to. */
+  resourceType: string;
+  resourceId: string;
+  principalType: string;
+  principalId: string;
+}
+
 export interface C1zStats {
   resourceTypes: number;
   resources: Record<string, number>;
@@ -257,6 +267,54 @@ export class C1zReader {
       grants: count(TABLES.grants),
       grantsByResourceType: grouped(TABLES.grants),
     };
+  }
+
+  /**
+   * Every grant of the sync as its column values only: who holds which entitlement, without
+   * decoding a blob. Reviews and reports join 700k grants this way in a second or two.
+   */
+  *grantEdges(): Generator<GrantEdge, void, undefined> {
+    const cols =
+      'id, entitlement_id as e, resource_type_id as rt, resource_id as r, principal_resource_type_id as pt, principal_resource_id as p';
+    const { sql, params } = this.scoped(`select ${cols} from ${TABLES.grants}`, ['id > ?'], []);
+    const stmt = this.query(() => this.prepared(`${sql} order by id limit ${PAGE_SIZE}`));
+    let last = 0;
+    for (;;) {
+      if (this.closed) return;
+      const rows = this.query(() => stmt.all(last, ...params)) as {
+        id: number;
+        e: string;
+        rt: string;
+        r: string;
+        pt: string;
+        p: string;
+      }[];
+      for (const row of rows) {
+        yield {
+          entitlementId: String(row.e),
+          resourceType: String(row.rt),
+          resourceId: String(row.r),
+          principalType: String(row.pt),
+          principalId: String(row.p),
+        };
+      }
+      if (rows.length < PAGE_SIZE) return;
+      last = rows[rows.length - 1]!.id;
+    }
+  }
+
+  /** Grants per entitlement id, in one grouped query (the `entitlements` listing's member counts). */
+  grantCountsByEntitlement(): Map<string, number> {
+    const { sql, params } = this.scoped(
+      `select entitlement_id as k, count(*) as n from ${TABLES.grants}`,
+      [],
+      [],
+    );
+    const rows = this.query(() => this.prepared(`${sql} group by entitlement_id`).all(...params)) as {
+      k: string;
+      n: number;
+    }[];
+    return new Map(rows.map((r) => [String(r.k), r.n]));
   }
 
   close(): void {

@@ -32,6 +32,15 @@ async function inspect(...args: string[]): Promise<{ out: string; err: string }>
   return { out, err };
 }
 
+function fixtureCount(sql: string): number {
+  const db = openRawDb(FIXTURE, tempDir());
+  try {
+    return (db.prepare(sql).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 /** Facts computed with plain SQL on the fixture, independent of the inspector code. */
 function fixtureFacts() {
   const db = openRawDb(FIXTURE, tempDir());
@@ -130,11 +139,17 @@ describe('inspector commands on the Go fixture', () => {
   it('-o csv has a header and one quoted-safe line per row', async () => {
     const { out } = await inspect('entitlements', '-f', FIXTURE, '-o', 'csv');
     const lines = out.trimEnd().split('\n');
-    expect(lines[0]).toBe('ID,Display Name,Resource,Purpose,Slug');
+    expect(lines[0]).toBe('ID,Display Name,Resource,Purpose,Slug,Members');
     expect(lines).toHaveLength(1 + 78);
-    expect(lines).toContain(
-      'license:treasury_user:assigned,Treasury License,license:treasury_user,assignment,assigned',
+    const treasury = fixtureCount(
+      `select count(*) n from v1_grants where entitlement_id = 'license:treasury_user:assigned'`,
     );
+    expect(lines).toContain(
+      `license:treasury_user:assigned,Treasury License,license:treasury_user,assignment,assigned,${treasury}`,
+    );
+    // Member counts add up to the grants of the file (each grant names one entitlement).
+    const total = lines.slice(1).reduce((sum, l) => sum + Number(l.split(',').at(-1)), 0);
+    expect(total).toBe(6119);
     expect(csvField('a,"b"')).toBe('"a,""b"""');
     expect(csvField('=cmd()')).toBe("'=cmd()");
   });
@@ -183,7 +198,11 @@ describe('inspector commands on the Go fixture', () => {
     const { out } = await inspect('access', '-f', FIXTURE, '--principal', `user:${pid}`);
     const lines = out.trimEnd().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^Principal user:${pid} \\(.+\\)$`));
-    expect(lines.slice(4)).toHaveLength(n);
+    // The second line says who it is: baton-coupa's files carry the email as login and the active flag.
+    expect(lines[1]).toMatch(
+      /^ {2}login \S+@\S+ {2}email \S+@\S+ {2}status (enabled|disabled) {2}type human {2}manager -$/,
+    );
+    expect(lines.slice(5)).toHaveLength(n);
     const json = JSON.parse(
       (await inspect('access', '-f', FIXTURE, '--principal', `user:${pid}`, '-o', 'json')).out,
     );
@@ -216,13 +235,26 @@ describe('inspector commands on the Go fixture', () => {
     expect(json.principals).toHaveLength(facts.role22Holders);
     expect(json.principals.every((p: { principalType: string }) => p.principalType === 'user')).toBe(true);
     const csv = (await inspect('access', '-f', FIXTURE, '--entitlement', 'role:22:member', '-o', 'csv')).out;
-    expect(csv.split('\n')[0]).toBe('Principal,Principal Name,Grant,Missing');
-
-    const none = JSON.parse(
-      (await inspect('access', '-f', FIXTURE, '--entitlement', 'role:999:member', '-o', 'json')).out,
+    expect(csv.split('\n')[0]).toBe(
+      'Principal,Principal Name,Login,Email,Status,User Type,Manager,Grant,Missing',
     );
-    expect(none.entitlement.missing).toBe(true);
-    expect(none.principals).toEqual([]);
+    // Every present holder has its login and status filled in; only dangling ones lack them.
+    for (const p of json.principals as {
+      dangling: boolean;
+      user: { login: string; status: string } | null;
+    }[]) {
+      if (p.dangling) expect(p.user).toBeNull();
+      else
+        expect(p.user).toMatchObject({
+          login: expect.stringContaining('@'),
+          status: expect.stringMatching(/^(enabled|disabled)$/),
+        });
+    }
+
+    // An entitlement nobody holds and the file lacks is a typo: a usage error, not an empty table.
+    await expect(inspect('access', '-f', FIXTURE, '--entitlement', 'role:999:member')).rejects.toThrow(
+      /There is no entitlement role:999:member/,
+    );
   });
 
   it('access needs exactly one of --principal / --entitlement', async () => {

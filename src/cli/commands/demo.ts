@@ -7,8 +7,8 @@ import { createLogger } from '../../log.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../coupa/index.js';
 import { startSimulator } from '../../simulator/index.js';
 import { C1zReader } from '../../c1z/reader.js';
-import { findAnnotation } from '../../c1z/any.js';
-import { UserTraitSchema } from '../../c1z/messages.js';
+import { buildUserCard, formatUserCard } from '../../c1z/user-card.js';
+import { userFacts } from '../../c1z/user-facts.js';
 
 interface DemoOptions extends LogOptions {
   users: number;
@@ -19,14 +19,6 @@ interface DemoOptions extends LogOptions {
   progress: boolean;
 }
 
-const TYPE_LABELS: Record<string, string> = {
-  role: 'roles',
-  group: 'user groups',
-  license: 'licenses',
-  content_group: 'content groups',
-  account_group: 'account groups',
-};
-
 /** Who-has-what, read back from the file just written, to show that it holds what Coupa said. */
 async function whoHasWhat(path: string): Promise<string> {
   const reader = await C1zReader.open(path);
@@ -35,34 +27,22 @@ async function whoHasWhat(path: string): Promise<string> {
     let shown = 0;
     let exampleUser: string | undefined;
     for (const user of reader.resources({ resourceType: 'user' })) {
-      const uid = user.id!.resource;
-      const held = new Map<string, string[]>();
-      for (const g of reader.grants({ principalType: 'user', principalId: uid })) {
-        const res = g.entitlement?.resource;
-        if (!res?.id) continue;
-        const list = held.get(res.id.resourceType) ?? [];
-        list.push(res.displayName);
-        held.set(res.id.resourceType, list);
-      }
+      const card = buildUserCard(reader, userFacts(user));
+      const kinds = new Set(card.holdings.map((h) => h.resourceType));
       // Show users that hold a bit of everything, so the sample shows every kind of grant.
-      if (!held.has('role') || !held.has('group') || !held.has('license')) continue;
-      const login = findAnnotation(user.annotations, UserTraitSchema)?.login ?? '';
-      out.push(`  ${user.displayName} (${login}, user ${uid})`);
-      for (const [type, label] of Object.entries(TYPE_LABELS)) {
-        const names = held.get(type);
-        if (names) out.push(`    ${label.padEnd(15)} ${names.sort().join(', ')}`);
-      }
-      exampleUser ??= uid;
+      if (!kinds.has('role') || !kinds.has('group') || !kinds.has('license')) continue;
+      out.push(formatUserCard(card, 2).trimEnd());
+      exampleUser ??= card.user.login || `user:${card.user.id}`;
       if (++shown === 3) break;
     }
 
     out.push('', 'Members of the largest role, user group and license:');
     let exampleEntitlement: string | undefined;
+    const counts = reader.grantCountsByEntitlement();
     for (const type of ['role', 'group', 'license']) {
       let best: { id: string; name: string; members: number } | undefined;
       for (const ent of reader.entitlements({ resourceType: type })) {
-        let members = 0;
-        for (const _ of reader.grants({ entitlementId: ent.id })) members++;
+        const members = counts.get(ent.id) ?? 0;
         if (!best || members > best.members) best = { id: ent.id, name: ent.displayName, members };
       }
       if (best) {
@@ -77,10 +57,17 @@ async function whoHasWhat(path: string): Promise<string> {
       'Try next:',
       `  npx coupa-connector stats -f ${path}`,
       `  npx coupa-connector resources -f ${path} --resource-type role`,
-      ...(exampleUser ? [`  npx coupa-connector access -f ${path} --principal user:${exampleUser}`] : []),
+      ...(exampleUser
+        ? [
+            `  npx coupa-connector user ${exampleUser} -f ${path}`,
+            `  npx coupa-connector access -f ${path} --principal ${exampleUser}`,
+          ]
+        : []),
       ...(exampleEntitlement
         ? [`  npx coupa-connector access -f ${path} --entitlement ${exampleEntitlement}`]
         : []),
+      `  npx coupa-connector review inactive-access -f ${path}`,
+      `  npx coupa-connector report -f ${path} --out report.html`,
       `  npx coupa-connector grants -f ${path} -o csv > grants.csv`,
     );
     return out.join('\n') + '\n';

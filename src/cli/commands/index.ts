@@ -9,6 +9,9 @@ import { recoverCommand } from './recover.js';
 import { simulateCommand } from './simulate.js';
 import { inspectCommand } from './inspect.js';
 import { syncsCommand } from './syncs.js';
+import { userCommand } from './user.js';
+import { reviewCommand } from './review.js';
+import { reportCommand } from './report.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
@@ -25,4 +28,7 @@ export const commands: CliCommand[] = [
   simulateCommand,
   inspectCommand,
   syncsCommand,
+  userCommand,
+  reviewCommand,
+  reportCommand,
 ];

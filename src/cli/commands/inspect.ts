@@ -15,6 +15,7 @@ import {
   statsListing,
   type Listing,
 } from '../../c1z/inspect.js';
+import { resolvePrincipal } from '../../c1z/principal.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
 
 export interface InspectOptions {
@@ -83,10 +84,22 @@ export function buildListing(kind: Kind, reader: C1zReader, o: InspectOptions): 
       if ((o.principal === undefined) === (o.entitlement === undefined)) {
         throw new ConfigError('access needs exactly one of --principal <type:id> or --entitlement <id>.');
       }
-      return o.principal !== undefined
-        ? accessOfPrincipal(reader, parseRef(o.principal))
-        : accessToEntitlement(reader, o.entitlement!);
+      if (o.principal !== undefined) {
+        const p = resolvePrincipal(reader, o.principal);
+        return accessOfPrincipal(reader, { type: p.type, id: p.id });
+      }
+      return accessToEntitlement(reader, knownEntitlement(reader, o.entitlement!));
   }
+}
+
+/** An entitlement id nobody holds and the file lacks is a typo, not an empty answer. */
+function knownEntitlement(reader: C1zReader, id: string): string {
+  if (reader.getEntitlement(id)) return id;
+  for (const _ of reader.grants({ entitlementId: id })) return id;
+  throw new ConfigError(
+    `There is no entitlement ${id} in ${reader.path}, and no grant names it.`,
+    `List them with \`entitlements -f ${reader.path}\` (ids look like role:3:member or license:purchasing-user:assigned).`,
+  );
 }
 
 export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = processIo): Promise<void> {
@@ -129,16 +142,26 @@ async function writeConsoleHead(kind: Kind, listing: Listing, io: InspectIo): Pr
       : subject.missing
         ? ' [MISSING from the file]'
         : '';
-    await io.out(`${label}${name}\n\n`);
+    const user = (subject as { user?: Record<string, string | boolean | null> }).user;
+    const facts = user
+      ? `  login ${user.login ?? '-'}  email ${user.email ?? '-'}  status ${String(user.status)}  type ${String(user.accountType)}  manager ${user.manager ?? '-'}\n`
+      : '';
+    await io.out(`${label}${name}\n${facts}\n`);
   }
 }
 
 const filterOptions = {
-  resourceType: () => new Option('--resource-type <id>', 'only this resource type, e.g. user'),
-  resource: () =>
+  resourceType: (_kind: Kind) => new Option('--resource-type <id>', 'only this resource type, e.g. user'),
+  resource: (_kind: Kind) =>
     new Option('--resource <type:id>', 'only this resource, e.g. group:10 (or an id with --resource-type)'),
-  entitlement: () => new Option('--entitlement <id>', 'only this entitlement, e.g. role:3:member'),
-  principal: () => new Option('--principal <type:id>', 'only this principal, e.g. user:42 (or a bare id)'),
+  entitlement: (_kind: Kind) => new Option('--entitlement <id>', 'only this entitlement, e.g. role:3:member'),
+  principal: (kind: Kind) =>
+    kind === 'access'
+      ? new Option(
+          '--principal <user>',
+          'this principal: user:42, a bare id, a login or an email (an unknown one is an error, exit 2)',
+        )
+      : new Option('--principal <type:id>', 'only this principal, e.g. user:42 (or a bare id)'),
 };
 
 function registerKind(program: Command, kind: Kind, io: InspectIo | undefined): void {
@@ -154,7 +177,7 @@ function registerKind(program: Command, kind: Kind, io: InspectIo | undefined): 
     // baton's own inspector spells it --output-format; accept that too.
     .addOption(new Option('--output-format <format>').choices(['console', 'json', 'csv']).hideHelp())
     .addOption(new Option('--sync-id <id>', 'read this sync instead of the latest finished one'));
-  for (const f of FILTERS[kind]) cmd.addOption(filterOptions[f]());
+  for (const f of FILTERS[kind]) cmd.addOption(filterOptions[f](kind));
   cmd.action(async (opts: InspectOptions & { outputFormat?: OutputFormat }) => {
     const { outputFormat, ...rest } = opts;
     await runInspect(kind, { ...rest, output: outputFormat ?? rest.output }, io);

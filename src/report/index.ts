@@ -1,0 +1,130 @@
+/**
+ * `report`: a c1z file as one self-contained HTML page for an access review (see
+ * docs/access-reviews.md). The page is written next to its destination and renamed into place, so
+ * an earlier report stays intact until the new one is complete.
+ */
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { C1zReader, type SyncRun } from '../c1z/reader.js';
+import { AccessDirectory } from '../c1z/directory.js';
+import { runAllQueries, type ReviewOptions } from '../c1z/review-queries.js';
+import { CoupaConnectorError } from '../errors.js';
+import { buildReportData, type ReportSummary } from './data.js';
+import { diffDirectories, type SyncChanges } from './changes.js';
+import { renderReportHtml } from './html.js';
+
+export { buildReportData, type ReportData, type ReportSummary } from './data.js';
+export { diffDirectories, type SyncChanges } from './changes.js';
+export { renderReportHtml } from './html.js';
+
+export interface ReportOptions {
+  file: string;
+  out: string;
+  syncId?: string;
+  title?: string;
+  review?: ReviewOptions;
+  /** Compare with this sync instead of the one before; false: no changes section. */
+  previousSyncId?: string | false;
+  /** Fixed clock for reproducible output (tests). */
+  now?: Date;
+  onPhase?: (phase: 'reading' | 'comparing' | 'writing') => void;
+}
+
+export interface ReportResult {
+  path: string;
+  bytes: number;
+  summary: ReportSummary;
+  syncId: string | null;
+  previousSyncId: string | null;
+  changes: SyncChanges['counts'] | null;
+  durationMs: number;
+}
+
+export class ReportWriteError extends CoupaConnectorError {
+  constructor(path: string, cause: unknown) {
+    super(
+      `Cannot write the report to ${path} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}).`,
+      {
+        hint: 'Check that the folder exists and is writable; an earlier report there was left untouched.',
+        cause,
+      },
+    );
+  }
+}
+
+/** The finished sync before `current`, if the file holds one. */
+export function previousSync(runs: SyncRun[], current: SyncRun | null): SyncRun | undefined {
+  if (!current) return undefined;
+  const earlier = runs.filter(
+    (r) => r.syncId !== current.syncId && r.endedAt !== null && r.startedAt < current.startedAt,
+  );
+  return earlier[earlier.length - 1];
+}
+
+export async function generateReport(opts: ReportOptions): Promise<ReportResult> {
+  const started = performance.now();
+  opts.onPhase?.('reading');
+  const reader = await C1zReader.open(opts.file, { syncId: opts.syncId });
+  let dir: AccessDirectory;
+  let prevRun: SyncRun | undefined;
+  try {
+    dir = AccessDirectory.load(reader);
+    if (opts.previousSyncId !== false) {
+      const runs = reader.syncRuns();
+      prevRun =
+        opts.previousSyncId !== undefined
+          ? runs.find((r) => r.syncId === opts.previousSyncId)
+          : previousSync(runs, reader.sync);
+    }
+  } finally {
+    reader.close();
+  }
+  let changes: SyncChanges | null = null;
+  if (prevRun) {
+    opts.onPhase?.('comparing');
+    const before = await C1zReader.open(opts.file, { syncId: prevRun.syncId });
+    try {
+      changes = diffDirectories(AccessDirectory.load(before), dir);
+    } finally {
+      before.close();
+    }
+  }
+  opts.onPhase?.('writing');
+  const queries = runAllQueries(dir, opts.review);
+  const data = buildReportData(dir, queries, {
+    title: opts.title ?? `Access review: ${basename(opts.file)}`,
+    file: basename(opts.file),
+    generatedAt: opts.now ?? new Date(),
+    changes,
+  });
+  const html = renderReportHtml(data);
+  const bytes = await writeAtomically(opts.out, html);
+  return {
+    path: opts.out,
+    bytes,
+    summary: data.summary,
+    syncId: dir.sync?.syncId ?? null,
+    previousSyncId: prevRun?.syncId ?? null,
+    changes: changes?.counts ?? null,
+    durationMs: performance.now() - started,
+  };
+}
+
+async function writeAtomically(path: string, text: string): Promise<number> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const buf = Buffer.from(text, 'utf8');
+  try {
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(buf);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new ReportWriteError(path, err);
+  }
+  return buf.length;
+}
