@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { C1zReader, type SyncRun } from '../c1z/reader.js';
 import { AccessDirectory } from '../c1z/directory.js';
 import { runAllQueries, type ReviewOptions } from '../c1z/review-queries.js';
-import { CoupaConnectorError } from '../errors.js';
+import { ConfigError, CoupaConnectorError } from '../errors.js';
 import { buildReportData, type ReportSummary } from './data.js';
 import { diffDirectories, type SyncChanges } from './changes.js';
 import { renderReportHtml } from './html.js';
@@ -52,13 +52,11 @@ export class ReportWriteError extends CoupaConnectorError {
   }
 }
 
-/** The finished sync before `current`, if the file holds one. */
+/** The finished sync before `current` in a newest-first list of runs (reader.syncRuns()). */
 export function previousSync(runs: SyncRun[], current: SyncRun | null): SyncRun | undefined {
   if (!current) return undefined;
-  const earlier = runs.filter(
-    (r) => r.syncId !== current.syncId && r.endedAt !== null && r.startedAt < current.startedAt,
-  );
-  return earlier[earlier.length - 1];
+  const at = runs.findIndex((r) => r.syncId === current.syncId);
+  return runs.slice(at + 1).find((r) => r.endedAt !== null && r.syncId !== current.syncId);
 }
 
 export async function generateReport(opts: ReportOptions): Promise<ReportResult> {
@@ -67,27 +65,30 @@ export async function generateReport(opts: ReportOptions): Promise<ReportResult>
   const reader = await C1zReader.open(opts.file, { syncId: opts.syncId });
   let dir: AccessDirectory;
   let prevRun: SyncRun | undefined;
+  let changes: SyncChanges | null = null;
   try {
     dir = AccessDirectory.load(reader);
     if (opts.previousSyncId !== false) {
       const runs = reader.syncRuns();
-      prevRun =
-        opts.previousSyncId !== undefined
-          ? runs.find((r) => r.syncId === opts.previousSyncId)
-          : previousSync(runs, reader.sync);
+      if (opts.previousSyncId !== undefined) {
+        prevRun = runs.find((r) => r.syncId === opts.previousSyncId);
+        if (!prevRun) {
+          throw new ConfigError(
+            `--compare-with ${opts.previousSyncId}: ${opts.file} holds no such sync.`,
+            `List its syncs with \`syncs -f ${opts.file}\`.`,
+          );
+        }
+      } else {
+        prevRun = previousSync(runs, reader.sync);
+      }
+    }
+    if (prevRun) {
+      opts.onPhase?.('comparing');
+      // The same decoded database seen at the earlier sync: no second decompression.
+      changes = diffDirectories(AccessDirectory.load(reader.forSync(prevRun.syncId)), dir);
     }
   } finally {
     reader.close();
-  }
-  let changes: SyncChanges | null = null;
-  if (prevRun) {
-    opts.onPhase?.('comparing');
-    const before = await C1zReader.open(opts.file, { syncId: prevRun.syncId });
-    try {
-      changes = diffDirectories(AccessDirectory.load(before), dir);
-    } finally {
-      before.close();
-    }
   }
   opts.onPhase?.('writing');
   const queries = runAllQueries(dir, opts.review);

@@ -161,7 +161,8 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
         id,
         name,
         description: `Custom role: ${name}`,
-        omnipotent: false,
+        // Real tenants grant admin rights to an integration role or two: a few omnipotent custom roles.
+        omnipotent: base === 'Integration Admin',
         systemRole: false,
         createdAt: at(i),
         updatedAt: at(i + 30),
@@ -311,7 +312,9 @@ function makeUser(
     employeeNumber: apiUser ? null : `E${100000 + n}`,
     ssoIdentifier: sso ? `${login}@idp.example.com` : null,
     mentionName: `${first}${last}${n}`.replace(/[^A-Za-z0-9]/g, ''),
-    authenticationMethod: sso ? 'saml' : 'coupa_credentials',
+    // Password sign-in bypasses the identity provider; a few tenants still run LDAP beside SAML.
+    // Derived from n, not drawn, so that the rest of a seed's tenant stays as it was.
+    authenticationMethod: sso ? 'saml' : !apiUser && n % 9 === 0 ? 'ldap' : 'coupa_credentials',
     defaultLocale: rand() < 0.8 ? 'en' : pick(rand, ['de', 'fr', 'es', 'ja']),
     managerId: null,
     licenses,

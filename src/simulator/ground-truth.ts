@@ -1,4 +1,4 @@
-import type { Tenant } from './tenant.js';
+import type { Tenant, UserRecord } from './tenant.js';
 import type { GroundTruth } from './types.js';
 
 /** The tenant as a sync should see it: what tests compare a c1z against. */
@@ -6,7 +6,7 @@ export function groundTruth(tenant: Tenant): GroundTruth {
   const gt: GroundTruth = {
     users: [],
     userGroups: tenant.userGroups.list.map(({ id, name }) => ({ id, name })),
-    roles: tenant.roles.list.map(({ id, name }) => ({ id, name })),
+    roles: tenant.roles.list.map(({ id, name, omnipotent }) => ({ id, name, omnipotent })),
     contentGroups: tenant.contentGroups.list.map(({ id, name }) => ({ id, name })),
     accountGroups: tenant.accountGroups.list.map(({ id, name }) => ({ id, name })),
     licenseFlags: [...tenant.licenseFlags],
@@ -21,6 +21,10 @@ export function groundTruth(tenant: Tenant): GroundTruth {
       fullname: `${u.firstname} ${u.lastname}`,
       active: u.active,
       apiUser: u.apiUser,
+      authenticationMethod: u.authenticationMethod,
+      ssoIdentifier: u.ssoIdentifier,
+      managerId: u.managerId,
+      approvalLimits: approvalLimitsOf(tenant, u),
     });
     for (const r of u.roleIds) if (tenant.roles.get(r)) m.roles.push([u.id, r]);
     for (const g of u.userGroupIds) if (tenant.userGroups.get(g)) m.userGroups.push([u.id, g]);
@@ -29,4 +33,16 @@ export function groundTruth(tenant: Tenant): GroundTruth {
     for (const f of tenant.licensesOf(u)) m.licenses.push([u.id, f]);
   }
   return gt;
+}
+
+function approvalLimitsOf(
+  tenant: Tenant,
+  u: UserRecord,
+): Record<string, { amount: string; currency: string }> {
+  const out: Record<string, { amount: string; currency: string }> = {};
+  for (const [key, id] of Object.entries(u.approvalLimits ?? {})) {
+    const limit = id === undefined ? undefined : tenant.approvalLimits.get(id);
+    if (limit) out[key] = { amount: limit.amount, currency: limit.currencyCode };
+  }
+  return out;
 }

@@ -83,9 +83,15 @@ export interface GroundTruth {
     fullname: string;
     active: boolean;
     apiUser: boolean;
+    /** coupa_credentials, ldap or saml; only saml is SSO. */
+    authenticationMethod: string;
+    ssoIdentifier: string | null;
+    managerId: number | null;
+    /** Output key (`requisition-approval-limit`) → amount and currency, for the keys the user has. */
+    approvalLimits: Record<string, { amount: string; currency: string }>;
   }>;
   userGroups: Array<{ id: number; name: string }>;
-  roles: Array<{ id: number; name: string }>;
+  roles: Array<{ id: number; name: string; omnipotent: boolean }>;
   contentGroups: Array<{ id: number; name: string }>;
   accountGroups: Array<{ id: number; name: string }>;
   licenseFlags: string[];
