@@ -16,6 +16,7 @@ import {
   type Listing,
 } from '../../c1z/inspect.js';
 import { resolvePrincipal } from '../../c1z/principal.js';
+import { withC1z } from './c1z-input.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
 
 export interface InspectOptions {
@@ -107,23 +108,13 @@ export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = 
   if (kind === 'access' && (o.principal === undefined) === (o.entitlement === undefined)) {
     throw new ConfigError('access needs exactly one of --principal <type:id> or --entitlement <id>.');
   }
-  const reader = await C1zReader.open(o.file, { syncId: o.syncId });
-  try {
-    if (!reader.sync) {
-      io.err(`warning: ${o.file} has no sync run; showing rows of every sync, as baton does.\n`);
-    } else if (!reader.finished) {
-      io.err(
-        `warning: the latest sync in ${o.file} (${reader.sync.syncId}) never finished; showing it anyway, as baton does.\n`,
-      );
-    }
+  await withC1z(o, io, async (reader) => {
     const listing = buildListing(kind, reader, o);
     if (o.output === 'console') await writeConsoleHead(kind, listing, io);
     await render(listing, o.output, io);
     const warning = danglingWarning(listing.dangling);
     if (warning) io.err(`warning: ${warning}\n`);
-  } finally {
-    reader.close();
-  }
+  });
 }
 
 async function writeConsoleHead(kind: Kind, listing: Listing, io: InspectIo): Promise<void> {
