@@ -1,6 +1,7 @@
 import { pino, type Logger, type DestinationStream, type LoggerOptions as PinoOptions } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { redact } from './secrets.js';
+import { safeLines, terminalSafeJson } from './util/safe-text.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export type LogFormat = 'json' | 'console';
@@ -34,8 +35,9 @@ function redactingSink(target: NodeJS.WritableStream, format: LogFormat): Destin
   const prettify =
     format === 'console' ? prettyFactory({ colorize: false, translateTime: 'SYS:HH:MM:ss' }) : undefined;
   return {
+    // Values in log lines come from Coupa (names, error bodies): no terminal escape may pass.
     write(line: string) {
-      const text = redact(prettify ? prettify(line) : line);
+      const text = prettify ? safeLines(redact(prettify(line))) : terminalSafeJson(redact(line));
       if (diversion && target === process.stderr) diversion(text);
       else target.write(text);
     },

@@ -3,6 +3,7 @@ import { commands } from './commands/index.js';
 import { ExitCode, exitCodeOf, formatError } from '../errors.js';
 import { redact } from '../secrets.js';
 import { applyBooleanEnv } from './options.js';
+import { safeText } from '../util/safe-text.js';
 
 export function buildProgram(name: string): Command {
   const program = new Command(name)
@@ -30,7 +31,8 @@ export async function main(argv: string[], name = 'coupa-connector'): Promise<vo
       process.exitCode = err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
       return;
     }
-    process.stderr.write(`${name}: ${redact(formatError(err))}\n`);
+    // One line, whatever the server's text quoted in the message holds.
+    process.stderr.write(`${name}: ${safeText(redact(formatError(err)))}\n`);
     process.exitCode = exitCodeOf(err);
   }
 }

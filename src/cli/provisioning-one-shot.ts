@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, CoupaConnectorError, ExitCode } from '../errors.js';
 import { createLogger, type Logger, type LogFormat, type LogLevel } from '../log.js';
 import { redact } from '../secrets.js';
+import { safeText } from '../util/safe-text.js';
 import { resolveBaseUrl } from '../coupa/index.js';
 import { clientFromOptions, type ConnectionOptions } from './connection.js';
 import { option, parseDuration } from './options.js';
@@ -55,7 +56,7 @@ export function addProvisioningOptions(cmd: Command, { withProvisioningFlag = tr
       option(
         '--lock-timeout <duration>',
         'how long to wait while another process changes the same user, e.g. 30s, 2m (default: 60s)',
-      ).argParser(parseDuration('--lock-timeout')),
+      ).argParser(parseDuration('--lock-timeout', { min: 0, max: 24 * 3600_000 })),
     );
 }
 
@@ -243,7 +244,7 @@ export async function withProvisioner(
 }
 
 function print(line: string): void {
-  process.stdout.write(redact(line) + '\n');
+  process.stdout.write(safeText(redact(line)) + '\n');
 }
 
 /** Prints one result: the sentence, then for dry runs each planned write. */

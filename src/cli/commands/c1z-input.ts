@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { option } from '../options.js';
 import { C1zReader } from '../../c1z/reader.js';
+import { safeText } from '../../util/safe-text.js';
 import type { InspectIo, OutputFormat } from './inspect-output.js';
 
 /** The flags every command that reads a c1z shares with the inspector. */
@@ -33,10 +34,15 @@ export async function withC1z<T>(
   const reader = await C1zReader.open(o.file, { syncId: o.syncId });
   try {
     if (!reader.sync) {
-      io.err(`warning: ${o.file} has no sync run; showing rows of every sync, as baton does.\n`);
-    } else if (!reader.finished) {
       io.err(
-        `warning: the latest sync in ${o.file} (${reader.sync.syncId}) never finished; showing it anyway, as baton does.\n`,
+        safeText(`warning: ${o.file} has no sync run; showing rows of every sync, as baton does.`) + '\n',
+      );
+    } else if (!reader.finished) {
+      // The sync id comes from the file: shown through the sanitiser like any of its text.
+      io.err(
+        safeText(
+          `warning: the latest sync in ${o.file} (${reader.sync.syncId}) never finished; showing it anyway, as baton does.`,
+        ) + '\n',
       );
     }
     return await use(reader);

@@ -1,4 +1,5 @@
 import type { Listing } from '../../c1z/inspect.js';
+import { safeCell } from '../../util/safe-text.js';
 
 export type OutputFormat = 'console' | 'json' | 'csv';
 
@@ -105,11 +106,14 @@ export function csvField(value: string): string {
 async function renderConsole(listing: Listing, io: InspectIo): Promise<number> {
   // Column widths need every row; the console format is for people, who do not read millions.
   const cols = listing.columns;
-  // Cells are cleaned once; widths are found in a loop, since spreading a large file's rows into
-  // Math.max overflows the call stack (at ~125k rows).
+  // Cells are made safe and capped once (see safeCell: a name can hold terminal escapes, and one
+  // huge name would otherwise pad every row to its width); -o json / -o csv keep the full value.
+  // Widths are found in a loop, since spreading a large file's rows into Math.max overflows the
+  // call stack (at ~125k rows).
   const rows: string[][] = [];
-  for (const r of listing.rows) rows.push(cols.map((c) => clean(r.cells[c.key] ?? '')));
-  const width = cols.map((c) => c.header.length);
+  for (const r of listing.rows) rows.push(cols.map((c) => safeCell(r.cells[c.key] ?? '')));
+  const headers = cols.map((c) => safeCell(c.header));
+  const width = headers.map((h) => h.length);
   for (const cells of rows) {
     cells.forEach((v, i) => {
       if (v.length > width[i]!) width[i] = v.length;
@@ -120,7 +124,7 @@ async function renderConsole(listing: Listing, io: InspectIo): Promise<number> {
       .map((v, i) => (i === cells.length - 1 ? v : v.padEnd(width[i]!)))
       .join('  ')
       .trimEnd() + '\n';
-  let text = line(cols.map((c) => c.header)) + line(width.map((w) => '-'.repeat(w)));
+  let text = line(headers) + line(width.map((w) => '-'.repeat(w)));
   for (const cells of rows) {
     text += line(cells);
     if (text.length > 1 << 16) {
@@ -130,9 +134,4 @@ async function renderConsole(listing: Listing, io: InspectIo): Promise<number> {
   }
   await io.out(text);
   return rows.length;
-}
-
-/** Keeps one row per line whatever a display name contains. */
-function clean(v: string): string {
-  return v.replace(/[\r\n\t]/g, ' ');
 }

@@ -17,6 +17,7 @@ import {
 } from '../../c1z/inspect.js';
 import { resolvePrincipal } from '../../c1z/principal.js';
 import { withC1z } from './c1z-input.js';
+import { safeCell, safeText } from '../../util/safe-text.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
 
 export interface InspectOptions {
@@ -113,7 +114,7 @@ export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = 
     if (o.output === 'console') await writeConsoleHead(kind, listing, io);
     await render(listing, o.output, io);
     const warning = danglingWarning(listing.dangling);
-    if (warning) io.err(`warning: ${warning}\n`);
+    if (warning) io.err(safeText(`warning: ${warning}`) + '\n');
   });
 }
 
@@ -121,7 +122,9 @@ async function writeConsoleHead(kind: Kind, listing: Listing, io: InspectIo): Pr
   const head = listing.head as Record<string, Record<string, unknown> | unknown> | undefined;
   if (kind === 'stats' && head) {
     await io.out(
-      `Sync ${String(head.syncId ?? '(none)')}  started ${String(head.startedAt ?? '-')}  ended ${String(head.endedAt ?? '(unfinished)')}\n\n`,
+      safeText(
+        `Sync ${String(head.syncId ?? '(none)')}  started ${String(head.startedAt ?? '-')}  ended ${String(head.endedAt ?? '(unfinished)')}`,
+      ) + '\n\n',
     );
   } else if (kind === 'access' && head) {
     const subject = (head.principal ?? head.entitlement) as Record<string, unknown>;
@@ -137,7 +140,9 @@ async function writeConsoleHead(kind: Kind, listing: Listing, io: InspectIo): Pr
     const facts = user
       ? `  login ${user.login ?? '-'}  email ${user.email ?? '-'}  status ${String(user.status)}  type ${String(user.accountType)}  manager ${user.manager ?? '-'}\n`
       : '';
-    await io.out(`${label}${name}\n${facts}\n`);
+    await io.out(
+      `${safeCell(label, 200)}${safeCell(name, 200)}\n${safeText(facts.trimEnd())}${facts ? '\n' : ''}\n`,
+    );
   }
 }
 
