@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../log.js';
-import { registerSecret } from '../secrets.js';
+import { registerBasicCredentials, registerSecret } from '../secrets.js';
 import { CoupaApiError, CoupaAuthError, InvalidScopeError } from './errors.js';
 import { joinUrl } from './base-url.js';
 import { coupaErrorMessage, excerpt, parseJson, validate } from './response.js';
@@ -9,12 +9,18 @@ import { describe, type Transport } from './transport.js';
 const TokenResponseSchema = z.looseObject({
   access_token: z.string().min(1),
   token_type: z.string().nullish(),
-  expires_in: z.union([z.number(), z.string().regex(/^\d+$/)]).nullish(),
+  expires_in: z.union([z.number(), z.string().regex(/^\s*-?\d+(?:\.\d+)?\s*$/)]).nullish(),
   scope: z.string().nullish(),
 });
 
 /** Coupa documents 24 h tokens and advises renewing after 20 h; assume that when expires_in is absent. */
 const ASSUMED_LIFETIME_S = 20 * 3600;
+/**
+ * What an `expires_in` of 0 or less is taken as. Taken literally, every call would fetch a new
+ * token; ignored, a token that really is short-lived would be used past its end. A minute is short
+ * enough to be safe and long enough that one token serves many calls.
+ */
+export const NONPOSITIVE_LIFETIME_S = 60;
 
 interface Token {
   value: string;
@@ -60,7 +66,7 @@ export class TokenSource {
       logger: Logger;
     },
   ) {
-    registerSecret(opts.clientSecret);
+    registerBasicCredentials(opts.clientId, opts.clientSecret);
     this.tokenUrl = joinUrl(opts.baseUrl, '/oauth2/token');
     this.optional = [...(opts.optionalScopes ?? [])];
   }
@@ -127,7 +133,7 @@ export class TokenSource {
     if (res.status !== 200) throw this.tokenError(res.status, res.text, scopes);
     const parsed = validate(TokenResponseSchema, parseJson(res, what), what);
     registerSecret(parsed.access_token);
-    const lifetimeS = parsed.expires_in == null ? ASSUMED_LIFETIME_S : Number(parsed.expires_in);
+    const lifetimeS = this.lifetimeOf(parsed.expires_in);
     // Never renew more than half-way through a token's life, whatever the option says.
     const renewBeforeS = Math.min(this.opts.renewBeforeSeconds, lifetimeS / 2);
     const token = {
@@ -138,6 +144,22 @@ export class TokenSource {
     this.token = token;
     logger.debug({ expiresInS: lifetimeS, scope: parsed.scope ?? undefined }, 'access token received');
     return token;
+  }
+
+  private warnedLifetime = false;
+
+  private lifetimeOf(expiresIn: number | string | null | undefined): number {
+    if (expiresIn == null) return ASSUMED_LIFETIME_S;
+    const s = Number(expiresIn);
+    if (Number.isFinite(s) && s > 0) return s;
+    if (!this.warnedLifetime) {
+      this.warnedLifetime = true;
+      this.opts.logger.warn(
+        { expiresIn: String(expiresIn), assumedS: NONPOSITIVE_LIFETIME_S },
+        `the token endpoint said the access token expires in ${String(expiresIn)} s; treating it as ${NONPOSITIVE_LIFETIME_S} s`,
+      );
+    }
+    return NONPOSITIVE_LIFETIME_S;
   }
 
   private tokenError(status: number, text: string, scopes: string[]): Error {
