@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../secrets.js';
 
@@ -24,6 +24,9 @@ export interface ConfigFileValues {
   baseUrl?: string;
   maxRetries?: number;
 }
+
+/** Same bound as --max-retries (connection.ts). */
+const MAX_RETRIES_LIMIT = 50;
 
 const STRING_KEYS = ['coupaDomain', 'coupaClientId', 'coupaClientSecret', 'baseUrl'] as const;
 const KNOWN: ReadonlyArray<keyof ConfigFileValues> = [...STRING_KEYS, 'maxRetries'];
@@ -72,8 +75,10 @@ export function readConfigFile(path: string): ConfigFileValues {
     }
     if (value === null || value === undefined) continue;
     if (key === 'maxRetries') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-        throw new ConfigError(`"${rawKey}" in the --config file ${path} must be a whole number >= 0.`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_RETRIES_LIMIT) {
+        throw new ConfigError(
+          `"${rawKey}" in the --config file ${path} must be a whole number from 0 to ${MAX_RETRIES_LIMIT}.`,
+        );
       }
       out.maxRetries = value;
     } else {
@@ -91,13 +96,41 @@ export function readConfigFile(path: string): ConfigFileValues {
  * Fills the options that flags and environment left unset from `opts.config`, in place, so that
  * every later reader of the options (the client, the provisioning journal's base URL) sees them.
  */
-export function applyConfigFile<T extends ConfigFileValues & { config?: string }>(opts: T): T {
+export function applyConfigFile<T extends ConfigFileValues & { config?: string }>(
+  opts: T,
+  warn?: (message: string) => void,
+): T {
   if (!opts.config) return opts;
   const fromFile = readConfigFile(opts.config);
+  if (warn) {
+    const loose = looseModeOf(opts.config);
+    if (loose) warn(loose);
+  }
   for (const key of KNOWN) {
     if (opts[key] === undefined && fromFile[key] !== undefined) {
       (opts as ConfigFileValues)[key] = fromFile[key] as never;
     }
   }
   return opts;
+}
+
+const warnedLoose = new Set<string>();
+
+/**
+ * A warning when the file can be read by its group or by everyone: it holds the client secret.
+ * Said once per file and process. Undefined when the mode is fine (or cannot be told, e.g. on
+ * Windows, where the mode bits do not describe who can read).
+ */
+export function looseModeOf(path: string): string | undefined {
+  if (process.platform === 'win32' || warnedLoose.has(path)) return undefined;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  warnedLoose.add(path);
+  const who = mode & 0o007 ? 'everyone on this machine' : 'its group';
+  return `the --config file ${path} (mode ${mode.toString(8).padStart(4, '0')}) can be read by ${who}, and it holds the client secret; run chmod 600 ${path}`;
 }

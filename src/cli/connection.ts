@@ -10,7 +10,8 @@ import {
   resolveBaseUrl,
   WRITE_SCOPES,
 } from '../coupa/index.js';
-import { option, parseDuration, parseWholeNumber } from './options.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../coupa/bounded-body.js';
+import { option, parseDuration, parseNumberInRange, parseWholeNumber } from './options.js';
 import { applyConfigFile } from './config-file.js';
 
 /** What addConnectionOptions adds to a command's parsed options. */
@@ -23,18 +24,19 @@ export interface ConnectionOptions {
   burst?: number;
   requestTimeout?: number;
   maxRetries?: number;
+  maxResponseMb?: number;
   config?: string;
 }
 
-function nonNegative(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-      throw new ConfigError(`${name} must be a number >= 0, got "${value}".`);
-    }
-    return n;
-  };
-}
+/** The ranges of the connection flags, shared with --config (which may set max-retries). */
+export const CONNECTION_RANGES = {
+  /** 0 = no client-side limit; below 0.1/s a sync of any size would take days. */
+  rateLimit: { min: 0.1, max: 10_000, also: 0 },
+  burst: { min: 1, max: 10_000 },
+  requestTimeoutMs: { min: 100, max: 30 * 60_000 },
+  maxRetries: { min: 0, max: 50 },
+  maxResponseMb: { min: 1, max: 4096 },
+} as const;
 
 /**
  * The flags every command that talks to Coupa shares, named as in baton-coupa, each also read from
@@ -60,23 +62,37 @@ export function addConnectionOptions(cmd: Command): Command {
     )
     .addOption(
       option('--rate-limit <n>', 'requests per second sent to Coupa (0 = no client-side limit)')
-        .argParser(nonNegative('--rate-limit'))
+        .argParser(parseNumberInRange('--rate-limit', CONNECTION_RANGES.rateLimit))
         .default(DEFAULT_RATE_LIMIT.perSecond),
     )
     .addOption(
       option('--burst <n>', 'requests that may go out back to back before --rate-limit applies')
-        .argParser(parseWholeNumber('--burst', 1))
+        .argParser(parseWholeNumber('--burst', CONNECTION_RANGES.burst.min, CONNECTION_RANGES.burst.max))
         .default(DEFAULT_RATE_LIMIT.burst),
     )
     .addOption(
       option('--request-timeout <duration>', 'time limit per request attempt, e.g. 30s or 500ms')
-        .argParser(parseDuration('--request-timeout'))
+        .argParser(parseDuration('--request-timeout', CONNECTION_RANGES.requestTimeoutMs))
         .default(30_000, '30s'),
     )
     .addOption(
       option('--max-retries <n>', 'retries per request on 429, 5xx and network errors (default 6)').argParser(
-        parseWholeNumber('--max-retries', 0),
+        parseWholeNumber('--max-retries', CONNECTION_RANGES.maxRetries.min, CONNECTION_RANGES.maxRetries.max),
       ),
+    )
+    .addOption(
+      option(
+        '--max-response-mb <n>',
+        'largest response body read from Coupa, in MiB after decompression; larger ones fail (not retried)',
+      )
+        .argParser(
+          parseWholeNumber(
+            '--max-response-mb',
+            CONNECTION_RANGES.maxResponseMb.min,
+            CONNECTION_RANGES.maxResponseMb.max,
+          ),
+        )
+        .default(DEFAULT_MAX_RESPONSE_BYTES / (1024 * 1024)),
     )
     .addOption(
       option(
@@ -98,7 +114,7 @@ export function clientFromOptions(
   opts: ConnectionOptions,
   ctx: { provisioning?: boolean; accounting?: boolean; logger: Logger; signal?: AbortSignal },
 ): CoupaClient {
-  applyConfigFile(opts);
+  applyConfigFile(opts, (message) => ctx.logger.warn({ config: opts.config }, message));
   registerSecret(opts.coupaClientSecret);
   if (!opts.baseUrl && !opts.coupaDomain) {
     throw new ConfigError(
@@ -120,6 +136,7 @@ export function clientFromOptions(
     optionalScopes: ctx.accounting ? [ACCOUNTING_READ_SCOPE] : undefined,
     rateLimit: perSecond === 0 ? false : { perSecond, burst: opts.burst ?? DEFAULT_RATE_LIMIT.burst },
     timeoutMs: opts.requestTimeout,
+    maxResponseBytes: opts.maxResponseMb === undefined ? undefined : opts.maxResponseMb * 1024 * 1024,
     retry: { limit: opts.maxRetries },
     logger: ctx.logger,
     signal: ctx.signal,

@@ -41,34 +41,73 @@ export interface LogOptions {
   logFormat: LogFormat;
 }
 
-export function parsePositiveNumber(name: string) {
+/**
+ * Every numeric flag is range-checked: a value outside what makes sense (`--request-timeout 0`,
+ * `--max-retries 1e9`, `--rate-limit 0.001`, which would wait 1000 s before each request) is a
+ * usage error (exit 2) before anything runs, never a silent hang or a run that cannot succeed.
+ */
+export interface NumberRange {
+  min: number;
+  max: number;
+  /** A value outside [min, max] that still means something, e.g. 0 = off. */
+  also?: number;
+}
+
+function rangeText(r: NumberRange, unit = ''): string {
+  return `${r.also !== undefined ? `${r.also} or ` : ''}between ${r.min}${unit} and ${r.max}${unit}`;
+}
+
+/** An argParser for a number in `range` (decimals allowed). */
+export function parseNumberInRange(name: string, range: NumberRange) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new ConfigError(`${name} must be a positive number, got "${value}".`);
+    const ok =
+      value.trim() !== '' && Number.isFinite(n) && (n === range.also || (n >= range.min && n <= range.max));
+    if (!ok) throw new ConfigError(`${name} must be ${rangeText(range)}, got "${value}".`);
     return n;
   };
 }
 
-/** An argParser for a count, port or seed: an integer of at least `min`. */
-export function parseWholeNumber(name: string, min: number) {
+export function parsePositiveNumber(name: string, max = 1_000_000) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new ConfigError(`${name} must be a whole number >= ${min}, got "${value}".`);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max)
+      throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${value}".`);
     return n;
   };
 }
 
-/** Accepts "100ms", "2s", "1.5s" or a bare number of milliseconds. */
-export function parseDuration(name: string) {
+/** An argParser for a count, port or seed: an integer from `min` to `max`. */
+export function parseWholeNumber(name: string, min: number, max = 1_000_000_000) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${value}".`);
+    return n;
+  };
+}
+
+/** Accepts "100ms", "2s", "1.5s", "2m" or a bare number of milliseconds, within `range` (ms). */
+export function parseDuration(name: string, range: NumberRange = { min: 0, max: 24 * 3600_000 }) {
   return (value: string): number => {
     const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
     if (!m) throw new ConfigError(`${name} must be a duration like 100ms or 2s, got "${value}".`);
     const n = Number(m[1]);
     const unit = m[2] ?? 'ms';
-    return unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+    const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+    if (ms !== range.also && (ms < range.min || ms > range.max)) {
+      throw new ConfigError(
+        `${name} must be ${range.also !== undefined ? `${range.also} or ` : ''}between ${formatMs(range.min)} and ${formatMs(range.max)}, got "${value}".`,
+      );
+    }
+    return ms;
   };
+}
+
+function formatMs(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }
 
 const FALSE_WORDS = ['', '0', 'false', 'no', 'off'];

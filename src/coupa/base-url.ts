@@ -56,7 +56,12 @@ export function resolveBaseUrl(input: { domain?: string; baseUrl?: string }): UR
       DOMAIN_HINT,
     );
   }
-  return new URL(`https://${host}`);
+  try {
+    return new URL(`https://${host}`);
+  } catch {
+    // A label the URL parser refuses, e.g. `xn--acme` (an invalid punycode A-label).
+    throw new CoupaDomainError(`Coupa domain ${shown} is not a valid host name.`, DOMAIN_HINT);
+  }
 }
 
 function checkBaseUrl(raw: string): URL {

@@ -143,8 +143,8 @@ export class CoupaResponseValidationError extends CoupaConnectorError {
   readonly endpoint: string;
   readonly field: string;
 
-  constructor(message: string, opts: { endpoint: string; field: string }) {
-    super(message, { exitCode: ExitCode.failure });
+  constructor(message: string, opts: { endpoint: string; field: string; exitCode?: ExitCode }) {
+    super(message, { exitCode: opts.exitCode ?? ExitCode.failure });
     this.endpoint = opts.endpoint;
     this.field = opts.field;
   }

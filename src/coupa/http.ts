@@ -1,3 +1,5 @@
+import { BodyTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, readBoundedText } from './bounded-body.js';
+
 /**
  * One HTTP exchange, nothing more: no retries, no auth logic. Uses Node's global fetch (undici).
  * The per-attempt timeout covers reading the body too, since a server can stall mid-body.
@@ -8,6 +10,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** Cap on the decoded body; see bounded-body.ts. */
+  maxBodyBytes?: number;
   /** Aborts the exchange; its reason is what gets thrown. */
   signal?: AbortSignal;
 }
@@ -58,6 +62,7 @@ const RETRYABLE_CODES = new Set([
 ]);
 /** Codes that mean the request did not leave this machine. */
 const NOT_SENT_CODES = new Set([
+  'EBADPORT',
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -87,10 +92,11 @@ export async function sendOnce(req: HttpRequest): Promise<HttpResponse> {
       redirect: 'manual',
       signal,
     });
-    const text = await res.text();
+    const text = await readBoundedText(res, req.maxBodyBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     return { status: res.status, headers: res.headers, text };
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
+    if (err instanceof BodyTooLargeError) throw err;
     if (timeout.aborted) {
       throw new NetworkError(`no complete answer within ${req.timeoutMs} ms`, 'TIMEOUT', true, true, {
         cause: err,

@@ -2,6 +2,8 @@ import type { ZodType } from 'zod';
 import { redact } from '../secrets.js';
 import { CoupaResponseFormatError, CoupaResponseValidationError } from './errors.js';
 import type { HttpResponse } from './http.js';
+import { UNSAFE_ID_MESSAGE } from './models.js';
+import { ExitCode } from '../errors.js';
 
 /** First `n` characters on one line: enough to recognise an HTML login page or an XML error. */
 export function excerpt(text: string, n = 120): string {
@@ -62,6 +64,12 @@ export function validate<T>(
   if (result.success) return result.data;
   const issue = result.error.issues[0] as Issue | undefined;
   const field = fieldPath(issue?.path ?? []);
+  if (issue?.message === UNSAFE_ID_MESSAGE) {
+    throw new CoupaResponseValidationError(
+      `${endpoint}: field \`${field}\` holds an ${UNSAFE_ID_MESSAGE}; refusing rather than using a rounded id.`,
+      { endpoint, field, exitCode: ExitCode.usage },
+    );
+  }
   const where = item
     ? `item ${item.index}${typeof item.id === 'number' ? ` (id ${item.id})` : ''} field \`${field}\``
     : `field \`${field}\``;

@@ -1,6 +1,13 @@
 import type { Logger } from '../log.js';
-import { CoupaRedirectError, CoupaUnavailableError, RetryBudgetExceededError } from './errors.js';
+import type { CoupaConnectorError } from '../errors.js';
+import {
+  CoupaDomainError,
+  CoupaRedirectError,
+  CoupaUnavailableError,
+  RetryBudgetExceededError,
+} from './errors.js';
 import { NetworkError, sendOnce, type HttpResponse } from './http.js';
+import { BodyTooLargeError, CoupaResponseTooLargeError } from './bounded-body.js';
 import type { RateLimiter } from './rate-limiter.js';
 import {
   decideRetry,
@@ -59,6 +66,8 @@ export class Transport {
       limiter?: RateLimiter;
       retry: Required<RetryOptions>;
       timeoutMs: number;
+      /** Cap on each response body, decoded; default DEFAULT_MAX_RESPONSE_BYTES. */
+      maxResponseBytes?: number;
       logger: Logger;
       signal?: AbortSignal;
     },
@@ -79,8 +88,15 @@ export class Transport {
       let res: HttpResponse | undefined;
       let netErr: NetworkError | undefined;
       try {
-        res = await sendOnce({ ...req, timeoutMs: this.opts.timeoutMs, signal });
+        res = await sendOnce({
+          ...req,
+          timeoutMs: this.opts.timeoutMs,
+          maxBodyBytes: this.opts.maxResponseBytes,
+          signal,
+        });
       } catch (err) {
+        // Too large is final: the same request would get the same answer.
+        if (err instanceof BodyTooLargeError) throw new CoupaResponseTooLargeError(what, req.url.origin, err);
         if (!(err instanceof NetworkError)) throw err;
         netErr = err;
         this.count(err.code);
@@ -188,7 +204,14 @@ function combine(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
   return a ?? b;
 }
 
-function networkFailure(url: URL, what: string, err: NetworkError): CoupaUnavailableError {
+function networkFailure(url: URL, what: string, err: NetworkError): CoupaConnectorError {
+  if (err.code === 'EBADPORT') {
+    // fetch refuses these ports before connecting: nothing was sent, and only a new URL helps.
+    return new CoupaDomainError(
+      `${what} to ${url.host} was not sent: port ${url.port} is on the list of ports fetch never connects to.`,
+      'Run the proxy or simulator on another port (e.g. 8443) and change --base-url.',
+    );
+  }
   if (err.code === 'ENOTFOUND') {
     return new CoupaUnavailableError(`Could not resolve host ${url.hostname} for ${what} (ENOTFOUND).`, {
       cause: err,

@@ -117,7 +117,7 @@ export const demoCommand: CliCommand = {
       )
       .addOption(
         new Option('--users <n>', 'users in the simulated tenant')
-          .argParser(parseWholeNumber('--users', 1))
+          .argParser(parseWholeNumber('--users', 1, 1_000_000))
           .default(2000),
       )
       .addOption(
@@ -131,12 +131,12 @@ export const demoCommand: CliCommand = {
           '--rate-limit <n>',
           "requests per second the simulator allows, like Coupa's limit (0 = unlimited)",
         )
-          .argParser(parseWholeNumber('--rate-limit', 0))
+          .argParser(parseWholeNumber('--rate-limit', 0, 100_000))
           .default(25),
       )
       .addOption(
         new Option('--latency <ms>', 'simulated network latency per request, in ms')
-          .argParser(parseWholeNumber('--latency', 0))
+          .argParser(parseWholeNumber('--latency', 0, 60_000))
           .default(20),
       )
       .addOption(

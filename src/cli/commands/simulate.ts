@@ -58,11 +58,16 @@ export const simulateCommand: CliCommand = {
         'Run a fake Coupa Core API (OAuth2, users, roles, groups, rate limit) on this machine until Ctrl-C.',
       )
       .option('--host <host>', 'address to listen on', '127.0.0.1')
-      .option('--port <port>', 'port to listen on (0 = any free port)', parseWholeNumber('--port', 0), 8443)
+      .option(
+        '--port <port>',
+        'port to listen on (0 = any free port)',
+        parseWholeNumber('--port', 0, 65_535),
+        8443,
+      )
       .option(
         '--users <n>',
         'number of users in the generated tenant',
-        parseWholeNumber('--users', 0),
+        parseWholeNumber('--users', 0, 10_000_000),
         10_000,
       )
       .option(
@@ -134,7 +139,7 @@ export const simulateCommand: CliCommand = {
       .option(
         '--token-ttl <seconds>',
         'access token lifetime in seconds',
-        parseWholeNumber('--token-ttl', 1),
+        parseWholeNumber('--token-ttl', 1, 10 * 365 * 86_400),
         86_400,
       )
       .option('--client-id <id>', 'OAuth2 client id to accept')

@@ -63,10 +63,10 @@ export function resolveEntitlement(entitlementId: string): EntitlementTarget {
     }
     return { license: true, entitlementId: entitlementId.trim(), licenseId: parsed.resourceId, flag };
   }
-  if (!/^[1-9]\d{0,15}$/.test(parsed.resourceId)) {
+  if (!isExactId(parsed.resourceId)) {
     throw new UnknownEntitlementError(
       entitlementId,
-      `"${parsed.resourceId}" is not a Coupa id (a positive integer)`,
+      `"${parsed.resourceId}" is not a Coupa id (a positive integer up to 2^53 - 1, which is exact)`,
     );
   }
   return {
@@ -91,7 +91,14 @@ export function resolveGrant(grantId: string): { target: EntitlementTarget; user
 
 export function parseUserId(value: string | number): number {
   const text = String(value).trim();
-  if (!/^[1-9]\d{0,15}$/.test(text))
-    throw new UnknownUserError(text, 'a Coupa user id is a positive integer');
+  if (!isExactId(text))
+    throw new UnknownUserError(text, 'a Coupa user id is a positive integer up to 2^53 - 1', {
+      malformed: true,
+    });
   return Number(text);
+}
+
+/** Digits only, and small enough that Number() keeps every one of them. */
+function isExactId(text: string): boolean {
+  return /^[1-9]\d{0,15}$/.test(text) && Number.isSafeInteger(Number(text));
 }

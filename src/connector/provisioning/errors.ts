@@ -11,8 +11,10 @@ import type { LockHolder } from './lock-file.js';
 export class UnknownUserError extends CoupaConnectorError {
   readonly userId: string;
 
-  constructor(userId: string, detail: string) {
+  /** `malformed`: not a usable id at all (a usage error, exit 2) rather than an id Coupa does not know. */
+  constructor(userId: string, detail: string, opts: { malformed?: boolean } = {}) {
     super(`Coupa has no user ${JSON.stringify(userId)} (${detail}).`, {
+      exitCode: opts.malformed ? ExitCode.usage : ExitCode.failure,
       hint: 'Pass the numeric Coupa user id, as shown in the c1z (resource id of a `user` resource).',
     });
     this.userId = userId;
