@@ -1,8 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DecompressStream } from 'zstd-napi';
+import { decompressBounded, DecodedLimitError } from './bounded-decompress.js';
 import { C1Z_MAGIC, C1Z_V3_MAGIC } from './schema.js';
 import {
   C1zError,
@@ -150,29 +147,16 @@ export async function decodeC1z(path: string, dbPath: string, limits: DecodeLimi
     }
   }
 
-  let limitHit = false;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      decoded += chunk.length;
-      if (decoded > limits.maxDecodedBytes) {
-        limitHit = true;
-        done(new Error('decoded size limit'));
-        return;
-      }
-      done(null, chunk);
-    },
-  });
-  let decoded = 0;
+  let decoded: number;
   try {
-    await pipeline(
-      createReadStream(path, { start: 5, highWaterMark: 1 << 16 }),
-      // Later frames are capped by the decoder itself: windowLogMax = floor(log2(limit)).
-      new DecompressStream({ windowLogMax: Math.max(10, Math.floor(Math.log2(limits.maxWindowBytes))) }),
-      counter,
-      createWriteStream(dbPath),
-    );
+    // Bounded step by step (see bounded-decompress.ts); later frames are capped by the decoder
+    // itself: windowLogMax = floor(log2(limit)).
+    decoded = await decompressBounded(path, 5, dbPath, {
+      maxDecodedBytes: limits.maxDecodedBytes,
+      windowLogMax: Math.max(10, Math.floor(Math.log2(limits.maxWindowBytes))),
+    });
   } catch (err) {
-    if (limitHit) {
+    if (err instanceof DecodedLimitError) {
       throw new C1zLimitError(
         path,
         `it decodes to more than ${mib(limits.maxDecodedBytes)} MiB, the decoded-size limit`,

@@ -18,6 +18,7 @@ import { REQUIRED_TABLES, TABLES } from './schema.js';
 import { decodeC1z, decodeLimits } from './container.js';
 import { C1zError, CorruptC1zError, NoSyncError } from './errors.js';
 import { listSyncRuns, type SyncRunRow } from './history.js';
+import { sweepTempDirs, tempDirPrefix } from '../util/leftovers.js';
 
 export interface C1zReaderOptions {
   /** Where the decompressed database goes (default: the OS temp dir). */
@@ -146,7 +147,8 @@ export class C1zReader {
   static async open(path: string, opts: C1zReaderOptions = {}): Promise<C1zReader> {
     let dir: string;
     try {
-      dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'c1z-'));
+      sweepTempDirs(opts.tmpDir ?? tmpdir(), 'c1z');
+      dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), tempDirPrefix('c1z')));
     } catch (err) {
       throw new C1zError(
         path,

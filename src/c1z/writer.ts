@@ -1,7 +1,7 @@
 import { access, mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { constants, createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
@@ -25,6 +25,8 @@ import { C1zWriteError } from './errors.js';
 import { carryOverSyncs, endAfter, type SyncRunRow } from './history.js';
 import { encodeSimpleGrantTail } from './grant-encoding.js';
 import { fsyncDir } from '../util/durable-file.js';
+import { checkOutputTarget } from '../util/output-target.js';
+import { outputTempName, sweepOutputTemps, sweepTempDirs, tempDirPrefix } from '../util/leftovers.js';
 
 export interface C1zWriterOptions {
   /** Where the temporary SQLite database lives (default: the OS temp dir). */
@@ -150,9 +152,14 @@ export class C1zWriter {
         err,
       );
     }
+    // Refuses devices, FIFOs and directories; a symlink is written through to its target.
+    const path = await checkOutputTarget(target);
+    // A killed earlier run's half-written files (Coupa data, possibly hundreds of MB) go now.
+    sweepOutputTemps(path);
+    sweepTempDirs(opts.tmpDir ?? tmpdir(), 'c1z-writer');
     let dir: string;
     try {
-      dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'c1z-writer-'));
+      dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), tempDirPrefix('c1z-writer')));
     } catch (err) {
       throw new C1zWriteError(
         `Cannot create a temp directory for ${target} under ${opts.tmpDir ?? tmpdir()}.`,
@@ -160,7 +167,7 @@ export class C1zWriter {
       );
     }
     try {
-      return new C1zWriter(target, dir, opts);
+      return new C1zWriter(path, dir, opts);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw new C1zWriteError(`Cannot create the temp database for ${target} in ${dir}.`, err);
@@ -272,10 +279,7 @@ export class C1zWriter {
       db.close();
       this.db = undefined;
 
-      const tmpOut = join(
-        dirname(this.outPath),
-        `.${basename(this.outPath)}.tmp-${randomBytes(6).toString('hex')}`,
-      );
+      const tmpOut = outputTempName(this.outPath, randomBytes(6).toString('hex'));
       this.tmpOut = tmpOut;
       await this.compressTo(tmpOut);
       await rename(tmpOut, this.outPath);
@@ -337,7 +341,8 @@ export class C1zWriter {
   }
 
   private async compressTo(tmpOut: string): Promise<void> {
-    await writeFile(tmpOut, C1Z_MAGIC, { flag: 'wx', mode: 0o644 });
+    // Owner-only: the file holds emails, employee numbers and who is an admin.
+    await writeFile(tmpOut, C1Z_MAGIC, { flag: 'wx', mode: 0o600 });
     // Level 3 keeps the window at 2^21, far below baton's 2^27 cap; CRC on as Go writes it.
     await pipeline(
       createReadStream(this.dbPath, { highWaterMark: 1 << 20 }),

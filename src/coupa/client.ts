@@ -11,6 +11,7 @@ import {
 } from './errors.js';
 import { serializeFields, type FieldSpec } from './fields.js';
 import type { HttpResponse } from './http.js';
+import { ListGrowthGuard } from './growth-guard.js';
 import { paginateById, PaginationError, type PageRequest } from './paginate.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { coupaErrorMessage, excerpt, parseJson, validate } from './response.js';
@@ -34,6 +35,8 @@ export interface CoupaClientOptions {
   rateLimit?: RateLimit | false;
   /** Per attempt, body included. Default 30 000 ms. */
   timeoutMs?: number;
+  /** Cap on each response body, decoded (see bounded-body.ts). Default 16 MiB. */
+  maxResponseBytes?: number;
   retry?: RetryOptions;
   /** Renew the token this long before it expires. Default 300 s. */
   tokenRenewBeforeSeconds?: number;
@@ -86,6 +89,7 @@ export class CoupaClient {
       limiter: rateLimit === false ? undefined : new RateLimiter(rateLimit),
       retry: { ...DEFAULT_RETRY, ...definedOnly(opts.retry ?? {}) },
       timeoutMs: opts.timeoutMs ?? 30_000,
+      maxResponseBytes: opts.maxResponseBytes,
       logger,
       signal: opts.signal,
     });
@@ -153,12 +157,20 @@ export class CoupaClient {
         validate(opts.itemSchema, item, endpoint, { index, id: (item as { id?: unknown } | null)?.id }),
       );
     };
+    const growth = new ListGrowthGuard(`GET ${path}`);
     try {
-      yield* paginateById(fetchPage, {
+      const pages = paginateById(fetchPage, {
         lanes: opts.lanes,
         topFirst: opts.topFirst,
-        onEstimate: opts.onEstimate,
+        onEstimate: (n) => {
+          growth.noteEstimate(n);
+          opts.onEstimate?.(n);
+        },
       });
+      for await (const page of pages) {
+        growth.add(page.length);
+        yield page;
+      }
     } catch (err) {
       if (err instanceof PaginationError) {
         throw new CoupaResponseValidationError(`GET ${path} (${err.label}): ${err.problem}.`, {

@@ -13,3 +13,5 @@ export {
 } from './rate-limiter.js';
 export { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 export { PAGE_SIZE } from './paginate.js';
+export { CoupaResponseTooLargeError, DEFAULT_MAX_RESPONSE_BYTES } from './bounded-body.js';
+export { ListGrowthError } from './growth-guard.js';
