@@ -57,8 +57,11 @@ export async function decompressBounded(
       let chunk = input.subarray(0, bytesRead);
       // Call until this chunk is consumed and the output buffer was not filled (nothing left to flush).
       for (;;) {
+        const had = chunk.length;
         const [hint, produced, consumed] = dctx.decompressStream(output, chunk);
-        pending = hint;
+        // An empty call after a finished frame asks for the next frame's header (a non-zero hint):
+        // only calls that did something say where the frame stands.
+        if (had > 0 || produced > 0) pending = hint;
         chunk = chunk.subarray(consumed);
         if (produced > 0) {
           decoded += produced;
@@ -66,7 +69,9 @@ export async function decompressBounded(
           await outFile.write(output, 0, produced);
         }
         if (chunk.length === 0 && produced < output.length) break;
-        if (consumed === 0 && produced === 0) throw new TruncatedZstdError();
+        // Input offered and none taken, nothing produced: no progress is possible.
+        if (had > 0 && consumed === 0 && produced === 0) throw new TruncatedZstdError();
+        if (had === 0 && produced === 0) break;
       }
     }
     if (pending !== 0) throw new TruncatedZstdError();

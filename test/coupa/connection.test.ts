@@ -55,10 +55,15 @@ describe('connection flags', () => {
   });
 
   it.each([
-    [['--rate-limit', '-1'], /--rate-limit must be a number >= 0/],
-    [['--burst', '0'], /--burst must be a whole number >= 1/],
+    [['--rate-limit', '-1'], /--rate-limit must be 0 or between 0.1 and 10000/],
+    // One request per 1000 s would hang silently.
+    [['--rate-limit', '0.001'], /--rate-limit must be 0 or between 0.1 and 10000/],
+    [['--burst', '0'], /--burst must be a whole number from 1 to 10000/],
     [['--request-timeout', 'soon'], /--request-timeout must be a duration/],
-    [['--max-retries', '1.5'], /--max-retries must be a whole number >= 0/],
+    [['--request-timeout', '0'], /--request-timeout must be between 100ms and 30m/],
+    [['--max-retries', '1.5'], /--max-retries must be a whole number from 0 to 50/],
+    [['--max-retries', '1e9'], /--max-retries must be a whole number from 0 to 50/],
+    [['--max-response-mb', '0'], /--max-response-mb must be a whole number from 1 to 4096/],
   ])('rejects %j', (args, message) => {
     expect(() => parse(args)).toThrow(ConfigError);
     expect(() => parse(args)).toThrow(message);
