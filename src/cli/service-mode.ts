@@ -1,0 +1,240 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { create } from '@bufbuild/protobuf';
+import { z } from 'zod';
+import { ConfigError, ExitCode } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { registerSecret } from '../secrets.js';
+import { resolveBaseUrl } from '../coupa/index.js';
+import {
+  ArrayModeMemory,
+  DEFAULT_AUDIT_LOG_PATH,
+  DEFAULT_JOURNAL_PATH,
+  Provisioner,
+} from '../connector/provisioning/index.js';
+import { parseCredentials } from '../c1/credentials.js';
+import { C1Client } from '../c1/client.js';
+import { describeC1Error, runDaemon } from '../c1/daemon.js';
+import { buildInfo, osInfo } from '../c1/build-info.js';
+import { connectorMetadata } from '../c1/metadata.js';
+import { BatonServiceHelloRequestSchema } from '../c1/messages.js';
+import { fullSyncHandler } from '../c1/handlers/full-sync.js';
+import { createAccountHandler, grantHandler, revokeHandler } from '../c1/handlers/provisioning.js';
+import { createServiceMetrics, startHealthServer, type HealthServer } from '../c1/ops/index.js';
+import { clientFromOptions, type ConnectionOptions } from './connection.js';
+import { option, parseDuration, parseWholeNumber, type LogOptions } from './options.js';
+import { addHealthCheckOptions, type HealthCheckOptions } from './health-check-options.js';
+import type { ProvisioningFlags } from './provisioning-one-shot.js';
+
+/**
+ * Service mode: with --client-id/--client-secret (BATON_CLIENT_ID/BATON_CLIENT_SECRET) the default
+ * command becomes a long-running ConductorOne connector, as baton-coupa does. The flags keep
+ * baton-sdk's names; see docs/service-mode.md.
+ */
+export interface ServiceModeOptions extends ConnectionOptions, HealthCheckOptions, ProvisioningFlags {
+  logLevel: LogOptions['logLevel'];
+  logFormat: LogOptions['logFormat'];
+  clientId?: string;
+  clientSecret?: string;
+  skipFullSync?: boolean;
+  c1zTempDir?: string;
+  taskConcurrency: number;
+  shutdownTimeout: number;
+  skipAccountGroups?: boolean;
+}
+
+export const DEFAULT_TASK_CONCURRENCY = 3;
+/** Fits Kubernetes' default 30 s termination grace, leaving time for the last FinishTasks. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+
+function concurrency(value: string): number {
+  const n = parseWholeNumber('--task-concurrency', 1)(value);
+  if (n > 100) throw new ConfigError(`--task-concurrency must be between 1 and 100, got "${value}".`);
+  return n;
+}
+
+export function addServiceModeOptions(cmd: Command): Command {
+  cmd
+    .addOption(
+      option(
+        '--client-id <id>',
+        'ConductorOne client id; with --client-secret, runs as a ConductorOne connector (service mode)',
+      ),
+    )
+    .addOption(
+      option('--client-secret <secret>', 'ConductorOne client secret; prefer the environment variable'),
+    )
+    .addOption(option('--skip-full-sync', 'service mode: answer full sync tasks with an empty sync'))
+    .addOption(
+      option(
+        '--c1z-temp-dir <dir>',
+        'service mode: folder for the temporary c1z of each sync task (default: OS temp dir)',
+      ),
+    )
+    .addOption(
+      option('--task-concurrency <n>', 'service mode: tasks run at the same time (1-100)')
+        .argParser(concurrency)
+        .default(DEFAULT_TASK_CONCURRENCY),
+    )
+    .addOption(
+      option(
+        '--shutdown-timeout <duration>',
+        'service mode: after SIGTERM/SIGINT, how long running tasks may take before they are handed back to ConductorOne',
+      )
+        .argParser(parseDuration('--shutdown-timeout'))
+        .default(DEFAULT_SHUTDOWN_TIMEOUT_MS, '25s'),
+    );
+  addHealthCheckOptions(cmd);
+  return cmd;
+}
+
+/** baton's rule: a client id (or secret) given means service mode; both are then required. */
+export function isServiceMode(opts: { clientId?: string; clientSecret?: string }): boolean {
+  return Boolean(opts.clientId?.trim() || opts.clientSecret?.trim());
+}
+
+function checkTempDir(dir: string | undefined): string | undefined {
+  if (dir === undefined || dir.trim() === '') return undefined;
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new ConfigError(
+      `--c1z-temp-dir ${dir} is not a writable folder.`,
+      'Create it (in a container: an emptyDir or tmpfs mount) or leave the flag out to use the OS temp dir.',
+    );
+  }
+  return dir;
+}
+
+function buildProvisioner(opts: ServiceModeOptions, logger: Logger, stop: AbortSignal): Provisioner {
+  const api = clientFromOptions(opts, { provisioning: true, logger });
+  const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
+  const journalPath = opts.journal ?? DEFAULT_JOURNAL_PATH;
+  return new Provisioner({
+    api,
+    baseUrl,
+    logger,
+    journalPath,
+    auditLogPath: opts.auditLog ?? DEFAULT_AUDIT_LOG_PATH,
+    arrayModes: new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
+    retry: { settleMs: opts.requestTimeout ?? 30_000 },
+    lockTimeoutMs: opts.lockTimeout,
+    signal: stop,
+  });
+}
+
+const ProbeSchema = z.array(z.unknown());
+
+export async function runServiceMode(opts: ServiceModeOptions): Promise<void> {
+  registerSecret(opts.clientSecret);
+  const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
+  const creds = parseCredentials(opts.clientId, opts.clientSecret);
+  if (opts.dryRun) {
+    throw new ConfigError(
+      '--dry-run cannot be used in service mode: ConductorOne would be told that changes were made.',
+      'Leave out -p to refuse every write task instead.',
+    );
+  }
+  const tempDir = checkTempDir(opts.c1zTempDir);
+  // Coupa settings are checked now (missing domain or secret), not at the first task.
+  clientFromOptions(opts, { logger });
+
+  const stopping = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(ExitCode.interrupted);
+    logger.info({ signal: sig }, 'stop requested: no new tasks; running ones may finish (again to quit now)');
+    stopping.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const metrics = createServiceMetrics();
+  let ready = false;
+  let health: HealthServer | undefined;
+  try {
+    if (opts.healthCheck) {
+      health = await startHealthServer({
+        host: opts.healthCheckBindAddress,
+        port: opts.healthCheckPort,
+        metrics,
+        logger,
+        isReady: () => ready && !stopping.signal.aborted,
+        checkHealth: async (signal) => {
+          const probe = clientFromOptions(opts, { logger, signal });
+          await probe.get('/api/users', { query: { limit: '1' }, fields: ['id'], schema: ProbeSchema });
+        },
+      });
+      logger.info({ url: health.url }, 'health check server listening');
+    }
+
+    let provisioner: Provisioner | undefined;
+    if (opts.provisioning) {
+      provisioner = buildProvisioner(opts, logger, stopping.signal);
+      await recoverOnce(provisioner, logger);
+    }
+    const provisionerOrFail = () => {
+      if (!provisioner) throw new Error('provisioning is not enabled');
+      return provisioner;
+    };
+
+    const client = new C1Client({ creds, logger });
+    const hello = {
+      buildInfo: buildInfo(),
+      osInfo: osInfo(),
+      connectorMetadata: connectorMetadata(),
+    };
+    await runDaemon({
+      client,
+      logger,
+      metrics,
+      stop: stopping.signal,
+      provisioning: Boolean(opts.provisioning),
+      concurrency: opts.taskConcurrency,
+      shutdownTimeoutMs: opts.shutdownTimeout,
+      hello: (taskId) => create(BatonServiceHelloRequestSchema, { taskId, ...hello }),
+      onReady: () => (ready = true),
+      handlers: {
+        syncFull: fullSyncHandler({
+          coupaClient: (signal) =>
+            clientFromOptions(opts, { accounting: !opts.skipAccountGroups, logger, signal }),
+          skipFullSync: opts.skipFullSync,
+          skipAccountGroups: opts.skipAccountGroups,
+          tempDir,
+          metrics,
+        }),
+        grant: grantHandler(provisionerOrFail),
+        revoke: revokeHandler(provisionerOrFail),
+        createAccount: createAccountHandler(provisionerOrFail),
+      },
+    });
+  } finally {
+    ready = false;
+    await health?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * Removals a crash left half-done are finished before any new task, as `recover` would; a failure
+ * here is reported and does not stop the daemon (the journal keeps the entries for next time).
+ */
+async function recoverOnce(provisioner: Provisioner, logger: Logger): Promise<void> {
+  try {
+    const report = await provisioner.recover();
+    for (const e of report.entries) {
+      logger[e.outcome === 'failed' ? 'error' : 'info'](
+        { user: e.userId, entitlement: e.entitlementId, outcome: e.outcome },
+        `recover: ${e.message}`,
+      );
+    }
+  } catch (err) {
+    logger.error(
+      { err: describeC1Error(err) },
+      'recover at startup failed; the journal keeps its entries for the next start',
+    );
+  }
+}
