@@ -12,6 +12,7 @@ import { syncsCommand } from './syncs.js';
 import { userCommand } from './user.js';
 import { reviewCommand } from './review.js';
 import { reportCommand } from './report.js';
+import { diffCommand } from './diff.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
@@ -31,4 +32,5 @@ export const commands: CliCommand[] = [
   userCommand,
   reviewCommand,
   reportCommand,
+  diffCommand,
 ];
