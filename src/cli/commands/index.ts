@@ -7,6 +7,7 @@ import { grantCommand, revokeCommand } from './grant.js';
 import { createAccountCommand, disableUserCommand, enableUserCommand } from './accounts.js';
 import { recoverCommand } from './recover.js';
 import { simulateCommand } from './simulate.js';
+import { simulateC1Command } from './simulate-c1.js';
 import { inspectCommand } from './inspect.js';
 import { syncsCommand } from './syncs.js';
 import { userCommand } from './user.js';
@@ -27,6 +28,7 @@ export const commands: CliCommand[] = [
   disableUserCommand,
   recoverCommand,
   simulateCommand,
+  simulateC1Command,
   inspectCommand,
   syncsCommand,
   userCommand,
