@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // A private XDG state dir per worker: provisioning's default journal and locks live there.
+    setupFiles: ['test/helpers/isolated-state.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Two cores on CI: running more forks than that only adds contention to timing-sensitive

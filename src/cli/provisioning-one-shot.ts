@@ -8,8 +8,6 @@ import { clientFromOptions, type ConnectionOptions } from './connection.js';
 import { option, parseDuration } from './options.js';
 import {
   ArrayModeMemory,
-  DEFAULT_AUDIT_LOG_PATH,
-  DEFAULT_JOURNAL_PATH,
   Provisioner,
   resolveEntitlement,
   resolveGrant,
@@ -17,6 +15,7 @@ import {
   type RecoveryReport,
 } from '../connector/provisioning/index.js';
 import { dirname, join } from 'node:path';
+import { ensureStateDir, stateRoot, tenantStatePaths } from '../connector/provisioning/state-dir.js';
 
 /**
  * baton's one-shot provisioning flags (--grant-entitlement, --revoke-grant, --create-account-*,
@@ -31,6 +30,7 @@ export interface ProvisioningFlags extends ConnectionOptions {
   dryRun?: boolean;
   journal?: string;
   auditLog?: string;
+  stateDir?: string;
   lockTimeout?: number;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
@@ -46,11 +46,23 @@ export function addProvisioningOptions(cmd: Command, { withProvisioningFlag = tr
   return cmd
     .addOption(option('--dry-run', 'print the writes a provisioning command would send, and send none'))
     .addOption(
-      option('--journal <path>', 'journal of unfinished removals, read by `recover`').default(
-        DEFAULT_JOURNAL_PATH,
+      option(
+        '--state-dir <path>',
+        'root of the per-tenant folders holding the journal, audit log and lock files (default: $XDG_STATE_HOME/coupa-connector, else ~/.local/state/coupa-connector)',
       ),
     )
-    .addOption(option('--audit-log <path>', 'JSON-lines log of every change').default(DEFAULT_AUDIT_LOG_PATH))
+    .addOption(
+      option(
+        '--journal <path>',
+        "journal of unfinished removals, read by `recover` (default: journal.jsonl in the tenant's state folder; lock files go next to it)",
+      ),
+    )
+    .addOption(
+      option(
+        '--audit-log <path>',
+        "JSON-lines log of every change (default: audit.jsonl in the tenant's state folder)",
+      ),
+    )
     .addOption(
       // No commander default: it would show (and pass) the raw number; the provisioner's default applies.
       option(
@@ -200,7 +212,10 @@ export async function withProvisioner(
   // baton-coupa's provisioning works as is; see docs/provisioning.md.
   const api = clientFromOptions(opts, { provisioning: true, logger });
   const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
-  const journalPath = opts.journal ?? DEFAULT_JOURNAL_PATH;
+  // Same tenant, same folder, from whatever working directory (see state-dir.ts).
+  const state = tenantStatePaths(baseUrl, stateRoot(opts.stateDir));
+  if (!opts.journal || !opts.auditLog) ensureStateDir(state.dir);
+  const journalPath = opts.journal ?? state.journal;
   const dryRun = opts.dryRun ?? false;
   const stopping = new AbortController();
   const provisioner = new Provisioner({
@@ -209,7 +224,7 @@ export async function withProvisioner(
     logger,
     dryRun,
     journalPath,
-    auditLogPath: opts.auditLog ?? DEFAULT_AUDIT_LOG_PATH,
+    auditLogPath: opts.auditLog ?? state.auditLog,
     // Remembered next to the journal so a later run skips the detection write on merging tenants.
     arrayModes: dryRun
       ? new ArrayModeMemory()

@@ -1,3 +1,4 @@
+import { stateRoot, tenantStatePaths } from '../../src/connector/provisioning/state-dir.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -310,7 +311,9 @@ describe('the built bin', () => {
     expect(ok).toMatchObject({ code: 0 });
     expect(ok.stdout).toContain('Granted the treasury-user license to user 9.');
     expect(holdings(sim, 9, 'license')).toEqual(['treasury-user']);
-    // Journal and audit log default to .coupa-connector/ in the working directory.
-    expect(existsSync(join(dir, '.coupa-connector', 'audit.jsonl'))).toBe(true);
+    // Journal and audit log default to the tenant's folder in the state dir, not the working directory.
+    expect(existsSync(join(dir, '.coupa-connector'))).toBe(false);
+    const tenant = tenantStatePaths(sim.url, stateRoot(undefined, process.env));
+    expect(existsSync(tenant.auditLog)).toBe(true);
   });
 });

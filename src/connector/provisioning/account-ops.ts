@@ -196,10 +196,12 @@ export function setActive(
           message: `Would ${active ? 'enable' : 'disable'} user ${userId}.`,
         };
       }
-      const after = await ctx.api.put(userPath(userId), body, {
+      await ctx.api.put(userPath(userId), body, {
         fields: ['id', 'active'],
         schema: ActiveSchema,
       });
+      // Checked against a fresh read, not the PUT's echo (see putList).
+      const after = await readUser(ctx, userId, ['id', 'active'], ActiveSchema);
       if ((after.active === true) !== active) {
         throw new VerificationError(
           `PUT ${ctx.baseUrl}${userPath(userId)} {"active":${active}} answered 200 but the user is not ${verb}.`,

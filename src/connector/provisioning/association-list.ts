@@ -40,18 +40,43 @@ export function listBody(membership: MembershipType, list: readonly Ref[]): Reco
   return { [MEMBERSHIPS[membership].field]: list.map((r) => ({ id: r.id })) };
 }
 
-/** PUTs the list and returns the array as the API says it now is. */
+/**
+ * PUTs the list, then reads it back and returns what the read says. The PUT's own answer is the
+ * object as that request left it; a concurrent writer (another process with other lock files, an
+ * admin in Coupa's UI) can change it the next moment. Every check a caller makes on the result
+ * (granted, removed, restored) is therefore made against a fresh read, not against the echo.
+ */
 export async function putList(
   ctx: ProvisioningContext,
   userId: number,
   membership: MembershipType,
   list: readonly Ref[],
 ): Promise<Ref[]> {
-  const user = await ctx.api.put(userPath(userId), listBody(membership, list), {
-    fields: listFields(membership),
-    schema: listSchema(membership),
-  });
-  return listOf(membership, user);
+  const echoed = listOf(
+    membership,
+    await ctx.api.put(userPath(userId), listBody(membership, list), {
+      fields: listFields(membership),
+      schema: listSchema(membership),
+    }),
+  );
+  const read = await readList(ctx, userId, membership);
+  if (!sameIds(echoed, read)) {
+    ctx.logger.warn(
+      {
+        userId,
+        field: MEMBERSHIPS[membership].field,
+        answered: describeList(echoed),
+        readBack: describeList(read),
+      },
+      'the list read back differs from what the write answered; checking the read',
+    );
+  }
+  return read;
+}
+
+function sameIds(a: readonly Ref[], b: readonly Ref[]): boolean {
+  const x = ids(a);
+  return a.length === b.length && b.every((r) => x.has(r.id));
 }
 
 /**

@@ -30,3 +30,4 @@ export {
   type AccountProfile,
 } from './account-ops.js';
 export * from './errors.js';
+export { stateRoot, tenantKey, tenantStatePaths, STATE_DIR_ENV, type StatePaths } from './state-dir.js';

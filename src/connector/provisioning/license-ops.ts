@@ -60,11 +60,12 @@ export function setLicense(
           message: `Would ${assign ? 'grant' : 'revoke'} the ${target.flag} license ${assign ? 'to' : 'from'} user ${userId}.`,
         };
       }
-      const user = await ctx.api.put(userPath(userId), body, {
+      await ctx.api.put(userPath(userId), body, {
         fields: ['id', target.flag],
         schema: flagSchema(target.flag),
       });
-      const after = user[target.flag] === true;
+      // Checked against a fresh read, not the PUT's echo (see putList).
+      const after = await readFlag(ctx, userId, target);
       if (after !== assign) {
         if (!assign)
           throw new LicenseRevocationRefusedError(

@@ -1,8 +1,10 @@
 import { dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '../../log.js';
 import { processArrayModes, type ArrayModeMemory } from './array-mode.js';
-import { AuditLog, DEFAULT_AUDIT_LOG_PATH } from './audit-log.js';
-import { Journal, DEFAULT_JOURNAL_PATH } from './journal.js';
+import { AuditLog } from './audit-log.js';
+import { Journal } from './journal.js';
+import { ensureStateDir, STATE_DIR_ENV, stateRoot, tenantStatePaths } from './state-dir.js';
+import { NeedsRecoveryError } from './errors.js';
 import {
   DEFAULT_RETRY_POLICY,
   type CoupaWriteApi,
@@ -13,7 +15,7 @@ import { parseUserId, resolveEntitlement, resolveGrant, type EntitlementTarget }
 import { grantAssociation, revokeAssociation } from './association-ops.js';
 import { setLicense } from './license-ops.js';
 import { createAccount, setActive, type CreateAccountInput } from './account-ops.js';
-import { recover, type RecoveryReport } from './recover.js';
+import { recover, recoverEntry, type RecoveryReport } from './recover.js';
 import { UserLockFiles } from './user-lock.js';
 import type { ProvisioningResult } from './result.js';
 
@@ -25,10 +27,12 @@ export interface ProvisionerOptions {
   logger?: Logger;
   /** Read current state, plan the writes, send none of them. */
   dryRun?: boolean;
-  /** Default `.coupa-connector/journal.jsonl` in the working directory. */
+  /** Default `journal.jsonl` in the tenant's state folder (see state-dir.ts), whatever the working directory. */
   journalPath?: string;
-  /** Default `.coupa-connector/audit.jsonl` in the working directory. */
+  /** Default `audit.jsonl` in the tenant's state folder. */
   auditLogPath?: string;
+  /** Root of the per-tenant state folders; default BATON_STATE_DIR, else the XDG state dir. */
+  stateDir?: string;
   /** Defaults to the process-wide memory. */
   arrayModes?: ArrayModeMemory;
   retry?: Partial<RetryPolicy>;
@@ -53,7 +57,9 @@ export class Provisioner {
   private readonly ctx: ProvisioningContext;
 
   constructor(opts: ProvisionerOptions) {
-    const journalPath = opts.journalPath ?? DEFAULT_JOURNAL_PATH;
+    const state = tenantStatePaths(opts.baseUrl, stateRoot(opts.stateDir ?? process.env[STATE_DIR_ENV]));
+    if (!opts.journalPath || !opts.auditLogPath) ensureStateDir(state.dir);
+    const journalPath = opts.journalPath ?? state.journal;
     const logger = opts.logger ?? silentLogger;
     this.ctx = {
       api: opts.api,
@@ -61,7 +67,7 @@ export class Provisioner {
       logger,
       dryRun: opts.dryRun ?? false,
       journal: new Journal(journalPath, { logger }),
-      audit: new AuditLog(opts.auditLogPath ?? DEFAULT_AUDIT_LOG_PATH),
+      audit: new AuditLog(opts.auditLogPath ?? state.auditLog),
       modes: opts.arrayModes ?? processArrayModes,
       retry: { ...DEFAULT_RETRY_POLICY, ...opts.retry },
       lockFiles:
@@ -125,8 +131,42 @@ export class Provisioner {
     return recover(this.ctx);
   }
 
-  private apply(target: EntitlementTarget, userId: number, grant: boolean): Promise<ProvisioningResult> {
+  private async apply(
+    target: EntitlementTarget,
+    userId: number,
+    grant: boolean,
+  ): Promise<ProvisioningResult> {
+    await this.finishOpenEntries(userId);
     if ('license' in target) return setLicense(this.ctx, userId, target, grant);
     return grant ? grantAssociation(this.ctx, userId, target) : revokeAssociation(this.ctx, userId, target);
+  }
+
+  /**
+   * A removal on this user that was cut off (the process killed between clearing a list and setting
+   * it back) leaves the user with less than intended until it is finished. Any later grant or
+   * revoke on the same user finishes it first, so it cannot build on the half-done state (nor can
+   * the entry, replayed later, undo what this change did). If it cannot be finished now, nothing
+   * else is changed: exit 5, as for the original failure.
+   */
+  private async finishOpenEntries(userId: number): Promise<void> {
+    if (this.ctx.dryRun) return;
+    const open = this.ctx.journal.scan(this.ctx.baseUrl).unfinished.filter((e) => e.userId === userId);
+    for (const entry of open) {
+      this.ctx.logger.warn(
+        { userId, entryId: entry.entryId, field: entry.field, operation: entry.operation },
+        'user has an unfinished change in the journal; finishing it first',
+      );
+      const report = await recoverEntry(this.ctx, entry);
+      if (report.outcome === 'failed') {
+        throw new NeedsRecoveryError({
+          userId: String(userId),
+          field: entry.field,
+          intended: entry.intended,
+          journalPath: this.ctx.journal.path,
+          operation: `The earlier ${entry.operation} of ${entry.entitlementId} (journal entry ${entry.entryId})`,
+          cause: new Error(report.message),
+        });
+      }
+    }
   }
 }

@@ -63,7 +63,10 @@ function removedLater(all: readonly JournalIntent[], entry: JournalIntent): Set<
   return out;
 }
 
-async function recoverEntry(ctx: ProvisioningContext, entry: JournalIntent): Promise<RecoveryEntryReport> {
+export async function recoverEntry(
+  ctx: ProvisioningContext,
+  entry: JournalIntent,
+): Promise<RecoveryEntryReport> {
   const base = {
     entryId: entry.entryId,
     userId: entry.userId,
