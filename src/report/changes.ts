@@ -1,8 +1,9 @@
 /**
- * "Changes since last sync": what differs between two syncs of one file, as the report shows it.
- * Any diff source can fill this shape; `diffDirectories` computes it from two loaded directories.
+ * "Changes since last sync" as the report shows it: the file's own diff (src/c1z/diff.ts, the one
+ * `diff` prints) flattened into rows a reviewer scans: who gained or lost what, who joined, left or
+ * changed, and which roles, groups or licenses appeared or went.
  */
-import type { AccessDirectory } from '../c1z/directory.js';
+import type { SyncDiff } from '../c1z/diff.js';
 import type { SyncRun } from '../c1z/reader.js';
 
 export const CHANGE_KINDS = [
@@ -10,65 +11,69 @@ export const CHANGE_KINDS = [
   'grant removed',
   'user added',
   'user removed',
-  'status changed',
+  'user changed',
+  'resource added',
+  'resource removed',
+  'resource changed',
 ] as const;
-export type ChangeKind = (typeof CHANGE_KINDS)[number];
+export type ReportChangeKind = (typeof CHANGE_KINDS)[number];
 
 export interface SyncChanges {
   previous: { id: string; startedAt: string; endedAt: string | null };
   current: { id: string; startedAt: string; endedAt: string | null };
-  counts: Record<ChangeKind, number>;
-  /** [kind code (index into CHANGE_KINDS), user id, user name, entitlement id, entitlement name, detail] */
+  counts: Record<ReportChangeKind, number>;
+  /**
+   * [kind code (index into CHANGE_KINDS), principal or resource as type:id, its name,
+   *  entitlement id, entitlement name, detail]
+   */
   rows: (string | number)[][];
 }
 
-const run = (r: SyncRun | null) =>
-  r ? { id: r.syncId, startedAt: r.startedAt, endedAt: r.endedAt } : { id: '', startedAt: '', endedAt: null };
+const run = (r: SyncRun) => ({ id: r.syncId, startedAt: r.startedAt, endedAt: r.endedAt });
 
-export function diffDirectories(previous: AccessDirectory, current: AccessDirectory): SyncChanges {
-  const counts = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<ChangeKind, number>;
+export function changesFromDiff(diff: SyncDiff): SyncChanges {
+  const counts = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<ReportChangeKind, number>;
   const rows: (string | number)[][] = [];
-  const add = (kind: ChangeKind, userId: string, userName: string, entId = '', entName = '', detail = '') => {
+  const add = (kind: ReportChangeKind, who: string, name: string, entId = '', entName = '', detail = '') => {
     counts[kind]++;
-    rows.push([CHANGE_KINDS.indexOf(kind), userId, userName, entId, entName, detail]);
+    rows.push([CHANGE_KINDS.indexOf(kind), who, name, entId, entName, detail]);
   };
-  const holdings = (dir: AccessDirectory) => {
-    const set = new Set<string>();
-    dir.users.forEach((u, i) => {
-      for (const e of dir.heldBy(i)) set.add(`${dir.entitlements[e]!.id}\u0000${u.id}`);
-    });
-    return set;
-  };
-  const entName = (dir: AccessDirectory, id: string) => {
-    const i = dir.indexOfEntitlement(id);
-    const e = i === undefined ? undefined : dir.entitlements[i];
-    return e ? e.displayName || e.resourceName : '';
-  };
-  const userName = (id: string) => (current.userById(id) ?? previous.userById(id))?.displayName ?? '';
-
-  for (const u of current.users) {
-    if (u.missing) continue;
-    const before = previous.userById(u.id);
-    if (!before || before.missing) add('user added', u.id, u.displayName, '', '', u.status);
-    else if (before.status !== u.status)
-      add('status changed', u.id, u.displayName, '', '', `${before.status} → ${u.status}`);
+  for (const c of diff.resources) {
+    const id = c.resource.id;
+    const ref = `${id?.resourceType ?? ''}:${id?.resource ?? ''}`;
+    const user = id?.resourceType === 'user';
+    const kind = c.kind === 'added' ? 'added' : c.kind === 'removed' ? 'removed' : 'changed';
+    add(
+      `${user ? 'user' : 'resource'} ${kind}` as ReportChangeKind,
+      ref,
+      c.resource.displayName,
+      '',
+      '',
+      c.details.join('; '),
+    );
   }
-  for (const u of previous.users) {
-    if (u.missing) continue;
-    const now = current.userById(u.id);
-    if (!now || now.missing) add('user removed', u.id, u.displayName);
+  for (const c of diff.entitlements) {
+    if (c.kind === 'modified') continue; // a renamed resource already says so
+    const res = c.entitlement.resource?.id;
+    add(
+      c.kind === 'added' ? 'resource added' : 'resource removed',
+      `${res?.resourceType ?? ''}:${res?.resource ?? ''}`,
+      c.entitlement.resource?.displayName ?? '',
+      c.entitlement.id,
+      c.entitlement.displayName,
+      'entitlement',
+    );
   }
-  const before = holdings(previous);
-  const after = holdings(current);
-  for (const key of after) {
-    if (before.has(key)) continue;
-    const [ent, uid] = key.split('\u0000') as [string, string];
-    add('grant added', uid, userName(uid), ent, entName(current, ent));
+  for (const c of diff.grants) {
+    if (c.kind === 'modified') continue; // same holder, same entitlement: nothing a reviewer acts on
+    const p = c.grant.principal?.id;
+    add(
+      c.kind === 'added' ? 'grant added' : 'grant removed',
+      `${p?.resourceType ?? ''}:${p?.resource ?? ''}`,
+      c.principal?.displayName ?? '',
+      c.grant.entitlement?.id ?? '',
+      c.entitlement?.displayName ?? '',
+    );
   }
-  for (const key of before) {
-    if (after.has(key)) continue;
-    const [ent, uid] = key.split('\u0000') as [string, string];
-    add('grant removed', uid, userName(uid), ent, entName(previous, ent) || entName(current, ent));
-  }
-  return { previous: run(previous.sync), current: run(current.sync), counts, rows };
+  return { previous: run(diff.base.sync), current: run(diff.applied.sync), counts, rows };
 }

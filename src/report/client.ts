@@ -318,18 +318,25 @@ export const CLIENT_JS = String.raw`
       reports.length ? [h('h3', null, 'Direct reports'), table('reports', userColumns(self), reports, {})] : null];
   }
 
-  var CHANGE_KINDS = ['grant added', 'grant removed', 'user added', 'user removed', 'status changed'];
+  var CHANGE_KINDS = ['grant added', 'grant removed', 'user added', 'user removed', 'user changed', 'resource added', 'resource removed', 'resource changed'];
   function changesSummary() {
     var c = D.changes;
     return h('section', null, h('h2', null, h('a', { href: '#changes' }, 'Changes since last sync')),
       h('p', null, 'From sync ' + c.previous.id + ' (' + (c.previous.endedAt || c.previous.startedAt) + ') to ' + c.current.id + '.'),
-      h('div', { class: 'figures' }, CHANGE_KINDS.map(function (k) { return figure('change-' + k.replace(/ /g, '-'), k, c.counts[k] || 0, '#changes'); })));
+      h('div', { class: 'figures' }, CHANGE_KINDS.filter(function (k) { return k.indexOf('resource') !== 0 || c.counts[k]; }).map(function (k) { return figure('change-' + k.replace(/ /g, '-'), k, c.counts[k] || 0, '#changes'); })));
+  }
+  function changedLink(r) {
+    var ref = String(r[1]);
+    var uid = ref.indexOf('user:') === 0 ? ref.slice(5) : null;
+    if (uid !== null && userById.has(uid)) return userLink(userById.get(uid));
+    return r[2] || ref;
   }
   function changesView() {
     if (!D.changes) return [h('h2', null, 'Changes since last sync'), h('p', { class: 'note' }, 'This file holds one sync only; there is nothing to compare with.')];
     var cols = [
       { label: 'Change', get: function (r) { return CHANGE_KINDS[r[0]]; } },
-      { label: 'User', get: function (r) { return r[2] || ('user ' + r[1]); }, render: function (r) { return userById.has(String(r[1])) ? userLink(userById.get(String(r[1]))) : (r[2] || 'user ' + r[1]); } },
+      { label: 'Who or what', get: function (r) { return r[2] || r[1]; }, render: changedLink },
+      { label: 'Id', get: function (r) { return r[1]; } },
       { label: 'Entitlement', get: function (r) { return r[4] || r[3]; } },
       { label: 'Detail', get: function (r) { return r[5]; } },
     ];

@@ -10,11 +10,12 @@ import { AccessDirectory } from '../c1z/directory.js';
 import { runAllQueries, type ReviewOptions } from '../c1z/review-queries.js';
 import { ConfigError, CoupaConnectorError } from '../errors.js';
 import { buildReportData, type ReportSummary } from './data.js';
-import { diffDirectories, type SyncChanges } from './changes.js';
+import { changesFromDiff, type SyncChanges } from './changes.js';
+import { diffSyncs } from '../c1z/diff.js';
 import { renderReportHtml } from './html.js';
 
 export { buildReportData, type ReportData, type ReportSummary } from './data.js';
-export { diffDirectories, type SyncChanges } from './changes.js';
+export { changesFromDiff, type SyncChanges } from './changes.js';
 export { renderReportHtml } from './html.js';
 
 export interface ReportOptions {
@@ -84,8 +85,9 @@ export async function generateReport(opts: ReportOptions): Promise<ReportResult>
     }
     if (prevRun) {
       opts.onPhase?.('comparing');
-      // The same decoded database seen at the earlier sync: no second decompression.
-      changes = diffDirectories(AccessDirectory.load(reader.forSync(prevRun.syncId)), dir);
+      // The same decoded database seen at the earlier sync: no second decompression, and the
+      // differences are found by SQLite on the indexed keys, so only changed rows are decoded.
+      changes = changesFromDiff(diffSyncs(reader.forSync(prevRun.syncId), reader));
     }
   } finally {
     reader.close();

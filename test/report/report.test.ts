@@ -97,19 +97,25 @@ describe('report data', () => {
   it('changes since the last sync are what happened between the two', () => {
     const c = data.changes!;
     expect(c).not.toBeNull();
-    const kinds = ['grant added', 'grant removed', 'user added', 'user removed', 'status changed'];
+    const kinds = ['grant added', 'grant removed', 'user added', 'user removed', 'user changed'];
     const rows = c.rows.map((r) => `${kinds[r[0] as number]}|${r[1]}|${r[3]}`).sort();
     const h1 = holdingsOf(before);
     const h2 = holdingsOf(after);
     const expected: string[] = [];
     for (const [u, held] of h2)
-      for (const e of held) if (!h1.get(u)?.includes(e)) expected.push(`grant added|${u}|${e}`);
+      for (const e of held) if (!h1.get(u)?.includes(e)) expected.push(`grant added|user:${u}|${e}`);
     for (const [u, held] of h1)
-      for (const e of held) if (!h2.get(u)?.includes(e)) expected.push(`grant removed|${u}|${e}`);
-    expected.push(`user added|${changed.created}|`, `user removed|${changed.removed}|`);
-    expected.push(`status changed|${changed.deactivated}|`);
+      for (const e of held) if (!h2.get(u)?.includes(e)) expected.push(`grant removed|user:${u}|${e}`);
+    expected.push(`user added|user:${changed.created}|`, `user removed|user:${changed.removed}|`);
+    expected.push(`user changed|user:${changed.deactivated}|`, `user changed|user:${changed.hostile}|`);
+    // Whoever reported to the removed user lost their manager: a change of profile.
+    for (const u of after.users)
+      if (u.id !== changed.removed && before.users.find((b) => b.id === u.id)?.managerId === changed.removed)
+        expected.push(`user changed|user:${u.id}|`);
     expect(rows).toEqual(expected.sort());
-    expect(rows).toContain(`grant added|${changed.gainedAdmin}|role:2:member`);
+    const deactivated = c.rows.find((r) => r[1] === `user:${changed.deactivated}`)!;
+    expect(deactivated[5]).toBe('was deactivated');
+    expect(rows).toContain(`grant added|user:${changed.gainedAdmin}|role:2:member`);
   });
 
   it('is one file that loads nothing: no URL outside the page, a policy that forbids fetching', () => {

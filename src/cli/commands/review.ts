@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { JsonValue } from '@bufbuild/protobuf';
 import type { CliCommand } from '../command.js';
 import { ConfigError } from '../../errors.js';
+import { safeText } from '../../util/safe-text.js';
 import { AccessDirectory, type EntitlementFacts } from '../../c1z/directory.js';
 import { managerText, userJson, type Column, type Listing, type Row } from '../../c1z/inspect.js';
 import {
@@ -169,7 +170,7 @@ export async function runReview(id: QueryId, o: ReviewCliOptions, io: InspectIo 
       await io.out(`${result.description}\n\n`);
     }
     await render(reviewListing(dir, result), o.output, io);
-    for (const note of result.notes) io.err(`note: ${note}\n`);
+    for (const note of result.notes) io.err(`note: ${safeText(note)}\n`);
   });
 }
 
