@@ -14,6 +14,8 @@ import { userCommand } from './user.js';
 import { reviewCommand } from './review.js';
 import { reportCommand } from './report.js';
 import { diffCommand } from './diff.js';
+import { principalsCommand } from './principals.js';
+import { exportCommand } from './export.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
@@ -35,4 +37,6 @@ export const commands: CliCommand[] = [
   reviewCommand,
   reportCommand,
   diffCommand,
+  principalsCommand,
+  exportCommand,
 ];

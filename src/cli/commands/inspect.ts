@@ -19,6 +19,7 @@ import { resolvePrincipal } from '../../c1z/principal.js';
 import { withC1z } from './c1z-input.js';
 import { safeCell, safeText } from '../../util/safe-text.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
+import { entitlementRows, grantRows, resourceRows, resourceTypeRows, writeJsonList } from './baton-output.js';
 
 export interface InspectOptions {
   file: string;
@@ -110,12 +111,50 @@ export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = 
     throw new ConfigError('access needs exactly one of --principal <type:id> or --entitlement <id>.');
   }
   await withC1z(o, io, async (reader) => {
+    if (o.output === 'json' && kind in BATON_JSON) {
+      await writeBatonJson(kind as keyof typeof BATON_JSON, reader, o, io);
+      return;
+    }
     const listing = buildListing(kind, reader, o);
     if (o.output === 'console') await writeConsoleHead(kind, listing, io);
     await render(listing, o.output, io);
     const warning = danglingWarning(listing.dangling);
     if (warning) io.err(safeText(`warning: ${warning}`) + '\n');
   });
+}
+
+/** The commands whose `-o json` is baton's outputs.proto shape, and the key of their list. */
+const BATON_JSON = {
+  'resource-types': 'resourceTypes',
+  resources: 'resources',
+  entitlements: 'entitlements',
+  grants: 'grants',
+} as const;
+
+async function writeBatonJson(
+  kind: keyof typeof BATON_JSON,
+  reader: C1zReader,
+  o: InspectOptions,
+  io: InspectIo,
+): Promise<void> {
+  const resource = o.resource !== undefined ? parseRef(o.resource, o.resourceType) : undefined;
+  const resourceType = resource?.type ?? o.resourceType;
+  const principal = o.principal !== undefined ? parseRef(o.principal) : undefined;
+  const rows =
+    kind === 'resource-types'
+      ? resourceTypeRows(reader)
+      : kind === 'resources'
+        ? resourceRows(reader, { resourceType: o.resourceType })
+        : kind === 'entitlements'
+          ? entitlementRows(reader, { resourceType, resourceId: resource?.id })
+          : grantRows(reader, {
+              resourceType,
+              resourceId: resource?.id,
+              entitlementId: o.entitlement,
+              principalType: principal?.type,
+              principalId: principal?.id,
+            });
+  await writeJsonList(BATON_JSON[kind], rows, io);
 }
 
 async function writeConsoleHead(kind: Kind, listing: Listing, io: InspectIo): Promise<void> {
@@ -147,10 +186,15 @@ async function writeConsoleHead(kind: Kind, listing: Listing, io: InspectIo): Pr
 }
 
 const filterOptions = {
-  resourceType: (_kind: Kind) => new Option('--resource-type <id>', 'only this resource type, e.g. user'),
+  // -t/-r/-e as baton's inspector spells them.
+  resourceType: (_kind: Kind) => new Option('-t, --resource-type <id>', 'only this resource type, e.g. user'),
   resource: (_kind: Kind) =>
-    new Option('--resource <type:id>', 'only this resource, e.g. group:10 (or an id with --resource-type)'),
-  entitlement: (_kind: Kind) => new Option('--entitlement <id>', 'only this entitlement, e.g. role:3:member'),
+    new Option(
+      '-r, --resource <type:id>',
+      'only this resource, e.g. group:10 (or an id with -t/--resource-type)',
+    ),
+  entitlement: (_kind: Kind) =>
+    new Option('-e, --entitlement <id>', 'only this entitlement, e.g. role:3:member'),
   principal: (kind: Kind) =>
     kind === 'access'
       ? new Option(
@@ -166,7 +210,7 @@ function registerKind(program: Command, kind: Kind, io: InspectIo | undefined): 
     .description(DESCRIPTIONS[kind])
     .addOption(option('-f, --file <path>', 'the c1z file to read').default('sync.c1z'))
     .addOption(
-      new Option('-o, --output <format>', 'console (aligned table), json (protojson) or csv')
+      new Option('-o, --output <format>', "console (aligned table), json (baton's shape, protojson) or csv")
         .choices(['console', 'json', 'csv'])
         .default('console'),
     )

@@ -1,0 +1,229 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { CliCommand } from '../command.js';
+import { findAnnotation } from '../../c1z/any.js';
+import {
+  ResourceType_Trait,
+  UserTrait_AccountType,
+  UserTrait_Status_Status,
+  UserTraitSchema,
+  type Entitlement,
+  type Resource,
+  type UserTrait,
+} from '../../c1z/messages.js';
+import type { C1zReader } from '../../c1z/reader.js';
+import { addC1zInputOptions, withC1z } from './c1z-input.js';
+import { StoreCache } from './baton-output.js';
+import { csvField, processIo, type InspectIo } from './inspect-output.js';
+
+/** baton's `export csv` columns, in its order. */
+export const BATON_CSV_COLUMNS = [
+  'Type',
+  'Last Name',
+  'First Name',
+  'User ID',
+  'User Status',
+  'Email Address',
+  'Entitlement Display Name',
+  'Entitlement',
+  'Resource Type',
+  'Resource Name',
+  'Entitlement Description',
+  'Entitlement Slug',
+] as const;
+
+/** Ours, after baton's: which principal and grant a row is, and how the user signs in. */
+export const EXTRA_CSV_COLUMNS = ['Principal', 'Display Name', 'Login', 'Account Type', 'Grant'] as const;
+
+const STATUS: Record<number, string> = {
+  [UserTrait_Status_Status.ENABLED]: 'Enabled',
+  [UserTrait_Status_Status.DISABLED]: 'Disabled',
+  [UserTrait_Status_Status.DELETED]: 'Deleted',
+};
+const ACCOUNT: Record<number, string> = {
+  [UserTrait_AccountType.HUMAN]: 'Human',
+  [UserTrait_AccountType.SERVICE]: 'Service',
+  [UserTrait_AccountType.SYSTEM]: 'System',
+};
+
+function profileString(t: UserTrait, key: string): string {
+  const v = t.profile?.[key];
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}
+
+/** The person columns of a user row: baton's (from the UserTrait and profile), then ours. */
+function person(r: Resource, t: UserTrait) {
+  const email = t.emails.find((e) => e.isPrimary)?.address ?? '';
+  return {
+    last: profileString(t, 'last_name'),
+    first: profileString(t, 'first_name'),
+    // baton reads profile.user_id, which Coupa files do not have: the Coupa user id stands in.
+    userId: profileString(t, 'user_id') || r.id?.resource || '',
+    // baton: no status means enabled.
+    status: t.status ? (STATUS[t.status.status] ?? 'Unknown') : 'Enabled',
+    email,
+    principal: `${r.id?.resourceType}:${r.id?.resource}`,
+    displayName: r.displayName,
+    login: t.login,
+    accountType: ACCOUNT[t.accountType] ?? '',
+  };
+}
+
+function entitlementCells(e: Entitlement, resource: Resource | undefined): string[] {
+  return [
+    e.displayName,
+    e.id,
+    e.resource?.id?.resourceType ?? '',
+    resource?.displayName ?? e.resource?.displayName ?? '',
+    e.description,
+    e.slug,
+  ];
+}
+
+/** Identity rows (every user), Entitlement rows, then Grant rows (grants to users), as baton. */
+export function* exportRows(reader: C1zReader): Generator<string[]> {
+  const sc = new StoreCache(reader);
+  const userTypes = [...reader.resourceTypes()]
+    .filter((rt) => rt.traits.includes(ResourceType_Trait.USER))
+    .map((rt) => rt.id);
+  for (const type of userTypes) {
+    for (const r of reader.resources({ resourceType: type })) {
+      const t = findAnnotation(r.annotations, UserTraitSchema);
+      if (!t) continue;
+      const p = person(r, t);
+      yield [
+        'Identity',
+        p.last,
+        p.first,
+        p.userId,
+        p.status,
+        p.email,
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        p.principal,
+        p.displayName,
+        p.login,
+        p.accountType,
+        '',
+      ];
+    }
+  }
+  for (const e of reader.entitlements()) {
+    const rid = e.resource?.id;
+    yield [
+      'Entitlement',
+      '',
+      '',
+      '',
+      '',
+      '',
+      ...entitlementCells(e, sc.resource(rid?.resourceType, rid?.resource)),
+      '',
+      '',
+      '',
+      '',
+      '',
+    ];
+  }
+  for (const g of reader.grants()) {
+    const pid = g.principal?.id;
+    const principal = pid ? reader.getResource(pid.resourceType, pid.resource) : undefined;
+    const t = principal ? findAnnotation(principal.annotations, UserTraitSchema) : undefined;
+    if (!principal || !t) continue; // baton exports grants of users only
+    const p = person(principal, t);
+    const e = sc.entitlement(g.entitlement?.id) ?? g.entitlement;
+    if (!e) continue;
+    const rid = e.resource?.id;
+    yield [
+      'Grant',
+      p.last,
+      p.first,
+      p.userId,
+      '', // baton leaves the status out of grant rows
+      p.email,
+      ...entitlementCells(e, sc.resource(rid?.resourceType, rid?.resource)),
+      p.principal,
+      p.displayName,
+      p.login,
+      p.accountType,
+      g.id,
+    ];
+  }
+}
+
+export interface ExportCsvOptions {
+  file: string;
+  syncId?: string;
+  out: string;
+}
+
+/** Writes the CSV to `--out` (replaced only once complete), or to stdout with `--out -`. */
+export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processIo): Promise<number> {
+  return withC1z(o, io, async (reader) => {
+    const header = [...BATON_CSV_COLUMNS, ...EXTRA_CSV_COLUMNS];
+    const line = (cells: readonly string[]) => cells.map(csvField).join(',') + '\n';
+    let rows = 0;
+    if (o.out === '-') {
+      let chunk = line(header);
+      for (const r of exportRows(reader)) {
+        chunk += line(r);
+        rows++;
+        if (chunk.length > 1 << 16) {
+          await io.out(chunk);
+          chunk = '';
+        }
+      }
+      await io.out(chunk);
+      return rows;
+    }
+    const target = resolve(o.out);
+    const tmp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
+    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    try {
+      const write = async (text: string) => {
+        if (!stream.write(text)) await once(stream, 'drain');
+      };
+      await write(line(header));
+      for (const r of exportRows(reader)) {
+        await write(line(r));
+        rows++;
+      }
+      stream.end();
+      await once(stream, 'finish');
+      await rename(tmp, target);
+    } catch (err) {
+      stream.destroy();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    io.err(`Wrote ${rows} rows to ${target}.\n`);
+    return rows;
+  });
+}
+
+export function createExportCommand(io?: InspectIo): CliCommand {
+  return {
+    register(program) {
+      const exp = program.command('export').description('Export the data of a c1z file (baton: export csv)');
+      const csv = exp
+        .command('csv')
+        .description(
+          "One CSV of identities, entitlements and grants, with baton's columns, then Principal, Display Name, Login, Account Type and Grant",
+        );
+      addC1zInputOptions(csv);
+      csv.option('--out <path>', 'where to write the CSV (- for stdout)', './sync.csv');
+      csv.action(async (opts: ExportCsvOptions) => {
+        await runExportCsv(opts, io);
+      });
+    },
+  };
+}
+
+export const exportCommand: CliCommand = createExportCommand();
