@@ -84,6 +84,15 @@ describe('fake ConductorOne: TLS', () => {
     expect(existsSync(dir)).toBe(false);
   });
 
+  it('plain mode names the scheme in BATON_C1_API_HOST (what the client needs to skip TLS)', async () => {
+    const fake = await useFakeC1({ tls: false });
+    expect(fake.env()).toEqual({
+      BATON_CLIENT_ID: fake.clientId,
+      BATON_CLIENT_SECRET: fake.clientSecret,
+      BATON_C1_API_HOST: `http://127.0.0.1:${fake.port}`,
+    });
+  });
+
   it('refuses plain HTTP on a non-loopback address', async () => {
     await expect(useFakeC1({ tls: false, host: '0.0.0.0' })).rejects.toThrow(/loopback/);
   });

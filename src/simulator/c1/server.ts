@@ -276,7 +276,8 @@ export async function startFakeC1(options: FakeC1Options = {}): Promise<FakeC1> 
       const env: Record<string, string> = {
         BATON_CLIENT_ID: creds.clientId,
         BATON_CLIENT_SECRET: creds.clientSecret,
-        BATON_C1_API_HOST: apiHost,
+        // Plain mode names the scheme: our client (src/c1/endpoint.ts) takes http:// for loopback only.
+        BATON_C1_API_HOST: useTls ? apiHost : url,
       };
       if (caPath) env.NODE_EXTRA_CA_CERTS = caPath;
       return env;

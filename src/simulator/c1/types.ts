@@ -182,7 +182,7 @@ export interface WaitOptions {
 export interface FakeC1 {
   /** `https://127.0.0.1:<port>` (or `http://` in plain mode). */
   url: string;
-  /** `host:port`, the value for BATON_C1_API_HOST. */
+  /** `host:port`: BATON_C1_API_HOST in TLS mode (plain mode needs the scheme: `env()` gives `http://host:port`). */
   apiHost: string;
   port: number;
   tls: boolean;
@@ -194,7 +194,8 @@ export interface FakeC1 {
   caPem?: string;
   /**
    * Environment for a connector process: BATON_CLIENT_ID, BATON_CLIENT_SECRET,
-   * BATON_C1_API_HOST, and NODE_EXTRA_CA_CERTS in TLS mode.
+   * BATON_C1_API_HOST (`host:port` with TLS, `http://host:port` in plain mode), and
+   * NODE_EXTRA_CA_CERTS in TLS mode.
    */
   env(): Record<string, string>;
   tasks: FakeC1TaskQueue;
