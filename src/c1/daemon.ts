@@ -70,7 +70,19 @@ export function taskTypeName(task: Task): string {
   return c.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
 }
 
-function isAuthRefusal(err: unknown): boolean {
+/**
+ * Connect wraps whatever an interceptor throws (our token errors) in a ConnectError with code
+ * Unknown; the typed error underneath is the one that says what happened.
+ */
+export function unwrapC1Error(err: unknown): unknown {
+  if (err instanceof ConnectError && err.cause instanceof Error && !(err.cause instanceof ConnectError)) {
+    return err.cause;
+  }
+  return err;
+}
+
+function isAuthRefusal(thrown: unknown): boolean {
+  const err = unwrapC1Error(thrown);
   if (err instanceof C1AuthError) return true;
   if (err instanceof ConnectError)
     return err.code === Code.Unauthenticated || err.code === Code.PermissionDenied;
@@ -78,14 +90,16 @@ function isAuthRefusal(err: unknown): boolean {
 }
 
 /** Codes that no retry will change (baton-sdk HEAD's Bootstrap gives up on these too). */
-function isPermanentHelloError(err: unknown): boolean {
+function isPermanentHelloError(thrown: unknown): boolean {
+  const err = unwrapC1Error(thrown);
   if (!(err instanceof ConnectError)) return false;
   return [Code.InvalidArgument, Code.Unimplemented, Code.FailedPrecondition, Code.NotFound].includes(
     err.code,
   );
 }
 
-export function describeC1Error(err: unknown): string {
+export function describeC1Error(thrown: unknown): string {
+  const err = unwrapC1Error(thrown);
   if (err instanceof ConnectError) return `${Code[err.code] ?? err.code}: ${redact(err.rawMessage)}`;
   return redact(formatError(err));
 }
@@ -102,7 +116,8 @@ export async function startupHello(opts: DaemonOptions): Promise<boolean> {
     } catch (err) {
       if (opts.stop.aborted) return false;
       if (isAuthRefusal(err)) {
-        if (err instanceof C1AuthError) throw err;
+        const cause = unwrapC1Error(err);
+        if (cause instanceof C1AuthError) throw cause;
         throw new C1AuthError(`ConductorOne refused the connector's credentials (${describeC1Error(err)}).`);
       }
       if (isPermanentHelloError(err)) {
