@@ -6,6 +6,7 @@
  *   npm run bench -- --sizes 1000,10000    # other sizes
  *   npm run bench -- --quick               # CI size (500, 2000 users; 100k-grant writer); prints only
  *   npm run bench -- --quick --out x.md --json x.json
+ *   npm run bench -- --no-soak             # skip the service-mode soak (bench/soak.ts)
  *
  * Each size gets a fresh simulator in its own process (100 ms latency, 25 req/s, burst 20) and a
  * sync in another, so the sync's peak RSS is its own. Timings are measured, not asserted: the
@@ -32,6 +33,7 @@ import {
 import { ensureBuilt } from './lib/build.js';
 import { renderMarkdown, overheadNotes } from './lib/markdown.js';
 import { tenantFor, type TruthCounts } from './lib/tenant.js';
+import { runSoak, soakSummary, soakTable, SOAK_DEFAULTS, type SoakResult } from './lib/soak.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,6 +43,9 @@ const { values } = parseArgs({
     json: { type: 'string' },
     'writer-grants': { type: 'string' },
     'no-writer': { type: 'boolean', default: false },
+    // The service-mode soak: back-to-back sync tasks through the daemon (bench/lib/soak.ts).
+    'no-soak': { type: 'boolean', default: false },
+    'soak-tasks': { type: 'string' },
     // Rebuild dist/ even if it looks newer than src/.
     build: { type: 'boolean', default: false },
     // Use dist/ as it is (the test does: it must not rewrite dist/ under other running tests).
@@ -134,6 +139,7 @@ const started = new Date();
 const rows: SizeRow[] = [];
 let writer: WriterRow | undefined;
 let writerOutput: string | undefined;
+let soak: SoakResult | undefined;
 try {
   const build = ensureBuilt(values.build ? 'always' : values['no-build'] ? 'never' : 'auto');
   console.log(
@@ -194,6 +200,19 @@ try {
     console.log(consoleTable(writerTable(writer)));
     console.log('');
   }
+  if (!values['no-soak']) {
+    const soakSize = quick ? SOAK_DEFAULTS.quick : SOAK_DEFAULTS.full;
+    const tasks = values['soak-tasks']
+      ? positiveInts('--soak-tasks', values['soak-tasks'])[0]!
+      : soakSize.tasks;
+    console.log(
+      `[soak] ${tasks} full-sync tasks, ${soakSize.users}-user tenant, through the daemon process…`,
+    );
+    soak = await runSoak({ tasks, users: soakSize.users, log: (l) => console.log(l) });
+    console.log(consoleTable(soakTable(soak)));
+    for (const line of soakSummary(soak)) console.log(line);
+    console.log('');
+  }
 } finally {
   rmSync(workDir, { recursive: true, force: true });
 }
@@ -202,7 +221,11 @@ if (rows.length > 1) {
   console.log('All sizes:');
   console.log(consoleTable(sizeTable(rows, rate)));
 }
-const verdicts = [...rows.flatMap((r) => Object.values(r.verdicts)), ...(writer ? [writer.verdict] : [])];
+const verdicts = [
+  ...rows.flatMap((r) => Object.values(r.verdicts)),
+  ...(writer ? [writer.verdict] : []),
+  ...(soak ? Object.values(soak.verdicts) : []),
+];
 const pass = verdicts.filter((v) => v === 'PASS').length;
 const miss = verdicts.filter((v) => v === 'MISS').length;
 console.log(`\ntargets: ${pass} PASS, ${miss} MISS`);
@@ -235,6 +258,7 @@ const report = {
   rows,
   writer,
   writerOutput,
+  soak,
 };
 if (outPath) {
   writeFileSync(resolve(outPath), await tidyMarkdown(renderMarkdown(report)));

@@ -1,5 +1,6 @@
 import { BURST_SAFETY_MARGIN, RATE_SAFETY_FACTOR } from '../../src/coupa/rate-limiter.js';
 import type { Machine } from './machine.js';
+import { soakMarkdown, soakMisses, type SoakResult } from './soak.js';
 import { markdownTable, sizeTable, TARGETS, writerTable, type SizeRow, type WriterRow } from './report.js';
 
 export interface BenchReport {
@@ -14,6 +15,7 @@ export interface BenchReport {
   writer?: WriterRow;
   /** bench/c1z-writer.ts's own report, verbatim. */
   writerOutput?: string;
+  soak?: SoakResult;
 }
 
 const ROUTES: Array<[route: string, list: keyof SizeRow['truth'] | 'token']> = [
@@ -97,6 +99,7 @@ function missNotes(r: BenchReport): string[] {
         'See docs/benchmarks.md, "Writer".',
     );
   }
+  if (r.soak) out.push(...soakMisses(r.soak));
   return out;
 }
 
@@ -105,6 +108,7 @@ export function renderMarkdown(r: BenchReport): string {
   const verdicts = [
     ...r.rows.flatMap((row) => Object.values(row.verdicts)),
     ...(r.writer ? [r.writer.verdict] : []),
+    ...(r.soak ? Object.values(r.soak.verdicts) : []),
   ];
   const pass = verdicts.filter((v) => v === 'PASS').length;
   const miss = verdicts.filter((v) => v === 'MISS').length;
@@ -152,6 +156,7 @@ export function renderMarkdown(r: BenchReport): string {
       ...(r.writerOutput ? ['Its own output:', '', '```', r.writerOutput, '```', ''] : []),
     );
   }
+  if (r.soak) lines.push(...soakMarkdown(r.soak));
   lines.push('## Targets missed', '');
   if (misses.length) lines.push(...misses);
   else lines.push('None.');

@@ -23,7 +23,8 @@ beforeAll(async () => {
   const res = await run(
     process.execPath,
     // --no-build: `npm test` builds first, and a test must not rewrite dist/ under other tests.
-    ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-build', '--out', mdPath, '--json', jsonPath],
+    // --no-soak: test/bench/soak.test.ts runs the soak on its own.
+    ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-build', '--no-soak', '--out', mdPath, '--json', jsonPath],
     { cwd: root, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
   );
   stdout = res.stdout;

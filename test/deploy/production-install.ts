@@ -67,6 +67,8 @@ export interface SandboxRun {
   env: Record<string, string>;
   timeoutMs?: number;
   onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
+  /** Called once the process started, e.g. to signal it later. */
+  onSpawn?: (child: ReturnType<typeof spawn>) => void;
 }
 
 /** Runs `node <args>` with the root filesystem read-only except `writable`. */
@@ -91,6 +93,7 @@ export function runSandboxed(args: string[], opts: SandboxRun): Promise<Run> {
     : [process.execPath, args];
   return new Promise((done, fail) => {
     const child = spawn(cmd as string, argv as string[], { cwd: opts.cwd, env });
+    opts.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);

@@ -6,7 +6,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startFakeC1 } from '../../src/simulator/c1/index.js';
 import { cli, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import {
@@ -43,8 +45,14 @@ describe(`production install, read-only root (${SANDBOX})`, () => {
     scratch.cleanup();
   });
 
-  const run = (args: string[], env: Record<string, string> = {}) =>
-    runSandboxed([join(app, 'bin/coupa-connector.js'), ...args], { writable, cwd: app, env });
+  const run = (args: string[], env: Record<string, string> = {}, onSpawn?: (c: ChildProcess) => void) =>
+    runSandboxed([join(app, 'bin/coupa-connector.js'), ...args], {
+      writable,
+      cwd: app,
+      env,
+      onSpawn,
+      timeoutMs: 90_000,
+    });
 
   it('holds the runtime dependencies and none of the dev-only ones', () => {
     const installed = installedPackages(app);
@@ -104,5 +112,40 @@ describe(`production install, read-only root (${SANDBOX})`, () => {
     const listed = await cli(['stats', '-f', out, '-o', 'json']);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('"user"');
+  });
+
+  it('runs service mode from env vars alone: Hello, a sync task, SIGTERM exits 0 leaving no temp file', async () => {
+    const fake = await startFakeC1({ nextPollMs: 200, nextHeartbeatMs: 1000 });
+    const before = readdirSync(writable);
+    try {
+      let child: ChildProcess | undefined;
+      const running = run(
+        [],
+        {
+          ...fake.env(),
+          BATON_HOST_ID: 'deploy-test',
+          BATON_BASE_URL: sim.url,
+          BATON_COUPA_CLIENT_ID: sim.clientId,
+          BATON_COUPA_CLIENT_SECRET: sim.clientSecret,
+          BATON_RATE_LIMIT: '0',
+          BATON_C1Z_TEMP_DIR: writable,
+          BATON_LOG_FORMAT: 'json',
+        },
+        (c) => (child = c),
+      );
+      const hello = await fake.waitForHello({ timeoutMs: 30_000 });
+      expect(hello.request.hostId).toBe('deploy-test');
+      const task = fake.tasks.syncFull();
+      const finish = await fake.waitForFinish(task.id, { timeoutMs: 60_000 });
+      expect(finish.outcome, finish.message).toBe('success');
+      expect(fake.records.uploads.filter((u) => u.taskId === task.id)).toHaveLength(1);
+      child!.kill('SIGTERM');
+      const r = await running;
+      expect(r.stderr).not.toMatch(/EROFS|EACCES|read-only/i);
+      expect(r.code).toBe(0);
+      expect(readdirSync(writable).sort()).toEqual(before.sort());
+    } finally {
+      await fake.close();
+    }
   });
 });
