@@ -24,7 +24,18 @@ beforeAll(async () => {
     process.execPath,
     // --no-build: `npm test` builds first, and a test must not rewrite dist/ under other tests.
     // --no-soak: test/bench/soak.test.ts runs the soak on its own.
-    ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-build', '--no-soak', '--out', mdPath, '--json', jsonPath],
+    [
+      '--import',
+      'tsx',
+      'bench/run.ts',
+      '--quick',
+      '--no-build',
+      '--no-soak',
+      '--out',
+      mdPath,
+      '--json',
+      jsonPath,
+    ],
     { cwd: root, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
   );
   stdout = res.stdout;
