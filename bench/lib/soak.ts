@@ -4,7 +4,7 @@
  * process watches its resident memory, open file descriptors and temp files from /proc. A leak of
  * any of them grows with the task count, so the last quarter of the run is compared with the first.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,12 @@ export const SOAK_DEFAULTS = {
 export interface SoakOptions {
   tasks: number;
   users: number;
+  /**
+   * A forced full GC (and a heap reading after it) every this many tasks; 0 = never. Default:
+   * 40 readings over the run. Back-to-back tasks leave V8 no idle time to collect in, which a
+   * real daemon (a sync every few hours) has; without it the heap grows lazily and RSS with it.
+   */
+  gcEvery?: number;
   /** Time allowed for one task before the soak gives up. */
   taskTimeoutMs?: number;
   log?: (line: string) => void;
@@ -44,6 +50,10 @@ export interface SoakSample {
   tempFiles: number;
   /** nodejs_heap_size_used_bytes from the daemon's own /metrics. */
   heapUsedMb?: number;
+  /** nodejs_external_memory_bytes: Buffers and native objects V8 knows of. */
+  externalMb?: number;
+  /** V8 heap used right after a forced full GC (every few tasks only: a GC changes what it measures). */
+  heapAfterGcMb?: number;
 }
 
 export interface QuartileFigures {
@@ -55,6 +65,8 @@ export interface QuartileFigures {
 export interface SoakResult {
   tasks: number;
   users: number;
+  /** Forced full GC every this many tasks (0 = never). */
+  gcEvery: number;
   succeeded: number;
   failed: number;
   wallS: number;
@@ -64,6 +76,7 @@ export interface SoakResult {
   /** Means per quartile; max over every sample, the 250 ms background ones included. */
   rssMb: QuartileFigures;
   heapUsedMb?: QuartileFigures;
+  heapAfterGcMb?: QuartileFigures;
   /** Max per quartile (a leak shows in the high-water mark) and overall. */
   fds: QuartileFigures;
   sockets: QuartileFigures;
@@ -105,6 +118,23 @@ async function scrape(url: string): Promise<string | undefined> {
   }
 }
 
+/** Memory of the daemon after a full GC, through bench/soak-probe.mjs; undefined if it does not answer. */
+function measureAfterGc(child: ChildProcess): Promise<{ heapUsed: number; rss: number } | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(undefined), 5000);
+    const onMessage = (m: { type?: string; heapUsed?: number; rss?: number }) => {
+      if (m.type === 'memory') done({ heapUsed: m.heapUsed ?? 0, rss: m.rss ?? 0 });
+    };
+    function done(v: { heapUsed: number; rss: number } | undefined) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(v);
+    }
+    child.on('message', onMessage);
+    child.send({ type: 'measure' });
+  });
+}
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const max = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
 
@@ -129,6 +159,7 @@ function figures(
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   if (!procAvailable()) throw new Error('The soak reads /proc/<pid>: it runs on Linux only.');
   const log = opts.log ?? (() => {});
+  const gcEvery = opts.gcEvery ?? Math.max(1, Math.floor(opts.tasks / 40));
   const work = mkdtempSync(join(tmpdir(), 'coupa-soak-'));
   // The daemon's temp dir and TMPDIR: every temp file it makes lands here and is counted.
   const temp = join(work, 'tmp');
@@ -152,26 +183,35 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   };
   let timer: NodeJS.Timeout | undefined;
   let stderr = '';
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/coupa-connector.js')], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      TMPDIR: temp,
-      ...fake.env(),
-      BATON_BASE_URL: sim.url,
-      BATON_COUPA_CLIENT_ID: sim.clientId,
-      BATON_COUPA_CLIENT_SECRET: sim.clientSecret,
-      BATON_RATE_LIMIT: '0',
-      BATON_C1Z_TEMP_DIR: temp,
-      // One at a time: each sample falls between two tasks, and "back to back" means just that.
-      BATON_TASK_CONCURRENCY: '1',
-      BATON_HEALTH_CHECK: 'true',
-      BATON_HEALTH_CHECK_PORT: String(healthPort),
-      BATON_LOG_LEVEL: 'warn',
-      BATON_LOG_FORMAT: 'json',
+  const child = spawn(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--import',
+      join(REPO_ROOT, 'bench/soak-probe.mjs'),
+      join(REPO_ROOT, 'bin/coupa-connector.js'),
+    ],
+    {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        TMPDIR: temp,
+        ...fake.env(),
+        BATON_BASE_URL: sim.url,
+        BATON_COUPA_CLIENT_ID: sim.clientId,
+        BATON_COUPA_CLIENT_SECRET: sim.clientSecret,
+        BATON_RATE_LIMIT: '0',
+        BATON_C1Z_TEMP_DIR: temp,
+        // One at a time: each sample falls between two tasks, and "back to back" means just that.
+        BATON_TASK_CONCURRENCY: '1',
+        BATON_HEALTH_CHECK: 'true',
+        BATON_HEALTH_CHECK_PORT: String(healthPort),
+        BATON_LOG_LEVEL: 'warn',
+        BATON_LOG_FORMAT: 'json',
+      },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  );
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
   });
@@ -215,6 +255,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       const fds = openFds(pid);
       const metrics = await scrape(metricsUrl);
       const heap = metrics ? sample(metrics, 'nodejs_heap_size_used_bytes') : undefined;
+      const external = metrics ? sample(metrics, 'nodejs_external_memory_bytes') : undefined;
+      const afterGc = gcEvery > 0 && (i + 1) % gcEvery === 0 ? await measureAfterGc(child) : undefined;
       samples.push({
         task: i + 1,
         atS: (performance.now() - runStart) / 1000,
@@ -223,12 +265,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         sockets: fds?.sockets ?? 0,
         tempFiles: countFiles(temp),
         heapUsedMb: heap === undefined ? undefined : heap / 2 ** 20,
+        externalMb: external === undefined ? undefined : external / 2 ** 20,
+        heapAfterGcMb: afterGc === undefined ? undefined : afterGc.heapUsed / 2 ** 20,
       });
       if ((i + 1) % Math.max(1, Math.floor(opts.tasks / 10)) === 0 || i + 1 === opts.tasks) {
         const s = samples[samples.length - 1]!;
         log(
           `  ${String(i + 1).padStart(4)}/${opts.tasks} tasks  RSS ${s.rssMb.toFixed(1)} MB  fds ${s.fds}  temp files ${s.tempFiles}` +
-            (s.heapUsedMb === undefined ? '' : `  heap ${s.heapUsedMb.toFixed(1)} MB`),
+            (s.heapUsedMb === undefined ? '' : `  heap ${s.heapUsedMb.toFixed(1)} MB`) +
+            (s.externalMb === undefined ? '' : `  external ${s.externalMb.toFixed(1)} MB`),
         );
       }
     }
@@ -248,12 +293,14 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       : undefined;
 
     child.kill('SIGTERM');
+    let stopTimer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
       exited,
-      new Promise<{ code: null; signal: 'timeout' }>((r) =>
-        setTimeout(() => r({ code: null, signal: 'timeout' }), 90_000),
-      ),
+      new Promise<{ code: null; signal: 'timeout' }>((r) => {
+        stopTimer = setTimeout(() => r({ code: null, signal: 'timeout' }), 90_000);
+      }),
     ]);
+    clearTimeout(stopTimer);
     const afterStop = countFiles(temp);
 
     const rss = figures(samples, (s) => s.rssMb, 'mean', background.rss);
@@ -263,9 +310,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const heap = samples.some((s) => s.heapUsedMb !== undefined)
       ? figures(samples, (s) => s.heapUsedMb, 'mean')
       : undefined;
+    const heapAfterGc = samples.some((s) => s.heapAfterGcMb !== undefined)
+      ? figures(samples, (s) => s.heapAfterGcMb, 'mean')
+      : undefined;
     return {
       tasks: opts.tasks,
       users: opts.users,
+      gcEvery,
       succeeded,
       failed,
       wallS: (performance.now() - startedAt) / 1000,
@@ -273,6 +324,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       startupRssMb,
       rssMb: rss,
       heapUsedMb: heap,
+      heapAfterGcMb: heapAfterGc,
       fds,
       sockets,
       tempFiles,
@@ -320,6 +372,15 @@ export function soakTable(r: SoakResult): string[][] {
       '',
     ]);
   }
+  if (r.heapAfterGcMb) {
+    rows.push([
+      'V8 heap after full GC (MB, mean)',
+      f1(r.heapAfterGcMb.firstQuartile),
+      f1(r.heapAfterGcMb.lastQuartile),
+      f1(r.heapAfterGcMb.max),
+      '',
+    ]);
+  }
   rows.push([
     'open fds (max)',
     String(r.fds.firstQuartile),
@@ -346,7 +407,9 @@ export function soakTable(r: SoakResult): string[][] {
 
 export function soakSummary(r: SoakResult): string[] {
   return [
-    `${r.tasks} full-sync tasks of a ${r.users}-user tenant, one at a time: ${r.succeeded} succeeded, ${r.failed} failed; ` +
+    `${r.tasks} full-sync tasks of a ${r.users}-user tenant, one at a time` +
+      (r.gcEvery > 0 ? `, a forced full GC every ${r.gcEvery} tasks` : ', no forced GC') +
+      `: ${r.succeeded} succeeded, ${r.failed} failed; ` +
       `${f1(r.meanTaskS)} s per task, ${f1(r.wallS)} s in all; RSS ${f1(r.startupRssMb)} MB after the Hello.`,
     `SIGTERM at the end: exit ${r.exitCode ?? r.exitSignal} (${r.verdicts.exit}).`,
     ...(r.metrics
@@ -396,4 +459,22 @@ export function soakMisses(r: SoakResult): string[] {
     out.push(`- **Soak: ${r.failed} task(s) failed, exit ${r.exitCode ?? r.exitSignal} after SIGTERM.**`);
   }
   return out;
+}
+
+/**
+ * `markdown` with its soak section replaced by `section`, or `section` added before "## Targets
+ * missed" (or at the end) when it has none.
+ */
+export function replaceSoakSection(markdown: string, section: string[]): string {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => l === '## Service-mode soak');
+  if (start >= 0) {
+    let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+    if (end < 0) end = lines.length;
+    lines.splice(start, end - start, ...section);
+  } else {
+    const at = lines.findIndex((l) => l === '## Targets missed');
+    lines.splice(at >= 0 ? at : lines.length, 0, ...section);
+  }
+  return lines.join('\n');
 }

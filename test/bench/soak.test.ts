@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SoakResult } from '../../bench/lib/soak.js';
+import { replaceSoakSection, type SoakResult } from '../../bench/lib/soak.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '../..');
@@ -60,5 +60,25 @@ describe('bench/soak.ts', () => {
     expect(rssMb.max).toBeGreaterThanOrEqual(Math.max(...result.samples.map((s) => s.rssMb)));
     expect(stdout).toMatch(/RSS \(MB, mean\)/);
     expect(stdout).toContain('8 full-sync tasks');
+  });
+});
+
+describe('replaceSoakSection', () => {
+  const section = ['## Service-mode soak', '', 'new figures', ''];
+
+  it('replaces the old section and keeps the others', () => {
+    const md = ['# B', '', '## Syncs', 'a', '## Service-mode soak', 'old', '## Targets missed', 'None.'].join(
+      '\n',
+    );
+    expect(replaceSoakSection(md, section)).toBe(
+      ['# B', '', '## Syncs', 'a', ...section, '## Targets missed', 'None.'].join('\n'),
+    );
+  });
+
+  it('adds it before "Targets missed" when there is none, or at the end', () => {
+    expect(replaceSoakSection('# B\n## Targets missed\nNone.', section)).toBe(
+      ['# B', ...section, '## Targets missed', 'None.'].join('\n'),
+    );
+    expect(replaceSoakSection('# B', section)).toBe(['# B', ...section].join('\n'));
   });
 });

@@ -15,6 +15,8 @@ import {
   type HealthServer,
 } from '../../src/c1/ops/index.js';
 import { ExitCode } from '../../src/errors.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../../src/cli/service-mode.js';
 import { ROOT } from '../helpers/cli.js';
 import pkg from '../../package.json' with { type: 'json' };
 
@@ -152,6 +154,23 @@ describe('Kubernetes example', () => {
     expect(env.BATON_C1Z_TEMP_DIR).toBe('/tmp');
   });
 
+  it('sets only variables the CLI reads', () => {
+    const program = buildProgram('coupa-connector');
+    const known = new Set([
+      ...program.options.map((o) => o.envVar).filter((v): v is string => v !== undefined),
+      // Read from the environment directly, as baton-sdk does (no flag).
+      'BATON_C1_API_HOST',
+      'BATON_HOST_ID',
+    ]);
+    for (const name of [...Object.keys(secret.stringData), ...Object.keys(env)]) {
+      expect(known.has(name), name).toBe(true);
+    }
+  });
+
+  it('gives SIGTERM time for --shutdown-timeout and the last FinishTasks', () => {
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000 + 10);
+  });
+
   it('sets requests and a memory limit, and one replica', () => {
     expect(container.resources.requests.cpu).toBeTruthy();
     expect(container.resources.requests.memory).toBeTruthy();
@@ -220,6 +239,17 @@ describe('systemd unit', () => {
     const noRestart = values('RestartPreventExitStatus').join(' ').split(/\s+/).map(Number);
     expect(noRestart).toEqual(expect.arrayContaining([ExitCode.usage, ExitCode.auth]));
     expect(values('KillSignal')).toEqual(['SIGTERM']);
+  });
+
+  it('sets only variables the CLI reads, and gives the stop time to finish', () => {
+    const program = buildProgram('coupa-connector');
+    const known = new Set(program.options.map((o) => o.envVar).filter((v): v is string => v !== undefined));
+    for (const line of values('Environment')) {
+      const name = line.split('=')[0]!;
+      if (name.startsWith('BATON_')) expect(known.has(name), name).toBe(true);
+    }
+    const stopSeconds = Number(values('TimeoutStopSec')[0]);
+    expect(stopSeconds).toBeGreaterThanOrEqual(DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000 + 10);
   });
 
   it('is hardened without breaking V8', () => {

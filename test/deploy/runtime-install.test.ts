@@ -79,12 +79,15 @@ describe(`production install, read-only root (${SANDBOX})`, () => {
     expect(allowed.stdout.trim()).toBe('wrote');
   });
 
-  it('--help prints the usage and the command list', async () => {
+  it('--help prints the usage, the service-mode flags and the commands', async () => {
     const r = await run(['--help']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: coupa-connector');
     expect(r.stdout).toContain('capabilities');
+    for (const flag of ['--client-id', '--client-secret', '--c1z-temp-dir', '--health-check']) {
+      expect(r.stdout).toContain(flag);
+    }
   });
 
   it('capabilities prints what the development build prints', async () => {
