@@ -9,6 +9,7 @@ import { startSimulator } from '../../simulator/index.js';
 import { C1zReader } from '../../c1z/reader.js';
 import { buildUserCard, formatUserCard } from '../../c1z/user-card.js';
 import { userFacts } from '../../c1z/user-facts.js';
+import { runServiceModeDemo } from './demo-service-mode.js';
 
 interface DemoOptions extends LogOptions {
   users: number;
@@ -17,6 +18,7 @@ interface DemoOptions extends LogOptions {
   rateLimit: number;
   latency: number;
   progress: boolean;
+  serviceMode?: boolean;
 }
 
 /** Who-has-what, read back from the file just written, to show that it holds what Coupa said. */
@@ -141,11 +143,18 @@ export const demoCommand: CliCommand = {
       )
       .addOption(
         new Option('--no-progress', 'no progress bar (it is only ever shown when stderr is a terminal)'),
+      )
+      .addOption(
+        new Option(
+          '--service-mode',
+          'instead: run the connector as a ConductorOne connector against a fake ConductorOne, with one sync and one grant task',
+        ),
       );
     // The demo prints its own story; routine info lines would only interleave with it.
     addLogOptions(cmd, { level: 'warn' });
     cmd.action(async (opts: DemoOptions) => {
-      await runDemo(opts);
+      if (opts.serviceMode) await runServiceModeDemo(opts);
+      else await runDemo(opts);
     });
   },
 };
