@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import {
+  connect as connectNet,
+  createServer as createNetServer,
+  type AddressInfo,
+  type Socket,
+} from 'node:net';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { decodeC1z, decodeLimits } from '../../src/c1z/container.js';
-import { cli, startSim, startTokenSpy, tempDir, type Run, type TokenSpy } from './helpers.js';
+import { BIN, cleanEnv, cli, startSim, startTokenSpy, tempDir, type Run, type TokenSpy } from './helpers.js';
+import { startFakeC1 } from '../../src/simulator/c1/index.js';
 
 /**
  * Issue 6 item 4: the client secret and the access tokens never reach stdout, stderr, logs at any
@@ -357,4 +365,124 @@ describe('help and error messages never echo the secret', () => {
     expect(run.stderr).toMatch(/not valid JSON/);
     expect(run.stderr).not.toContain(SECRET);
   });
+});
+
+describe('service mode: neither client secret, the JWK nor any token leaks at debug or trace', () => {
+  /**
+   * The fake ConductorOne in plain-http mode behind a TCP relay that keeps every byte it passes,
+   * so the test learns each ConductorOne access token actually issued (from the token answers).
+   */
+  async function relayTo(port: number): Promise<{ port: number; bytes(): Buffer; close(): Promise<void> }> {
+    const chunks: Buffer[] = [];
+    const sockets = new Set<Socket>();
+    const server = createNetServer((inbound) => {
+      const outbound = connectNet(port, '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      inbound.on('data', (d: Buffer) => chunks.push(d));
+      outbound.on('data', (d: Buffer) => chunks.push(d));
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      port: (server.address() as AddressInfo).port,
+      bytes: () => Buffer.concat(chunks),
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    };
+  }
+
+  for (const [level, format] of [
+    ['debug', 'json'],
+    ['trace', 'console'],
+  ] as const) {
+    it(`--log-level ${level} --log-format ${format}: sync and grant tasks`, async () => {
+      const fake = await startFakeC1({ tls: false, nextPollMs: 200, nextHeartbeatMs: 1000 });
+      const relay = await relayTo(fake.port);
+      const dir = join(tmp.dir, `service-${level}`);
+      mkdirSync(dir);
+      const jwkB64 = fake.clientSecret.split(':')[3]!;
+      const jwk = JSON.parse(Buffer.from(jwkB64, 'base64url').toString()) as { d: string };
+      const env = {
+        ...fake.env(),
+        BATON_C1_API_HOST: `http://127.0.0.1:${relay.port}`,
+        BATON_COUPA_CLIENT_ID: CLIENT_ID,
+        BATON_COUPA_CLIENT_SECRET: SECRET,
+      };
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          '--base-url',
+          spy.url,
+          '--rate-limit',
+          '0',
+          '-p',
+          '--log-level',
+          level,
+          '--log-format',
+          format,
+          '--c1z-temp-dir',
+          dir,
+          '--journal',
+          join(dir, 'journal.jsonl'),
+          '--audit-log',
+          join(dir, 'audit.jsonl'),
+        ],
+        { cwd: dir, env: cleanEnv(env) },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += String(d)));
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      try {
+        await fake.waitForHello({ timeoutMs: 30_000 });
+        const sync = fake.tasks.syncFull();
+        expect((await fake.waitForFinish(sync.id, { timeoutMs: 60_000 })).outcome).toBe('success');
+        const gt = sim.groundTruth();
+        const holders = new Set(gt.memberships.roles.filter(([, r]) => r === 4).map(([u]) => u));
+        const user = gt.users.find((u) => !holders.has(u.id) && !u.apiUser && u.id > 90)!;
+        const grant = fake.tasks.grant({
+          entitlement: { id: 'role:4:member', resource: { id: { resourceType: 'role', resource: '4' } } },
+          principal: { id: { resourceType: 'user', resource: String(user.id) } },
+        });
+        expect((await fake.waitForFinish(grant.id, { timeoutMs: 60_000 })).outcome).toBe('success');
+        fake.tokens.expireAll(); // one more token, issued mid-run
+        const again = fake.tasks.syncFull();
+        expect((await fake.waitForFinish(again.id, { timeoutMs: 60_000 })).outcome).toBe('success');
+      } finally {
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        await relay.close();
+        await fake.close();
+      }
+      const c1Tokens = [
+        ...relay
+          .bytes()
+          .toString('latin1')
+          .matchAll(/"access_token":"([^"]+)"/g),
+      ].map((m) => m[1]!);
+      expect(c1Tokens.length).toBeGreaterThanOrEqual(2);
+      // The run logged at the level asked, and about the tasks: the grep below is not vacuous.
+      expect(stderr).toMatch(/ConductorOne token/);
+      expect(stderr).toMatch(/c1z uploaded/);
+      const needles = [fake.clientSecret, jwkB64, jwk.d, JSON.stringify(jwk), ...c1Tokens, ...forbidden()];
+      for (const [what, text] of [
+        ['stdout', Buffer.from(stdout)],
+        ['stderr', Buffer.from(stderr)],
+        ...(await filesUnder(dir)),
+      ] as Array<[string, Buffer]>) {
+        for (const n of needles) {
+          expect(text.includes(Buffer.from(n)), `${what} holds ${n.slice(0, 6)}…`).toBe(false);
+        }
+      }
+    }, 120_000);
+  }
 });
