@@ -4,6 +4,7 @@ import { ExitCode, exitCodeOf, formatError } from '../errors.js';
 import { redact } from '../secrets.js';
 import { applyBooleanEnv } from './options.js';
 import { safeText } from '../util/safe-text.js';
+import { installPipeGuards, packageVersion, unknownCommandError } from './terminal.js';
 
 export function buildProgram(name: string): Command {
   const program = new Command(name)
@@ -11,17 +12,25 @@ export function buildProgram(name: string): Command {
       'Reads who can do what in Coupa into a baton c1z file, changes it on request (--provisioning), ' +
         'inspects c1z files, and runs a Coupa API simulator for demos and tests.',
     )
+    .version(packageVersion(), '-v, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .hook('preAction', (thisCommand, actionCommand) => {
+      // The root syncs when given no command: a word left over is a mistyped command name.
+      if (actionCommand === program && program.args.length > 0)
+        throw unknownCommandError(program, program.args[0]!);
       applyBooleanEnv(thisCommand);
       if (actionCommand !== thisCommand) applyBooleanEnv(actionCommand);
     });
   for (const command of commands) command.register(program);
+  // Root only (set after the subcommands exist, so they keep refusing extra words): the
+  // preAction hook names the mistyped command instead of "too many arguments".
+  program.allowExcessArguments(true);
   return program;
 }
 
 export async function main(argv: string[], name = 'coupa-connector'): Promise<void> {
+  installPipeGuards();
   const program = buildProgram(name);
   try {
     await program.parseAsync(argv);

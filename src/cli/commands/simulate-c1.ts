@@ -29,7 +29,7 @@ Run a connector against it from another shell (paste the printed exports first):
   coupa-connector --base-url <coupa simulator url> --coupa-client-id ... --coupa-client-secret ...
 
 Uploaded c1z files are saved in --upload-dir as <task id>-<n>.c1z; inspect them with
-  coupa-connector inspect <file>
+  coupa-connector stats -f <file>   (or syncs, resources, grants, diff …)
 `;
 
 function shellQuote(value: string): string {
