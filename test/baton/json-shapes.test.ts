@@ -157,6 +157,29 @@ describe("-o json has baton's layout, on baton-coupa's own Go file", () => {
     expect(jq('.grants | length', holders)[0]).toBe(String(facts.role22));
   });
 
+  it("access -t user -r <id>: baton's ResourceAccessListOutput, grouped by resource", () => {
+    const db = openRawDb(FIXTURE, tempDir().dir);
+    const user = db
+      .prepare(
+        `select principal_resource_id pid, count(*) n from v1_grants g
+         join v1_resources r on r.external_id = 'user:' || g.principal_resource_id
+         group by pid order by n desc, pid limit 1`,
+      )
+      .get() as { pid: string; n: number };
+    db.close();
+    const out = run(['access', '-f', FIXTURE, '-t', 'user', '-r', user.pid, '-o', 'json']);
+    const doc = JSON.parse(out) as { principal: Record<string, unknown>; access: Record<string, unknown>[] };
+    expect(Object.keys(doc)).toEqual(['principal', 'access']);
+    for (const k of Object.keys(doc.principal)) expect(jsonNames(ResourceSchema)).toContain(k);
+    for (const a of doc.access) {
+      for (const k of Object.keys(a)) expect(['resource', 'resourceType', 'entitlements']).toContain(k);
+      for (const e of a.entitlements as Record<string, unknown>[])
+        for (const k of Object.keys(e)) expect(jsonNames(EntitlementSchema)).toContain(k);
+    }
+    expect(jq('[.access[].entitlements[]] | length', out)[0]).toBe(String(user.n));
+    expect(jq('.principal.id.resource', out, true)).toEqual([user.pid]);
+  });
+
   it('principals: ResourceListOutput of the distinct principals', () => {
     const out = run(['principals', '-f', FIXTURE, '-o', 'json']);
     expect(checkLayout('principals', JSON.parse(out))).toHaveLength(facts.principals);

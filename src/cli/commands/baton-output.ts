@@ -154,3 +154,47 @@ export function* principalRows(reader: C1zReader, entries: PrincipalEntry[]): Ge
     yield resourceOutput(r, sc.resourceType(e.type), parent);
   }
 }
+
+/**
+ * baton's `access -t <type> -r <id> -o json`: ResourceAccessListOutput, the principal and, per
+ * resource it holds something on, the resource, its type and the entitlements held.
+ */
+export async function writeBatonAccess(reader: C1zReader, principal: string, io: InspectIo): Promise<void> {
+  const i = principal.indexOf(':');
+  const type = principal.slice(0, i);
+  const id = principal.slice(i + 1);
+  const sc = new StoreCache(reader);
+  const byResource = new Map<
+    string,
+    { resource?: Resource; type?: ResourceType; entitlements: Entitlement[] }
+  >();
+  for (const g of reader.grants({ principalType: type, principalId: id })) {
+    const e = sc.entitlement(g.entitlement?.id) ?? g.entitlement;
+    const rid = e?.resource?.id;
+    if (!e || !rid) continue;
+    const key = `${rid.resourceType}:${rid.resource}`;
+    let entry = byResource.get(key);
+    if (!entry) {
+      entry = {
+        resource: sc.resource(rid.resourceType, rid.resource),
+        type: sc.resourceType(rid.resourceType),
+        entitlements: [],
+      };
+      byResource.set(key, entry);
+    }
+    entry.entitlements.push(e);
+  }
+  const self = reader.getResource(type, id);
+  const doc: Record<string, JsonValue> = {};
+  if (self) doc.principal = resourceOutput(self).resource!;
+  const access: JsonValue[] = [];
+  for (const a of byResource.values()) {
+    const row: Record<string, JsonValue> = {};
+    if (a.resource) row.resource = resourceOutput(a.resource).resource!;
+    if (a.type) row.resourceType = resourceTypeOutput(a.type).resourceType!;
+    row.entitlements = a.entitlements.map((e) => entitlementOutput(e).entitlement!);
+    access.push(row);
+  }
+  if (access.length) doc.access = access;
+  await io.out(JSON.stringify(doc, null, 2) + '\n');
+}

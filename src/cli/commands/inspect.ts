@@ -19,7 +19,14 @@ import { resolvePrincipal } from '../../c1z/principal.js';
 import { withC1z } from './c1z-input.js';
 import { safeCell, safeText } from '../../util/safe-text.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
-import { entitlementRows, grantRows, resourceRows, resourceTypeRows, writeJsonList } from './baton-output.js';
+import {
+  entitlementRows,
+  grantRows,
+  resourceRows,
+  resourceTypeRows,
+  writeBatonAccess,
+  writeJsonList,
+} from './baton-output.js';
 
 export interface InspectOptions {
   file: string;
@@ -50,7 +57,8 @@ const FILTERS: Record<Kind, ('resourceType' | 'resource' | 'entitlement' | 'prin
   entitlements: ['resourceType', 'resource'],
   grants: ['resourceType', 'resource', 'entitlement', 'principal'],
   stats: [],
-  access: ['entitlement', 'principal'],
+  // -t/-r: baton's way to name the principal (then -o json is baton's ResourceAccessListOutput).
+  access: ['entitlement', 'principal', 'resourceType', 'resource'],
 };
 
 /** Builds the listing a command asks for; throws ConfigError for filter combinations that make no sense. */
@@ -106,11 +114,17 @@ function knownEntitlement(reader: C1zReader, id: string): string {
 }
 
 export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = processIo): Promise<void> {
+  const batonAccess = kind === 'access' && o.resource !== undefined;
+  if (batonAccess) o = batonAccessPrincipal(o);
   // Validate flags before the (possibly large) file is decompressed.
   if (kind === 'access' && (o.principal === undefined) === (o.entitlement === undefined)) {
     throw new ConfigError('access needs exactly one of --principal <type:id> or --entitlement <id>.');
   }
   await withC1z(o, io, async (reader) => {
+    if (o.output === 'json' && batonAccess) {
+      await writeBatonAccess(reader, o.principal!, io);
+      return;
+    }
     if (o.output === 'json' && kind in BATON_JSON) {
       await writeBatonJson(kind as keyof typeof BATON_JSON, reader, o, io);
       return;
@@ -121,6 +135,16 @@ export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = 
     const warning = danglingWarning(listing.dangling);
     if (warning) io.err(safeText(`warning: ${warning}`) + '\n');
   });
+}
+
+/** baton's `access -t user -r 41`: the principal named the way baton names it. */
+function batonAccessPrincipal(o: InspectOptions): InspectOptions {
+  if (o.principal !== undefined || o.entitlement !== undefined) {
+    throw new ConfigError('access takes -t/-r (as baton) or --principal/--entitlement, not both.');
+  }
+  const ref = parseRef(o.resource!, o.resourceType);
+  if (!ref.type) throw new ConfigError('access -r needs -t, as in baton: access -t user -r 41.');
+  return { ...o, principal: `${ref.type}:${ref.id}`, resource: undefined, resourceType: undefined };
 }
 
 /** The commands whose `-o json` is baton's outputs.proto shape, and the key of their list. */
