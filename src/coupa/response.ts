@@ -2,13 +2,13 @@ import type { ZodType } from 'zod';
 import { redact } from '../secrets.js';
 import { CoupaResponseFormatError, CoupaResponseValidationError } from './errors.js';
 import type { HttpResponse } from './http.js';
-import { UNSAFE_ID_MESSAGE } from './models.js';
 import { ExitCode } from '../errors.js';
 
 /** First `n` characters on one line: enough to recognise an HTML login page or an XML error. */
 export function excerpt(text: string, n = 120): string {
-  const one = text.replace(/\s+/g, ' ').trim();
-  return redact(one.length > n ? `${one.slice(0, n)}…` : one);
+  // Redacted before it is cut: a cut through a secret would leave its first characters behind.
+  const one = redact(text.replace(/\s+/g, ' ').trim());
+  return one.length > n ? `${one.slice(0, n)}…` : one;
 }
 
 /**
@@ -53,6 +53,19 @@ function describeIssue(issue: Issue): string {
   return issue.message.replace(/^Invalid input: /, '').replace(/, received /, ', got ');
 }
 
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function isUnsafeInteger(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v);
+}
+
 /** Validates `value`; the error names the endpoint, the item (when given) and the field path. */
 export function validate<T>(
   schema: ZodType<T>,
@@ -64,9 +77,12 @@ export function validate<T>(
   if (result.success) return result.data;
   const issue = result.error.issues[0] as Issue | undefined;
   const field = fieldPath(issue?.path ?? []);
-  if (issue?.message === UNSAFE_ID_MESSAGE) {
+  // Ids are exact or refused: a JSON number above 2^53 - 1 arrives rounded (…993 parses as …992),
+  // and a rounded id names another object. zod's int() already refuses it; refusing is a bad-input
+  // exit (2), not "Coupa answered something odd", because no retry or fix on our side can help.
+  if (isUnsafeInteger(valueAt(value, issue?.path ?? []))) {
     throw new CoupaResponseValidationError(
-      `${endpoint}: field \`${field}\` holds an ${UNSAFE_ID_MESSAGE}; refusing rather than using a rounded id.`,
+      `${endpoint}: field \`${field}\` holds ${String(valueAt(value, issue?.path ?? []))}, an id above 2^53 - 1 that JSON numbers cannot hold exactly; refusing rather than using a rounded id.`,
       { endpoint, field, exitCode: ExitCode.usage },
     );
   }
