@@ -80,9 +80,10 @@ export function validate<T>(
   // Ids are exact or refused: a JSON number above 2^53 - 1 arrives rounded (…993 parses as …992),
   // and a rounded id names another object. zod's int() already refuses it; refusing is a bad-input
   // exit (2), not "Coupa answered something odd", because no retry or fix on our side can help.
-  if (isUnsafeInteger(valueAt(value, issue?.path ?? []))) {
+  const path = issue?.path ?? [];
+  if (path[path.length - 1] === 'id' && isUnsafeInteger(valueAt(value, path))) {
     throw new CoupaResponseValidationError(
-      `${endpoint}: field \`${field}\` holds ${String(valueAt(value, issue?.path ?? []))}, an id above 2^53 - 1 that JSON numbers cannot hold exactly; refusing rather than using a rounded id.`,
+      `${endpoint}: field \`${field}\` holds ${String(valueAt(value, path))}, an id above 2^53 - 1 that JSON numbers cannot hold exactly; refusing rather than using a rounded id.`,
       { endpoint, field, exitCode: ExitCode.usage },
     );
   }

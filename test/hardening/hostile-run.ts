@@ -29,7 +29,7 @@ export function runMeasured(
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
-      if (stdout.length < 4 * 1024 * 1024) stdout += c.toString('utf8');
+      if (stdout.length < 64 * 1024 * 1024) stdout += c.toString('utf8');
     });
     child.stderr.on('data', (c: Buffer) => {
       if (stderr.length < 4 * 1024 * 1024) stderr += c.toString('utf8');
