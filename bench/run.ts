@@ -7,12 +7,14 @@
  *   npm run bench -- --quick               # CI size (500, 2000 users; 100k-grant writer); prints only
  *   npm run bench -- --quick --out x.md --json x.json
  *   npm run bench -- --no-soak             # skip the service-mode soak (bench/soak.ts)
+ *   npm run bench -- --only report         # only the HTML report at 100k users; updates its section
+ *   npm run bench -- --report-users 20000  # the report at another size (0: leave it out)
  *
  * Each size gets a fresh simulator in its own process (100 ms latency, 25 req/s, burst 20) and a
  * sync in another, so the sync's peak RSS is its own. Timings are measured, not asserted: the
  * verdicts are printed next to the numbers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +36,7 @@ import { ensureBuilt } from './lib/build.js';
 import { renderMarkdown, overheadNotes } from './lib/markdown.js';
 import { tenantFor, type TruthCounts } from './lib/tenant.js';
 import { runSoak, soakSummary, soakTable, SOAK_DEFAULTS, type SoakResult } from './lib/soak.js';
+import { reportBenchMarkdown, spliceReportSection, type ReportBenchResult } from './lib/report-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +49,10 @@ const { values } = parseArgs({
     // The service-mode soak: back-to-back sync tasks through the daemon (bench/lib/soak.ts).
     'no-soak': { type: 'boolean', default: false },
     'soak-tasks': { type: 'string' },
+    // The HTML report benchmark (bench/report.ts): users of its tenant; 0 leaves it out.
+    'report-users': { type: 'string' },
+    // `report`: run only the report benchmark and replace its section of the existing BENCHMARKS.md.
+    only: { type: 'string' },
     // Rebuild dist/ even if it looks newer than src/.
     build: { type: 'boolean', default: false },
     // Use dist/ as it is (the test does: it must not rewrite dist/ under other running tests).
@@ -70,7 +77,23 @@ function positiveInts(flag: string, text: string): number[] {
 }
 
 const quick = values.quick;
-const sizes = positiveInts('--sizes', values.sizes ?? (quick ? '500,2000' : '1000,10000,100000'));
+if (values.only !== undefined && values.only !== 'report') {
+  console.error(`--only takes "report", got "${values.only}"`);
+  process.exit(2);
+}
+const onlyReport = values.only === 'report';
+const sizes = onlyReport
+  ? []
+  : positiveInts('--sizes', values.sizes ?? (quick ? '500,2000' : '1000,10000,100000'));
+// The quick run is CI's smoke test and has the report's own test (test/report/bench.test.ts) beside it.
+const reportUsers =
+  values['report-users'] === '0'
+    ? 0
+    : values['report-users']
+      ? positiveInts('--report-users', values['report-users'])[0]!
+      : quick
+        ? 0
+        : 100000;
 const writerGrants = positiveInts(
   '--writer-grants',
   values['writer-grants'] ?? (quick ? '100000' : '1000000'),
@@ -140,6 +163,7 @@ const rows: SizeRow[] = [];
 let writer: WriterRow | undefined;
 let writerOutput: string | undefined;
 let soak: SoakResult | undefined;
+let reportBench: ReportBenchResult | undefined;
 try {
   const build = ensureBuilt(values.build ? 'always' : values['no-build'] ? 'never' : 'auto');
   console.log(
@@ -187,7 +211,12 @@ try {
       await sim.stop();
     }
   }
-  if (!values['no-writer']) {
+  if (reportUsers > 0) {
+    const stdout = await runScript('report.ts', ['--users', String(reportUsers)]);
+    reportBench = lastJsonLine<ReportBenchResult>(stdout, 'report.ts');
+    console.log(reportBenchMarkdown(reportBench));
+  }
+  if (!values['no-writer'] && !onlyReport) {
     console.log(`[writer] ${writerGrants} grants…`);
     const stdout = await runScript('c1z-writer.ts', [
       '--grants',
@@ -200,7 +229,7 @@ try {
     console.log(consoleTable(writerTable(writer)));
     console.log('');
   }
-  if (!values['no-soak']) {
+  if (!values['no-soak'] && !onlyReport) {
     const soakSize = quick ? SOAK_DEFAULTS.quick : SOAK_DEFAULTS.full;
     const tasks = values['soak-tasks']
       ? positiveInts('--soak-tasks', values['soak-tasks'])[0]!
@@ -259,9 +288,14 @@ const report = {
   writer,
   writerOutput,
   soak,
+  reportBench,
 };
 if (outPath) {
-  writeFileSync(resolve(outPath), await tidyMarkdown(renderMarkdown(report)));
-  console.log(`wrote ${outPath}`);
+  const target = resolve(outPath);
+  // --only report keeps every other figure of the file as it was.
+  let md = onlyReport ? readFileSync(target, 'utf8') : renderMarkdown(report);
+  if (reportBench) md = spliceReportSection(md, reportBenchMarkdown(reportBench));
+  writeFileSync(target, await tidyMarkdown(md));
+  console.log(`wrote ${outPath}${onlyReport ? ' (report section only)' : ''}`);
 }
 if (values.json) writeFileSync(resolve(values.json), `${JSON.stringify(report, null, 2)}\n`);
