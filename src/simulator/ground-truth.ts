@@ -1,4 +1,5 @@
 import type { Tenant, UserRecord } from './tenant.js';
+import { ASSOCIATIONS } from './associations.js';
 import type { GroundTruth } from './types.js';
 
 /** The tenant as a sync should see it: what tests compare a c1z against. */
@@ -26,10 +27,11 @@ export function groundTruth(tenant: Tenant): GroundTruth {
       managerId: u.managerId,
       approvalLimits: approvalLimitsOf(tenant, u),
     });
-    for (const r of u.roleIds) if (tenant.roles.get(r)) m.roles.push([u.id, r]);
-    for (const g of u.userGroupIds) if (tenant.userGroups.get(g)) m.userGroups.push([u.id, g]);
-    for (const g of u.contentGroupIds) if (tenant.contentGroups.get(g)) m.contentGroups.push([u.id, g]);
-    for (const g of u.accountGroupIds) if (tenant.accountGroups.get(g)) m.accountGroups.push([u.id, g]);
+    for (const assoc of ASSOCIATIONS) {
+      if (!assoc.truth) continue;
+      const table = tenant[assoc.table];
+      for (const id of assoc.idsOf(tenant, u)) if (table.get(id)) m[assoc.truth].push([u.id, id]);
+    }
     for (const f of tenant.licensesOf(u)) m.licenses.push([u.id, f]);
   }
   return gt;

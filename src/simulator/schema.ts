@@ -9,6 +9,8 @@ import type {
   UserRecord,
 } from './tenant.js';
 import { APPROVAL_LIMIT_KEYS } from './tenant.js';
+import { ASSOCIATIONS } from './associations.js';
+import type { Table } from './table.js';
 
 /**
  * How each resource looks over the API: its scalar attributes (for output, filters and ordering)
@@ -131,25 +133,14 @@ export function buildSchemas(tenant: Tenant): TenantSchemas {
       () => s.users,
       (u) => (u.managerId === null ? null : tenant.users.get(u.managerId)),
     ),
-    roles: many(
-      () => s.roles,
-      (u) => lookup(tenant.roles, u.roleIds),
-    ),
-    'user-groups': many(
-      () => s.userGroups,
-      (u) => lookup(tenant.userGroups, u.userGroupIds),
-    ),
-    'approval-groups': many(
-      () => s.userGroups,
-      (u) => lookup(tenant.userGroups, u.userGroupIds).filter((g) => g.canApprove),
-    ),
-    'content-groups': many(
-      () => s.contentGroups,
-      (u) => lookup(tenant.contentGroups, u.contentGroupIds),
-    ),
-    'account-groups': many(
-      () => s.accountGroups,
-      (u) => lookup(tenant.accountGroups, u.accountGroupIds),
+    ...Object.fromEntries(
+      ASSOCIATIONS.map((assoc) => [
+        assoc.key,
+        many(
+          () => s[assoc.table] as ResourceSchema<{ id: number }>,
+          (u: UserRecord) => lookup(tenant[assoc.table] as Table<{ id: number }>, assoc.idsOf(tenant, u)),
+        ),
+      ]),
     ),
     'created-by': one(
       () => s.users,

@@ -2,6 +2,7 @@ import { badRequest } from './errors.js';
 import { ALL_LICENSE_FLAGS } from './license-flags.js';
 import { Table } from './table.js';
 import { planUserChange, refId, type UserPlan } from './user-write.js';
+import { ASSOCIATIONS, type AssocTable } from './associations.js';
 
 /** Kinds of approval limit a user carries (output keys end in `-approval-limit` etc.). */
 export const APPROVAL_LIMIT_KEYS = [
@@ -334,27 +335,21 @@ export class Tenant {
     user.licenses = plan.licenses;
     if (plan.managerId !== undefined) user.managerId = plan.managerId;
     const merge = plan.arrayMode !== 'replace';
-    const combine = (current: number[], next: number[]) =>
-      (next.length === 0 ? [] : merge ? [...new Set([...current, ...next])] : next).sort((a, b) => a - b);
-    if (plan.assoc['roles']) user.roleIds = combine(user.roleIds, plan.assoc['roles']);
-    if (plan.assoc['content-groups'])
-      user.contentGroupIds = combine(user.contentGroupIds, plan.assoc['content-groups']);
-    if (plan.assoc['account-groups'])
-      user.accountGroupIds = combine(user.accountGroupIds, plan.assoc['account-groups']);
-    const groups = plan.assoc['user-groups'];
-    if (groups) this.setGroups(user, combine(user.userGroupIds, groups), now);
-    const approval = plan.assoc['approval-groups'];
-    if (approval) {
-      // Approval groups are the user's groups that can approve: only that subset is touched.
-      const approving = user.userGroupIds.filter((g) => this.userGroups.get(g)?.canApprove);
-      const others = user.userGroupIds.filter((g) => !approving.includes(g));
-      this.setGroups(user, [...new Set([...others, ...combine(approving, approval)])], now);
+    for (const assoc of ASSOCIATIONS) {
+      const next = plan.assoc[assoc.key];
+      if (!next) continue;
+      const current = assoc.idsOf(this, user);
+      // Coupa's documented semantics: an empty list clears; a non-empty one is added (merge) or,
+      // on tenants that replace arrays, taken as the whole list.
+      const ids = next.length === 0 ? [] : merge ? [...new Set([...current, ...next])] : next;
+      assoc.setIds(this, user, ids, now);
     }
   }
 
-  private setGroups(user: UserRecord, next: number[], now: number): void {
+  /** Makes the user's groups exactly `next`, keeping membership records and member lists aligned. */
+  setUserGroups(user: UserRecord, next: number[], now: number): void {
     for (const g of [...user.userGroupIds]) if (!next.includes(g)) this.unlinkGroup(user, g);
-    for (const g of next) this.linkGroup(user, g, now);
+    for (const g of [...next].sort((a, b) => a - b)) this.linkGroup(user, g, now);
   }
 
   // ---- other records (tests add or remove them mid-sync) ---------------------------------------
@@ -415,12 +410,20 @@ export class Tenant {
   }
 
   /** Removes a role / group record and every user's reference to it. */
-  removeRecord(table: 'roles' | 'userGroups' | 'contentGroups' | 'accountGroups', id: number): boolean {
+  removeRecord(table: AssocTable, id: number): boolean {
+    const now = nowSeconds();
     for (const user of this.users.list) {
-      if (table === 'roles') user.roleIds = user.roleIds.filter((r) => r !== id);
-      else if (table === 'contentGroups') user.contentGroupIds = user.contentGroupIds.filter((r) => r !== id);
-      else if (table === 'accountGroups') user.accountGroupIds = user.accountGroupIds.filter((r) => r !== id);
-      else this.unlinkGroup(user, id);
+      for (const assoc of ASSOCIATIONS) {
+        if (assoc.table !== table) continue;
+        const ids = assoc.idsOf(this, user);
+        if (ids.includes(id))
+          assoc.setIds(
+            this,
+            user,
+            ids.filter((r) => r !== id),
+            now,
+          );
+      }
     }
     return (this[table] as Table<{ id: number }>).remove(id);
   }

@@ -1,10 +1,5 @@
-import {
-  normalizeKeys,
-  type Tenant,
-  type UserGroupRecord,
-  type UserRecord,
-  type UserWriteOptions,
-} from './tenant.js';
+import { normalizeKeys, type Tenant, type UserRecord, type UserWriteOptions } from './tenant.js';
+import { ASSOC_KEYS, association, type AssocKey } from './associations.js';
 import type { Table } from './table.js';
 
 /**
@@ -13,14 +8,6 @@ import type { Table } from './table.js';
  * is a plan the tenant applies only when there are no errors, so a 400 changes nothing.
  */
 
-export type AssocKey = 'roles' | 'user-groups' | 'content-groups' | 'account-groups' | 'approval-groups';
-export const ASSOC_KEYS: readonly AssocKey[] = [
-  'roles',
-  'user-groups',
-  'content-groups',
-  'account-groups',
-  'approval-groups',
-];
 const UNIQUE_USER_FIELDS = [
   ['login', 'login', 'Login'],
   ['email', 'email', 'Email'],
@@ -137,7 +124,13 @@ function resolveAssoc(tenant: Tenant, key: AssocKey, value: unknown, errors: str
     errors.push(`${key} must be an array`);
     return undefined;
   }
-  const [typeName, lookup] = assocLookup(tenant, key);
+  const { typeName, table, accepts } = association(key);
+  const records = tenant[table] as Table<{ id: number; name: string }>;
+  const ok = (r: { id: number; name: string } | undefined) => (r && (!accepts || accepts(r)) ? r : undefined);
+  const lookup = {
+    byId: (id: number) => ok(records.get(id))?.id,
+    byName: (n: string) => records.find((r) => r.name === n && ok(r) !== undefined)?.id,
+  };
   const ids: number[] = [];
   for (const item of value) {
     const ref =
@@ -154,34 +147,6 @@ function resolveAssoc(tenant: Tenant, key: AssocKey, value: unknown, errors: str
     if (!ids.includes(id)) ids.push(id);
   }
   return ids;
-}
-
-function assocLookup(
-  tenant: Tenant,
-  key: AssocKey,
-): [string, { byId(id: number): number | undefined; byName(n: string): number | undefined }] {
-  const simple = (
-    table: Table<{ id: number; name: string }>,
-    filter: (r: { id: number }) => boolean = () => true,
-  ) => ({
-    byId: (id: number) => {
-      const r = table.get(id);
-      return r && filter(r) ? r.id : undefined;
-    },
-    byName: (n: string) => table.find((r) => r.name === n && filter(r))?.id,
-  });
-  switch (key) {
-    case 'roles':
-      return ['Role', simple(tenant.roles)];
-    case 'user-groups':
-      return ['UserGroup', simple(tenant.userGroups)];
-    case 'approval-groups':
-      return ['ApprovalGroup', simple(tenant.userGroups, (r) => (r as UserGroupRecord).canApprove)];
-    case 'content-groups':
-      return ['BusinessGroup', simple(tenant.contentGroups)];
-    case 'account-groups':
-      return ['AccountGroup', simple(tenant.accountGroups)];
-  }
 }
 
 export interface UserPlan {
