@@ -16,8 +16,11 @@ import {
   licenseResource,
   licenseResourceType,
   memberGrant,
-  roleKind,
-  userGroupKind,
+  roles,
+  roleMembership,
+  userGroups,
+  groupMembership,
+  entitlementFor,
   userResourceType,
   userToResource,
 } from '../src/connector/index.js';
@@ -45,12 +48,7 @@ try {
   // Built with the connector's own mapping, as bench/c1z-writer.ts does, so rows are what a sync writes.
   const tBuild = performance.now();
   const w = await C1zWriter.create(file);
-  for (const rt of [
-    userResourceType,
-    userGroupKind.resourceType,
-    roleKind.resourceType,
-    licenseResourceType,
-  ]) {
+  for (const rt of [userResourceType, userGroups.resourceType, roles.resourceType, licenseResourceType]) {
     w.putResourceType(rt);
   }
   for (let i = 0; i < USERS; i++) {
@@ -69,14 +67,14 @@ try {
   }
   const others: Entitlement[] = [];
   for (let g = 0; g < 500; g++) {
-    const group = userGroupKind.toResource({ id: 100 + g, name: `Group ${g}` });
+    const group = userGroups.toResource({ id: 100 + g, name: `Group ${g}` });
     w.putResource(group);
-    others.push(userGroupKind.memberEntitlement(group));
+    others.push(entitlementFor(groupMembership, group));
   }
   for (let r = 0; r < 100; r++) {
-    const role = roleKind.toResource({ id: r + 1, name: `Role ${r}` });
+    const role = roles.toResource({ id: r + 1, name: `Role ${r}` });
     w.putResource(role);
-    others.push(roleKind.memberEntitlement(role));
+    others.push(entitlementFor(roleMembership, role));
   }
   const license = licenseResource('purchasing-user');
   w.putResource(license);

@@ -15,8 +15,11 @@ import {
   licenseResource,
   licenseResourceType,
   memberGrant,
-  roleKind,
-  userGroupKind,
+  roles,
+  roleMembership,
+  userGroups,
+  groupMembership,
+  entitlementFor,
   userResourceType,
   userToResource,
 } from '../src/connector/index.js';
@@ -58,7 +61,7 @@ const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const w = await C1zWriter.create(out);
 // Every object is built by the connector's own mapping, so this measures what a sync writes.
-for (const rt of [userResourceType, userGroupKind.resourceType, roleKind.resourceType, licenseResourceType]) {
+for (const rt of [userResourceType, userGroups.resourceType, roles.resourceType, licenseResourceType]) {
   w.putResourceType(rt);
 }
 
@@ -84,12 +87,12 @@ const addOwner = (resource: Parameters<typeof licenseEntitlement>[0], entitlemen
   entitlements.push(entitlement);
 };
 for (let g = 0; g < GROUPS; g++) {
-  const group = userGroupKind.toResource({ id: 100 + g, name: `Group ${g}` });
-  addOwner(group, userGroupKind.memberEntitlement(group));
+  const group = userGroups.toResource({ id: 100 + g, name: `Group ${g}` });
+  addOwner(group, entitlementFor(groupMembership, group));
 }
 for (let r = 0; r < ROLES; r++) {
-  const role = roleKind.toResource({ id: r + 1, name: `Role ${r}` });
-  addOwner(role, roleKind.memberEntitlement(role));
+  const role = roles.toResource({ id: r + 1, name: `Role ${r}` });
+  addOwner(role, entitlementFor(roleMembership, role));
 }
 for (const flag of LICENSE_FLAGS) {
   const license = licenseResource(flag);

@@ -1,7 +1,8 @@
 import type { SyncSummary } from '../connector/sync.js';
+import { LISTED_RESOURCES, RESOURCE_TYPE_ORDER } from '../connector/types/index.js';
 
-/** Resource types in the order people think of them; anything else follows alphabetically. */
-const TYPE_ORDER = ['user', 'group', 'role', 'license', 'content_group', 'account_group'];
+/** Resource types in the order of the membership types' list; anything else follows alphabetically. */
+const TYPE_ORDER = RESOURCE_TYPE_ORDER;
 
 function ordered(counts: Record<string, number>): Array<[string, number]> {
   const rank = (t: string) => {
@@ -43,8 +44,13 @@ export function formatSummary(s: SyncSummary): string {
     lines.push(
       `  history       the file keeps ${s.previousSyncIds.length} earlier sync(s); \`coupa-connector diff -f ${s.path}\` shows what changed`,
     );
-  if (s.accountGroupsSkipped)
-    lines.push('  account groups skipped (no core.accounting.read scope, or --skip-account-groups)');
+  for (const skipped of LISTED_RESOURCES.filter((r) => s.skippedTypes.includes(r.id))) {
+    const optional = skipped.spec.optionalScope;
+    lines.push(
+      `  ${skipped.spec.plural} skipped` +
+        (optional ? ` (no ${optional.scope} scope, or ${optional.skipFlag})` : ''),
+    );
+  }
   if (s.lateArrivals > 0)
     lines.push(
       `  ${n(s.lateArrivals)} group(s)/role(s) created during the sync were included from user records`,

@@ -1,10 +1,6 @@
 import type { ResourceType } from '../c1z/messages.js';
 import { ResourceType_Trait } from '../c1z/messages.js';
-import { accountGroupKind } from './account-group.js';
-import { contentGroupKind } from './content-group.js';
-import { userGroupKind } from './group.js';
-import { licenseResourceType } from './license.js';
-import { roleKind } from './role.js';
+import { GRANTABLE_RESOURCE_TYPES } from './types/index.js';
 import { userResourceType } from './user-type.js';
 
 /**
@@ -36,13 +32,6 @@ function resourceTypeJson(rt: ResourceType): { id: string; displayName: string; 
 }
 
 export function connectorCapabilities(): CapabilitiesJson {
-  const grantable = [
-    userGroupKind.resourceType,
-    roleKind.resourceType,
-    licenseResourceType,
-    contentGroupKind.resourceType,
-    accountGroupKind.resourceType,
-  ];
   return {
     '@type': 'type.googleapis.com/c1.connector.v2.ConnectorCapabilities',
     resourceTypeCapabilities: [
@@ -51,7 +40,7 @@ export function connectorCapabilities(): CapabilitiesJson {
         resourceType: resourceTypeJson(userResourceType),
         capabilities: ['CAPABILITY_SYNC', 'CAPABILITY_ACCOUNT_PROVISIONING'],
       },
-      ...grantable.map((rt) => ({
+      ...GRANTABLE_RESOURCE_TYPES.map((rt) => ({
         resourceType: resourceTypeJson(rt),
         capabilities: ['CAPABILITY_SYNC', 'CAPABILITY_PROVISION'],
       })),

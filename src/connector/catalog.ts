@@ -1,9 +1,16 @@
 import type { Entitlement, Grant, Resource, ResourceType } from '../c1z/messages.js';
-import { memberGrant, type CoupaNamedObject, type GroupLikeKind } from './group-like.js';
-import { licenseEntitlement, licenseResource } from './license.js';
-import type { ResourceTypeId } from './ids.js';
+import { memberGrant } from './grants.js';
+import {
+  buildEntitlement,
+  membershipsOf,
+  type ArrayMembership,
+  type EntitlementSpec,
+  type FlagMembership,
+  type CoupaNamedObject,
+  type ListedResource,
+} from './types/index.js';
 
-/** The part of the c1z writer the sync needs; C1zWriter satisfies it. */
+/** The part of the c1z writer the sync writes through; C1zWriter satisfies it, and so can a test's array. */
 export interface C1zSink {
   putResourceType(rt: ResourceType): void;
   putResource(r: Resource): void;
@@ -12,7 +19,9 @@ export interface C1zSink {
 }
 
 interface Target {
-  entitlement: Entitlement;
+  resource: Resource;
+  /** By slug; written the first time a listed object qualifies or a user holds it. */
+  entitlements: Map<string, Entitlement>;
 }
 
 /**
@@ -24,13 +33,13 @@ interface Target {
  */
 export class Catalog {
   private readonly targets = new Map<string, Target>();
-  /** By the user's flag key, so the per-user check does not build a resource to find its id. */
-  private readonly licenses = new Map<string, Target>();
+  /** By membership type and the user's flag key, so the per-user check builds no resource. */
+  private readonly flags = new Map<FlagMembership, Map<string, Entitlement>>();
   private readonly resourceCounts = new Map<string, number>();
   private readonly grantCounts = new Map<string, number>();
   private entitlementCount = 0;
   /** Objects written from a user's embedded reference rather than from their list endpoint. */
-  readonly lateArrivals: Array<{ type: ResourceTypeId; id: string }> = [];
+  readonly lateArrivals: Array<{ type: string; id: string }> = [];
 
   constructor(private readonly sink: C1zSink) {}
 
@@ -38,52 +47,71 @@ export class Catalog {
     return `${type}:${id}`;
   }
 
-  private add(resource: Resource, entitlement: Entitlement): Target {
+  private addResource(resource: Resource): Target {
     this.sink.putResource(resource);
-    this.sink.putEntitlement(entitlement);
     const type = resource.id!.resourceType;
     this.resourceCounts.set(type, (this.resourceCounts.get(type) ?? 0) + 1);
-    this.entitlementCount++;
-    const target = { entitlement };
+    const target: Target = { resource, entitlements: new Map() };
     this.targets.set(this.key(type, resource.id!.resource), target);
     return target;
   }
 
-  /** Adds an object from its list endpoint (a duplicate id across pages is written once). */
-  addListed(kind: GroupLikeKind, obj: CoupaNamedObject): void {
-    if (this.targets.has(this.key(kind.typeId, String(obj.id)))) return;
-    const resource = kind.toResource(obj);
-    this.add(resource, kind.memberEntitlement(resource));
+  private entitlementOf(target: Target, membership: { entitlement: EntitlementSpec }): Entitlement {
+    const { slug } = membership.entitlement;
+    let ent = target.entitlements.get(slug);
+    if (!ent) {
+      ent = buildEntitlement(membership.entitlement, target.resource);
+      this.sink.putEntitlement(ent);
+      this.entitlementCount++;
+      target.entitlements.set(slug, ent);
+    }
+    return ent;
   }
 
-  /** Grants `userId` membership of `ref`, writing the object first if no list returned it. */
-  grantMember(kind: GroupLikeKind, ref: CoupaNamedObject, userId: string): void {
+  /**
+   * Adds an object from its list endpoint with the entitlements every membership type of its
+   * resource gives it (a duplicate id across pages is written once).
+   */
+  addListed(resource: ListedResource, obj: CoupaNamedObject): void {
+    if (this.targets.has(this.key(resource.id, String(obj.id)))) return;
+    const target = this.addResource(resource.toResource(obj));
+    for (const m of membershipsOf(resource)) {
+      if (!m.appliesTo || m.appliesTo.test(obj as unknown as Record<string, unknown>))
+        this.entitlementOf(target, m);
+    }
+  }
+
+  /** Grants `userId` the membership of `ref`, writing the object first if no list returned it. */
+  grantMember(membership: ArrayMembership, ref: CoupaNamedObject, userId: string): void {
+    const { resource } = membership;
     const id = String(ref.id);
-    let target = this.targets.get(this.key(kind.typeId, id));
+    let target = this.targets.get(this.key(resource.id, id));
     if (!target) {
-      const resource = kind.toResource(ref);
-      target = this.add(resource, kind.memberEntitlement(resource));
-      this.lateArrivals.push({ type: kind.typeId, id });
+      target = this.addResource(resource.toResource(ref));
+      this.lateArrivals.push({ type: resource.id, id });
     }
-    this.putGrant(kind.typeId, memberGrant(target.entitlement, userId));
+    this.putGrant(resource.id, memberGrant(this.entitlementOf(target, membership), userId));
   }
 
-  /** Writes the license for a flag key the first time any user carries it. */
-  ensureLicense(flag: string): Target {
-    let target = this.licenses.get(flag);
-    if (!target) {
-      const resource = licenseResource(flag);
-      target =
+  /** Writes the resource of a flag the first time any user carries it (true or false). */
+  ensureFlag(membership: FlagMembership, flag: string): Entitlement {
+    let byFlag = this.flags.get(membership);
+    if (!byFlag) this.flags.set(membership, (byFlag = new Map()));
+    let ent = byFlag.get(flag);
+    if (!ent) {
+      const resource = membership.resourceFor(flag);
+      const target =
         this.targets.get(this.key(resource.id!.resourceType, resource.id!.resource)) ??
-        this.add(resource, licenseEntitlement(resource));
-      this.licenses.set(flag, target);
+        this.addResource(resource);
+      ent = this.entitlementOf(target, membership);
+      byFlag.set(flag, ent);
     }
-    return target;
+    return ent;
   }
 
-  grantLicense(flag: string, userId: string): void {
-    const target = this.ensureLicense(flag);
-    this.putGrant(target.entitlement.resource!.id!.resourceType, memberGrant(target.entitlement, userId));
+  grantFlag(membership: FlagMembership, flag: string, userId: string): void {
+    const ent = this.ensureFlag(membership, flag);
+    this.putGrant(ent.resource!.id!.resourceType, memberGrant(ent, userId));
   }
 
   private putGrant(type: string, grant: Grant): void {

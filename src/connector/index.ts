@@ -1,24 +1,16 @@
 /** The connector model: Coupa objects as baton resources, entitlements and grants, and the sync. */
 export * from './ids.js';
 export { userResourceType, userToResource, userProfile, userDisplayName } from './user.js';
-export { GroupLikeKind, memberGrant, type CoupaNamedObject } from './group-like.js';
-export { userGroupKind } from './group.js';
-export { roleKind } from './role.js';
-export { contentGroupKind } from './content-group.js';
-export { accountGroupKind } from './account-group.js';
-export {
-  licenseResourceType,
-  licenseIdForFlag,
-  flagForLicenseId,
-  licenseResource,
-  licenseEntitlement,
-} from './license.js';
+export { memberGrant } from './grants.js';
+export * from './types/index.js';
 export { connectorCapabilities, type CapabilitiesJson } from './capabilities.js';
 export { requestFloor, userFields } from './reads.js';
+export { MemorySink } from './memory-sink.js';
 export {
   syncToC1z,
   SyncError,
   type SyncOptions,
+  type SyncSink,
   type SyncSummary,
   type SyncProgress,
   type SyncClient,

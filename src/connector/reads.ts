@@ -1,46 +1,28 @@
-import type { ZodType } from 'zod';
-import {
-  AccountGroupSchema,
-  APPROVAL_LIMIT_KEYS,
-  ContentGroupSchema,
-  LICENSE_FLAGS,
-  RoleSchema,
-  UserGroupSchema,
-} from '../coupa/models.js';
+import { APPROVAL_LIMIT_KEYS } from '../coupa/models.js';
 import type { CoupaClient } from '../coupa/client.js';
 import type { FieldSpec } from '../coupa/fields.js';
 import { PAGE_SIZE } from '../coupa/paginate.js';
-import type { CoupaNamedObject, GroupLikeKind } from './group-like.js';
-import { userGroupKind } from './group.js';
-import { roleKind } from './role.js';
-import { contentGroupKind } from './content-group.js';
-import { accountGroupKind } from './account-group.js';
+import {
+  ARRAY_MEMBERSHIPS,
+  FLAG_MEMBERSHIPS,
+  membershipsOf,
+  type CoupaNamedObject,
+  type ListedResource,
+} from './types/index.js';
 
 /**
  * What the sync asks Coupa for: which endpoints, with which `fields` projection, and what that
- * costs at best.
+ * costs at best. All of it follows from the membership types' list.
  */
 
 /**
  * The fewest requests that can read a tenant: one token, then every list in pages of 50. A list
  * always costs at least one request, even when empty, because only asking tells it is empty.
+ * `lists` has the object count of every list the sync read (a skipped one is absent).
  */
-export function requestFloor(counts: {
-  users: number;
-  userGroups: number;
-  roles: number;
-  contentGroups: number;
-  accountGroups?: number;
-}): number {
+export function requestFloor(counts: { users: number; lists: Record<string, number> }): number {
   const pages = (n: number) => Math.max(1, Math.ceil(n / PAGE_SIZE));
-  return (
-    1 +
-    pages(counts.users) +
-    pages(counts.userGroups) +
-    pages(counts.roles) +
-    pages(counts.contentGroups) +
-    (counts.accountGroups === undefined ? 0 : pages(counts.accountGroups))
-  );
+  return 1 + pages(counts.users) + Object.values(counts.lists).reduce((sum, n) => sum + pages(n), 0);
 }
 
 const REF_FIELDS: FieldSpec = ['id', 'name'];
@@ -48,9 +30,13 @@ const LIMIT_FIELDS: FieldSpec = ['id', 'amount', { currency: ['code'] }];
 
 /**
  * Exactly what the mapping reads from a user, so that a page of 50 users stays small: identity,
- * status, manager, approval limits, the four membership lists and every license flag.
+ * status, manager, approval limits, the association array of every membership type and every flag.
+ * `skipped` are resource type ids the sync leaves out (an optional scope it lacks).
  */
-export function userFields(includeAccountGroups: boolean): FieldSpec {
+export function userFields(skipped: readonly string[] = []): FieldSpec {
+  const arrays = [
+    ...new Set(ARRAY_MEMBERSHIPS.filter((m) => !skipped.includes(m.resource.id)).map((m) => m.userField)),
+  ];
   return [
     'id',
     'login',
@@ -65,52 +51,28 @@ export function userFields(includeAccountGroups: boolean): FieldSpec {
     'updated-at',
     { manager: ['id', 'login'] },
     ...APPROVAL_LIMIT_KEYS.map((k) => ({ [k]: LIMIT_FIELDS })),
-    { roles: REF_FIELDS },
-    { 'user-groups': REF_FIELDS },
-    { 'content-groups': REF_FIELDS },
-    ...(includeAccountGroups ? [{ 'account-groups': REF_FIELDS }] : []),
-    ...LICENSE_FLAGS,
+    ...arrays.map((field) => ({ [field]: REF_FIELDS })),
+    ...FLAG_MEMBERSHIPS.flatMap((f) => f.flags),
   ];
 }
 
-export interface SmallList {
-  kind: GroupLikeKind;
-  path: string;
-  schema: ZodType<CoupaNamedObject & { id: number }>;
-  fields: FieldSpec;
+/** The list's own fields plus what its membership types' predicates read (`can-approve`). */
+export function listFields(resource: ListedResource): FieldSpec {
+  const out: FieldSpec = [...resource.spec.list.fields];
+  for (const m of membershipsOf(resource)) {
+    for (const f of m.appliesTo?.listFields ?? []) {
+      if (!out.some((o) => JSON.stringify(o) === JSON.stringify(f))) out.push(f);
+    }
+  }
+  return out;
 }
 
-export const USER_GROUPS: SmallList = {
-  kind: userGroupKind,
-  path: '/api/user_groups',
-  schema: UserGroupSchema,
-  fields: ['id', 'name', 'description'],
-};
-export const ROLES: SmallList = {
-  kind: roleKind,
-  path: '/api/roles',
-  schema: RoleSchema,
-  fields: ['id', 'name', 'description'],
-};
-export const CONTENT_GROUPS: SmallList = {
-  kind: contentGroupKind,
-  path: '/api/business_groups',
-  schema: ContentGroupSchema,
-  fields: ['id', 'name', 'description'],
-};
-export const ACCOUNT_GROUPS: SmallList = {
-  kind: accountGroupKind,
-  path: '/api/account_groups',
-  schema: AccountGroupSchema,
-  fields: ['id', 'name'],
-};
-
-/** Concurrent lanes per small list, below its top page; four lists at once stay under the rate limit anyway. */
+/** Concurrent lanes per small list, below its top page; all lists at once stay under the rate limit anyway. */
 const LIST_LANES = 4;
 
 export async function readList(
   client: Pick<CoupaClient, 'paginate'>,
-  list: SmallList,
+  resource: ListedResource,
 ): Promise<CoupaNamedObject[]> {
   const out: CoupaNamedObject[] = [];
   // From the top: a list of exactly 50 (or 100…) then costs its floor, not one empty page more, and
@@ -118,9 +80,9 @@ export async function readList(
   // at 100 ms latency they would hold up the users walk for two seconds). A group or role created
   // while it is read is still written if a user holds it (from the user's embedded reference), so
   // nothing is lost by not looking above the top page again.
-  const pages = client.paginate(list.path, {
-    itemSchema: list.schema,
-    fields: list.fields,
+  const pages = client.paginate(resource.spec.list.path, {
+    itemSchema: resource.spec.list.schema,
+    fields: listFields(resource),
     topFirst: true,
     lanes: LIST_LANES,
   });

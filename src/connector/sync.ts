@@ -2,27 +2,22 @@ import { C1zWriter } from '../c1z/writer.js';
 import { keepSyncCount } from '../c1z/history.js';
 import { CoupaConnectorError, ExitCode, InterruptedError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { LICENSE_FLAGS, UserSchema, type User } from '../coupa/models.js';
-import { CoupaAuthError, CoupaForbiddenError } from '../coupa/errors.js';
+import { UserSchema, type User } from '../coupa/models.js';
+import { CoupaHttpError } from '../coupa/errors.js';
 import type { CoupaClient } from '../coupa/client.js';
 import { Catalog, type C1zSink } from './catalog.js';
-import type { CoupaNamedObject, GroupLikeKind } from './group-like.js';
-import { userGroupKind } from './group.js';
-import { roleKind } from './role.js';
-import { contentGroupKind } from './content-group.js';
-import { accountGroupKind } from './account-group.js';
-import { licenseResourceType } from './license.js';
 import { userResourceType, userToResource } from './user.js';
 import { ResourceTypeId } from './ids.js';
 import {
-  ACCOUNT_GROUPS,
-  CONTENT_GROUPS,
-  readList,
-  requestFloor,
-  ROLES,
-  USER_GROUPS,
-  userFields,
-} from './reads.js';
+  ARRAY_MEMBERSHIPS,
+  FLAG_MEMBERSHIPS,
+  GRANTABLE_RESOURCE_TYPES,
+  LISTED_RESOURCES,
+  type ArrayMembership,
+  type CoupaNamedObject,
+  type ListedResource,
+} from './types/index.js';
+import { readList, requestFloor, userFields } from './reads.js';
 
 /** What the sync needs from the Coupa client. */
 export type SyncClient = Pick<CoupaClient, 'paginate' | 'stats'>;
@@ -36,14 +31,31 @@ export interface SyncProgress {
   elapsedMs: number;
 }
 
+/**
+ * Where a sync writes: a C1zWriter, or anything with the same calls (a test's arrays). `finish`
+ * makes the result durable and says where it went; `abort` throws everything away.
+ */
+export interface SyncSink extends C1zSink {
+  finish(): Promise<{ path: string; bytes: number; syncId: string; previousSyncIds?: string[] }>;
+  abort(): Promise<void>;
+}
+
 export interface SyncOptions {
   client: SyncClient;
-  outPath: string;
+  /** The c1z to write (replaced only once the new one is complete); needed unless `sink` is given. */
+  outPath?: string;
+  /** Write here instead of a new c1z at `outPath` (e.g. mapping tests that need no SQLite). */
+  sink?: SyncSink;
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: SyncProgress) => void;
-  /** Leave account groups out without asking (the OAuth client lacks `core.accounting.read`). */
+  /**
+   * Leave out, without asking, every resource whose scope is optional (today the account groups,
+   * which need `core.accounting.read`); the CLI's `--skip-account-groups`.
+   */
   skipAccountGroups?: boolean;
+  /** Resource type ids with an optional scope to leave out without asking (see OptionalScope). */
+  skipTypes?: readonly string[];
   /** Parallel key ranges for /api/users; enough to keep 25 req/s busy at ~100 ms latency. */
   userLanes?: number;
   /** Full syncs the output file keeps, this one included; default BATON_KEEP_SYNC_COUNT or 2. */
@@ -67,6 +79,9 @@ export interface SyncSummary {
   retries: number;
   /** 429 answers. */
   throttled: number;
+  /** Resource type ids left out for an optional scope (asked to, or their list was refused). */
+  skippedTypes: string[];
+  /** `skippedTypes` includes account_group; kept for callers that read this flag. */
   accountGroupsSkipped: boolean;
   /** Groups/roles/… written from a user's embedded reference because their list did not return them. */
   lateArrivals: number;
@@ -87,29 +102,47 @@ export class SyncError extends CoupaConnectorError {
 
 export const DEFAULT_USER_LANES = 4;
 
-/** The user-side membership arrays and the kind each one grants. */
-function memberships(user: User, includeAccountGroups: boolean): Array<[GroupLikeKind, CoupaNamedObject[]]> {
-  const out: Array<[GroupLikeKind, CoupaNamedObject[]]> = [
-    [roleKind, user.roles ?? []],
-    [userGroupKind, user['user-groups'] ?? []],
-    [contentGroupKind, user['content-groups'] ?? []],
-  ];
-  if (includeAccountGroups) out.push([accountGroupKind, user['account-groups'] ?? []]);
-  return out;
-}
-
 /**
- * The account-group list itself was refused (401/403), as happens when the token lacks
- * `core.accounting.read`. A refused token request is not this: bad credentials must fail the sync.
+ * The list was refused (401/403), as happens when the token lacks the resource's optional scope.
+ * A refused token request is not this: bad credentials must fail the sync.
  */
 function isMissingScope(err: unknown, path: string): boolean {
-  return (err instanceof CoupaAuthError || err instanceof CoupaForbiddenError) && err.path.endsWith(path);
+  return (
+    err instanceof CoupaHttpError && (err.status === 401 || err.status === 403) && err.path.endsWith(path)
+  );
 }
 
 /**
- * Reads a whole Coupa tenant into a new c1z at `outPath`.
+ * Reads one list, or answers undefined for a resource left out: asked to (its scope is optional
+ * and the caller said so), or its list refused for lack of that scope (with a warning).
+ */
+async function readOrSkip(
+  client: SyncClient,
+  resource: ListedResource,
+  skip: (r: ListedResource) => boolean,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<CoupaNamedObject[] | undefined> {
+  const optional = resource.spec.optionalScope;
+  if (optional && skip(resource)) return undefined;
+  try {
+    return await readList(client, resource);
+  } catch (err) {
+    if (!optional || !isMissingScope(err, resource.spec.list.path) || signal?.aborted) throw err;
+    const plural = resource.spec.plural;
+    logger.warn(
+      { path: resource.spec.list.path, err: (err as Error).message },
+      `Skipping ${plural}: the OAuth client may not read them (scope ${optional.scope}). ` +
+        `Add the scope to the client in Coupa, or pass ${optional.skipFlag} to silence this warning.`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Reads a whole Coupa tenant into a new c1z at `outPath` (or into `sink`).
  *
- * Request plan: the four small lists from their own endpoints, then one paged pass over
+ * Request plan: the small lists of every listed resource type from their own endpoints, then one paged pass over
  * /api/users whose `fields` projection carries every user's memberships and license flags, so
  * grants cost no request of their own. Users are written as their pages arrive; only the small
  * objects (groups, roles, licenses) are kept in memory. On any failure or abort nothing is
@@ -124,7 +157,8 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
   };
   checkAbort();
 
-  const writer = await C1zWriter.create(opts.outPath, { keepSyncs: opts.keepSyncs ?? keepSyncCount() });
+  const writer = opts.sink ?? (await c1zSink(opts));
+  const target = opts.outPath ?? 'the sync sink';
   let usersSynced = 0;
   let usersEstimated: number | undefined;
   const progress = (phase: SyncProgress['phase']) =>
@@ -138,54 +172,34 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
 
   try {
     progress('lists');
-    const includeAccountGroupsWanted = !opts.skipAccountGroups;
-    const [userGroups, roles, contentGroups, accountGroups] = await Promise.all([
-      readList(client, USER_GROUPS),
-      readList(client, ROLES),
-      readList(client, CONTENT_GROUPS),
-      includeAccountGroupsWanted
-        ? readList(client, ACCOUNT_GROUPS).catch((err: unknown) => {
-            if (!isMissingScope(err, ACCOUNT_GROUPS.path) || signal?.aborted) throw err;
-            logger.warn(
-              { path: ACCOUNT_GROUPS.path, err: (err as Error).message },
-              'Skipping account groups: the OAuth client may not read them (scope core.accounting.read). ' +
-                'Add the scope to the client in Coupa, or pass --skip-account-groups to silence this warning.',
-            );
-            return undefined;
-          })
-        : Promise.resolve(undefined),
-    ]);
+    const skip = (r: ListedResource) =>
+      opts.skipAccountGroups === true || (opts.skipTypes ?? []).includes(r.id);
+    const lists = await Promise.all(LISTED_RESOURCES.map((r) => readOrSkip(client, r, skip, logger, signal)));
     checkAbort();
-    const includeAccountGroups = accountGroups !== undefined;
+    const listed = new Map<ListedResource, CoupaNamedObject[]>();
+    LISTED_RESOURCES.forEach((r, i) => {
+      const objects = lists[i];
+      if (objects) listed.set(r, objects);
+    });
+    const skippedTypes = LISTED_RESOURCES.filter((r) => !listed.has(r)).map((r) => r.id);
     logger.debug(
-      {
-        userGroups: userGroups.length,
-        roles: roles.length,
-        contentGroups: contentGroups.length,
-        accountGroups: accountGroups?.length ?? 'skipped',
-      },
+      Object.fromEntries(LISTED_RESOURCES.map((r) => [r.id, listed.get(r)?.length ?? 'skipped'])),
       'listed groups and roles',
     );
 
     writer.putResourceType(userResourceType);
-    writer.putResourceType(userGroupKind.resourceType);
-    writer.putResourceType(roleKind.resourceType);
-    writer.putResourceType(licenseResourceType);
-    writer.putResourceType(contentGroupKind.resourceType);
-    if (includeAccountGroups) writer.putResourceType(accountGroupKind.resourceType);
+    for (const rt of GRANTABLE_RESOURCE_TYPES) if (!skippedTypes.includes(rt.id)) writer.putResourceType(rt);
 
     const catalog = new Catalog(writer);
-    for (const g of userGroups) catalog.addListed(USER_GROUPS.kind, g);
-    for (const r of roles) catalog.addListed(ROLES.kind, r);
-    for (const c of contentGroups) catalog.addListed(CONTENT_GROUPS.kind, c);
-    for (const a of accountGroups ?? []) catalog.addListed(ACCOUNT_GROUPS.kind, a);
+    for (const [resource, objects] of listed) for (const obj of objects) catalog.addListed(resource, obj);
+    const arrays = ARRAY_MEMBERSHIPS.filter((m) => !skippedTypes.includes(m.resource.id));
 
     // client.paginate yields each id once across the probe, the lanes and the top (it deduplicates), so
     // users are written as they come.
     progress('users');
     const pages = client.paginate('/api/users', {
       itemSchema: UserSchema,
-      fields: userFields(includeAccountGroups),
+      fields: userFields(skippedTypes),
       lanes: opts.userLanes ?? DEFAULT_USER_LANES,
       onEstimate: (n) => {
         usersEstimated = n;
@@ -194,7 +208,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     for await (const page of pages) {
       checkAbort();
       for (const user of page) {
-        writeUser(catalog, writer, user, includeAccountGroups);
+        writeUser(catalog, writer, user, arrays);
         usersSynced++;
       }
       progress('users');
@@ -224,16 +238,14 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       requests: stats.requests,
       requestFloor: requestFloor({
         users: usersSynced,
-        userGroups: userGroups.length,
-        roles: roles.length,
-        contentGroups: contentGroups.length,
-        accountGroups: accountGroups?.length,
+        lists: Object.fromEntries([...listed].map(([r, objects]) => [r.id, objects.length])),
       }),
       retries: stats.retries,
       throttled: stats.throttled,
-      accountGroupsSkipped: !includeAccountGroups,
+      skippedTypes,
+      accountGroupsSkipped: skippedTypes.includes(ResourceTypeId.accountGroup),
       lateArrivals: catalog.lateArrivals.length,
-      previousSyncIds: written.history.kept.map((r) => r.syncId),
+      previousSyncIds: written.previousSyncIds ?? [],
     };
     logSyncFinished(logger, summary);
     return summary;
@@ -241,7 +253,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     await writer.abort();
     if (signal?.aborted) throw err instanceof InterruptedError ? err : interrupted(signal);
     if (err instanceof CoupaConnectorError) throw err;
-    throw new SyncError(`Sync into ${opts.outPath} failed: ${(err as Error)?.message ?? String(err)}`, err);
+    throw new SyncError(`Sync into ${target} failed: ${(err as Error)?.message ?? String(err)}`, err);
   }
 }
 
@@ -267,16 +279,19 @@ function logSyncFinished(logger: Logger, s: SyncSummary): void {
       retries: s.retries,
       throttled: s.throttled,
       accountGroupsSkipped: s.accountGroupsSkipped,
+      skippedTypes: s.skippedTypes,
       previousSyncIds: s.previousSyncIds,
     },
     'sync finished',
   );
 }
 
-function writeUser(catalog: Catalog, sink: C1zSink, user: User, includeAccountGroups: boolean): void {
+function writeUser(catalog: Catalog, sink: C1zSink, user: User, arrays: readonly ArrayMembership[]): void {
   sink.putResource(userToResource(user));
   const uid = String(user.id);
-  for (const [kind, refs] of memberships(user, includeAccountGroups)) {
+  const fields = user as Record<string, unknown>;
+  for (const membership of arrays) {
+    const refs = (fields[membership.userField] as CoupaNamedObject[] | null | undefined) ?? [];
     // A list naming the same object twice must still give one grant.
     const seen = refs.length > 1 ? new Set<number>() : undefined;
     for (const ref of refs) {
@@ -284,18 +299,36 @@ function writeUser(catalog: Catalog, sink: C1zSink, user: User, includeAccountGr
         if (seen.has(ref.id)) continue;
         seen.add(ref.id);
       }
-      catalog.grantMember(kind, ref, uid);
+      catalog.grantMember(membership, ref, uid);
     }
   }
-  const flags = user as Record<string, unknown>;
-  for (const flag of LICENSE_FLAGS) {
-    const value = flags[flag];
-    // A key the tenant's Coupa does not know is absent from the answer; present (even false or
-    // null) means the license exists on this tenant.
-    if (value === undefined) continue;
-    if (value === true) catalog.grantLicense(flag, uid);
-    else catalog.ensureLicense(flag);
+  for (const membership of FLAG_MEMBERSHIPS) {
+    for (const flag of membership.flags) {
+      const value = fields[flag];
+      // A key the tenant's Coupa does not know is absent from the answer; present (even false or
+      // null) means the flag exists on this tenant.
+      if (value === undefined) continue;
+      if (value === true) catalog.grantFlag(membership, flag, uid);
+      else catalog.ensureFlag(membership, flag);
+    }
   }
+}
+
+/** A new c1z at `opts.outPath`, keeping the file's earlier syncs as baton does. */
+async function c1zSink(opts: SyncOptions): Promise<SyncSink> {
+  if (!opts.outPath) throw new SyncError('A sync needs an output path (outPath) or a sink.');
+  const writer = await C1zWriter.create(opts.outPath, { keepSyncs: opts.keepSyncs ?? keepSyncCount() });
+  return {
+    putResourceType: (rt) => writer.putResourceType(rt),
+    putResource: (r) => writer.putResource(r),
+    putEntitlement: (e) => writer.putEntitlement(e),
+    putGrant: (g) => writer.putGrant(g),
+    abort: () => writer.abort(),
+    finish: async () => {
+      const written = await writer.finish();
+      return { ...written, previousSyncIds: written.history.kept.map((r) => r.syncId) };
+    },
+  };
 }
 
 /** The caller's own InterruptedError (it names the signal), or one describing the abort. */

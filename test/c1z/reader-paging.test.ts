@@ -8,7 +8,14 @@ import { C1zReader, PAGE_SIZE } from '../../src/c1z/reader.js';
 import { C1zWriter } from '../../src/c1z/writer.js';
 import { C1zError } from '../../src/c1z/errors.js';
 import type { Entitlement } from '../../src/c1z/messages.js';
-import { memberGrant, userGroupKind, userResourceType, userToResource } from '../../src/connector/index.js';
+import {
+  memberGrant,
+  userGroups,
+  groupMembership,
+  entitlementFor,
+  userResourceType,
+  userToResource,
+} from '../../src/connector/index.js';
 
 /**
  * Listings must yield exactly the rows of a plain `order by id` query on the chosen sync, across
@@ -45,7 +52,7 @@ beforeAll(async () => {
   const written = join(dir, 'written.c1z');
   const w = await C1zWriter.create(written, { tmpDir: dir });
   w.putResourceType(userResourceType);
-  w.putResourceType(userGroupKind.resourceType);
+  w.putResourceType(userGroups.resourceType);
   // Principal ids in a shuffled order: the principal index then sorts them unlike their ids.
   const userIds = shuffled(
     Array.from({ length: Math.max(USERS, ...SIZES) }, (_, i) => String(7 + i * 3)),
@@ -57,9 +64,9 @@ beforeAll(async () => {
     );
   }
   groups = SIZES.map((_, g) => {
-    const group = userGroupKind.toResource({ id: 100 + g, name: `Group ${g}` });
+    const group = userGroups.toResource({ id: 100 + g, name: `Group ${g}` });
     w.putResource(group);
-    const e = userGroupKind.memberEntitlement(group);
+    const e = entitlementFor(groupMembership, group);
     w.putEntitlement(e);
     return e;
   });

@@ -15,12 +15,15 @@ import {
   licenseEntitlement,
   licenseResource,
   licenseResourceType,
-  roleKind,
-  userGroupKind,
+  roles,
+  roleMembership,
+  userGroups,
+  groupMembership,
+  entitlementFor,
   userResourceType,
   userToResource,
 } from '../../src/connector/index.js';
-import { memberGrant } from '../../src/connector/group-like.js';
+import { memberGrant } from '../../src/connector/grants.js';
 import { FIXTURE } from '../c1z/helpers.js';
 
 /**
@@ -39,15 +42,16 @@ afterAll(() => reader.close());
 
 describe("baton-coupa's own file", () => {
   it('has the same four resource types', () => {
-    const ours = [userResourceType, userGroupKind.resourceType, roleKind.resourceType, licenseResourceType];
+    const ours = [userResourceType, userGroups.resourceType, roles.resourceType, licenseResourceType];
     for (const rt of ours)
       expect(json(ResourceTypeSchema, reader.getResourceType(rt.id)!)).toEqual(json(ResourceTypeSchema, rt));
   });
 
-  for (const kind of [userGroupKind, roleKind]) {
-    it(`has the ${kind.typeId} resources and entitlements we build from the same name and description`, () => {
+  for (const membership of [groupMembership, roleMembership]) {
+    const kind = membership.resource;
+    it(`has the ${kind.id} resources and entitlements we build from the same name and description`, () => {
       let n = 0;
-      for (const theirs of reader.resources({ resourceType: kind.typeId })) {
+      for (const theirs of reader.resources({ resourceType: kind.id })) {
         const ours = kind.toResource({
           id: Number(theirs.id!.resource),
           name: theirs.displayName,
@@ -55,9 +59,9 @@ describe("baton-coupa's own file", () => {
         });
         expect(json(ResourceSchema, ours)).toEqual(json(ResourceSchema, theirs));
         const [theirEnt] = [
-          ...reader.entitlements({ resourceType: kind.typeId, resourceId: theirs.id!.resource }),
+          ...reader.entitlements({ resourceType: kind.id, resourceId: theirs.id!.resource }),
         ];
-        expect(json(EntitlementSchema, kind.memberEntitlement(ours))).toEqual(
+        expect(json(EntitlementSchema, entitlementFor(membership, ours))).toEqual(
           json(EntitlementSchema, theirEnt!),
         );
         n++;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { entitlementId, grantId, parseEntitlementId, parseGrantId } from '../../src/connector/ids.js';
+import { entitlementId, grantId } from '../../src/connector/ids.js';
+import { parseEntitlementId, parseGrantId } from '../../src/connector/types/index.js';
 
 describe('entitlement and grant ids', () => {
   it("are baton-sdk's <type>:<id>:<slug> and <entitlement>:user:<uid> (c1z-format.md §3.4, §4.4)", () => {

@@ -18,19 +18,22 @@ import {
 import { c1zRegistry, findAnnotation, hasAnnotation } from '../../src/c1z/any.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import {
-  accountGroupKind,
-  contentGroupKind,
+  accountGroups,
+  contentGroups,
   licenseEntitlement,
   licenseResource,
   licenseResourceType,
-  roleKind,
-  userGroupKind,
+  roles,
+  roleMembership,
+  userGroups,
+  groupMembership,
+  entitlementFor,
   userResourceType,
   userToResource,
   syncToC1z,
   userFields,
 } from '../../src/connector/index.js';
-import { memberGrant } from '../../src/connector/group-like.js';
+import { memberGrant } from '../../src/connector/grants.js';
 import { clientFor, fastSimulator, tempDir } from '../sync/helpers.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex').toUpperCase().match(/../g)!.join(' ');
@@ -41,10 +44,10 @@ describe('resource types', () => {
     expect(hex(toBinary(ResourceTypeSchema, userResourceType))).toBe(
       '0A 04 75 73 65 72 12 04 55 73 65 72 1A 01 01',
     );
-    expect(hex(toBinary(ResourceTypeSchema, userGroupKind.resourceType))).toBe(
+    expect(hex(toBinary(ResourceTypeSchema, userGroups.resourceType))).toBe(
       '0A 05 67 72 6F 75 70 12 05 67 72 6F 75 70 1A 01 02',
     );
-    expect(hex(toBinary(ResourceTypeSchema, roleKind.resourceType))).toBe(
+    expect(hex(toBinary(ResourceTypeSchema, roles.resourceType))).toBe(
       '0A 04 72 6F 6C 65 12 04 72 6F 6C 65 1A 01 03',
     );
     expect(hex(toBinary(ResourceTypeSchema, licenseResourceType))).toBe(
@@ -53,12 +56,12 @@ describe('resource types', () => {
   });
 
   it('adds content_group and account_group as group-like types', () => {
-    expect(toJson(ResourceTypeSchema, contentGroupKind.resourceType)).toEqual({
+    expect(toJson(ResourceTypeSchema, contentGroups.resourceType)).toEqual({
       id: 'content_group',
       displayName: 'Content Group',
       traits: ['TRAIT_GROUP'],
     });
-    expect(toJson(ResourceTypeSchema, accountGroupKind.resourceType)).toEqual({
+    expect(toJson(ResourceTypeSchema, accountGroups.resourceType)).toEqual({
       id: 'account_group',
       displayName: 'Account Group',
       traits: ['TRAIT_GROUP'],
@@ -68,7 +71,7 @@ describe('resource types', () => {
 
 describe('groups, roles and licenses', () => {
   it('map like baton-coupa: resource, member entitlement, grant stub', () => {
-    const group = userGroupKind.toResource({ id: 10, name: 'Finance', description: null });
+    const group = userGroups.toResource({ id: 10, name: 'Finance', description: null });
     expect(group.id).toMatchObject({ resourceType: 'group', resource: '10' });
     expect(group.displayName).toBe('Finance');
     expect(group.description).toBe('Finance group in Coupa');
@@ -77,7 +80,7 @@ describe('groups, roles and licenses', () => {
     expect(hasAnnotation(group.annotations, GroupTraitSchema)).toBe(true);
     expect(group.annotations[0]!.value).toHaveLength(0);
 
-    const ent = userGroupKind.memberEntitlement(group);
+    const ent = entitlementFor(groupMembership, group);
     expect(toJson(EntitlementSchema, ent, { registry: c1zRegistry })).toMatchObject({
       id: 'group:10:member',
       displayName: 'Finance Group',
@@ -105,13 +108,13 @@ describe('groups, roles and licenses', () => {
   });
 
   it('keeps a role description from Coupa and falls back to baton-coupa text otherwise', () => {
-    const own = roleKind.toResource({ id: 4, name: 'Buyer', description: 'Buys things' });
+    const own = roles.toResource({ id: 4, name: 'Buyer', description: 'Buys things' });
     expect(own.description).toBe('Buys things');
     expect(hasAnnotation(own.annotations, RoleTraitSchema)).toBe(true);
     // The entitlement description is always the generated one, as baton-coupa writes it.
-    expect(roleKind.memberEntitlement(own).description).toBe('Buyer role in Coupa');
-    expect(roleKind.memberEntitlement(own).displayName).toBe('Buyer Role');
-    expect(roleKind.toResource({ id: 5, name: 'Admin', description: '' }).description).toBe(
+    expect(entitlementFor(roleMembership, own).description).toBe('Buyer role in Coupa');
+    expect(entitlementFor(roleMembership, own).displayName).toBe('Buyer Role');
+    expect(roles.toResource({ id: 5, name: 'Admin', description: '' }).description).toBe(
       'Admin role in Coupa',
     );
   });
@@ -163,7 +166,7 @@ describe('a user, against what the simulator returns for it', () => {
 
   /** What one record of the sync's page looks like: the same `fields` projection. */
   function projectedUser(id: number): Promise<User> {
-    return client.get(`/api/users/${id}`, { schema: UserSchema, fields: userFields(true) });
+    return client.get(`/api/users/${id}`, { schema: UserSchema, fields: userFields() });
   }
 
   it('carries identity, status, manager, approval limits and timestamps in its profile', async () => {

@@ -5,14 +5,19 @@ describe('the request floor', () => {
   it('is one token plus every list in pages of 50', () => {
     // 1 + 200 + 3 + 2 + 2 + 1
     expect(
-      requestFloor({ users: 10_000, userGroups: 120, roles: 60, contentGroups: 55, accountGroups: 50 }),
+      requestFloor({
+        users: 10_000,
+        lists: { group: 120, role: 60, content_group: 55, account_group: 50 },
+      }),
     ).toBe(209);
     // 1 + 20 + 1 + 1 + 1 (account groups skipped)
-    expect(requestFloor({ users: 1000, userGroups: 12, roles: 10, contentGroups: 6 })).toBe(24);
+    expect(requestFloor({ users: 1000, lists: { group: 12, role: 10, content_group: 6 } })).toBe(24);
   });
 
   it('counts one request for an empty list, since only asking tells it is empty', () => {
-    expect(requestFloor({ users: 0, userGroups: 0, roles: 0, contentGroups: 0, accountGroups: 0 })).toBe(6);
+    expect(requestFloor({ users: 0, lists: { group: 0, role: 0, content_group: 0, account_group: 0 } })).toBe(
+      6,
+    );
   });
 });
 
@@ -20,7 +25,7 @@ describe("the users' fields projection", () => {
   const flat = (spec: unknown): string => JSON.stringify(spec);
 
   it('asks for identity, manager, approval limits, memberships and all 19 license flags', () => {
-    const fields = userFields(true);
+    const fields = userFields();
     for (const name of [
       'id',
       'login',
@@ -50,7 +55,7 @@ describe("the users' fields projection", () => {
   });
 
   it('leaves account groups out when they are skipped', () => {
-    expect(flat(userFields(false))).not.toContain('account-groups');
-    expect(flat(userFields(false))).toContain('content-groups');
+    expect(flat(userFields(['account_group']))).not.toContain('account-groups');
+    expect(flat(userFields(['account_group']))).toContain('content-groups');
   });
 });

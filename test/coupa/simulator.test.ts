@@ -19,7 +19,7 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { caught, unexpected } from './helpers/fake-coupa.js';
 
 /** What a sync asks for on /api/users (the sync's own list, so the two cannot drift apart). */
-const USER_FIELDS = userFields(true);
+const USER_FIELDS = userFields();
 
 let sim: Simulator | undefined;
 afterEach(async () => {

@@ -8,7 +8,7 @@ import type { RetryOptions } from '../../src/coupa/retry.js';
 import {
   ArrayModeMemory,
   Provisioner,
-  type MembershipType,
+  type ArrayMembershipType,
   type ProvisionerOptions,
 } from '../../src/connector/provisioning/index.js';
 
@@ -60,7 +60,7 @@ export function provisionerFor(
   });
 }
 
-export const KINDS: readonly (MembershipType | 'license')[] = [
+export const KINDS: readonly (ArrayMembershipType | 'license')[] = [
   'role',
   'group',
   'content_group',
@@ -79,7 +79,7 @@ const MEMBERSHIP_KEY = {
 export function holdings(
   sim: Simulator,
   userId: number,
-  kind: MembershipType | 'license',
+  kind: ArrayMembershipType | 'license',
 ): (number | string)[] {
   const m = sim.groundTruth().memberships;
   if (kind === 'license')
@@ -102,7 +102,7 @@ export function allHoldings(sim: Simulator, userId: number): Record<string, (num
 export function arrange(
   sim: Simulator,
   userId: number,
-  kind: MembershipType | 'license',
+  kind: ArrayMembershipType | 'license',
   items: (number | string)[],
 ): void {
   if (kind === 'license') {
@@ -119,7 +119,7 @@ export function arrange(
 }
 
 /** Ids of existing objects of a kind, from ground truth. */
-export function existingIds(sim: Simulator, kind: MembershipType): number[] {
+export function existingIds(sim: Simulator, kind: ArrayMembershipType): number[] {
   const gt = sim.groundTruth();
   const list = {
     role: gt.roles,
@@ -130,7 +130,7 @@ export function existingIds(sim: Simulator, kind: MembershipType): number[] {
   return list.map((r) => r.id);
 }
 
-export function entitlementIdFor(kind: MembershipType | 'license', item: number | string): string {
+export function entitlementIdFor(kind: ArrayMembershipType | 'license', item: number | string): string {
   if (kind === 'license') return `license:${item === 'treasury-user' ? 'treasury_user' : item}:assigned`;
   return `${kind}:${item}:member`;
 }

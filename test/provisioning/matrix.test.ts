@@ -3,7 +3,7 @@ import type { Simulator } from '../../src/simulator/index.js';
 import {
   UnknownEntitlementError,
   UnknownUserError,
-  type MembershipType,
+  type ArrayMembershipType,
   type Provisioner,
 } from '../../src/connector/provisioning/index.js';
 import {
@@ -146,4 +146,4 @@ describe.each(['merge', 'replace'] as const)('array mode %s', (arrayMode) => {
   });
 });
 
-export type { MembershipType };
+export type { ArrayMembershipType };

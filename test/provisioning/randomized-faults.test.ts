@@ -4,7 +4,7 @@ import { mulberry32 } from '../../src/simulator/prng.js';
 import {
   ArrayModeMemory,
   NeedsRecoveryError,
-  type MembershipType,
+  type ArrayMembershipType,
   type Provisioner,
 } from '../../src/connector/provisioning/index.js';
 import {
@@ -111,7 +111,7 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
 
     // Top the user up to at least three items so there is a "rest" to lose.
     const pool: (number | string)[] =
-      kind === 'license' ? [...sim.tenant.licenseFlags] : existingIds(sim, kind as MembershipType);
+      kind === 'license' ? [...sim.tenant.licenseFlags] : existingIds(sim, kind as ArrayMembershipType);
     const held = holdings(sim, user, kind);
     if (held.length < 3) {
       const add = pool.filter((x) => !held.includes(x)).slice(0, 3 - held.length + Math.floor(rand() * 2));

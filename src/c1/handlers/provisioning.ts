@@ -9,14 +9,8 @@ import {
   type Resource,
 } from '../../c1z/messages.js';
 import { emptyAnnotation } from '../../c1z/any.js';
-import {
-  entitlementId as makeEntitlementId,
-  grantId,
-  parseGrantId,
-  ResourceTypeId,
-  slugFor,
-  isResourceTypeId,
-} from '../../connector/ids.js';
+import { entitlementId as makeEntitlementId, grantId, ResourceTypeId } from '../../connector/ids.js';
+import { defaultSlugFor, parseGrantId } from '../../connector/types/index.js';
 import type { Provisioner } from '../../connector/provisioning/index.js';
 import {
   CreateAccountResponseSchema,
@@ -37,14 +31,9 @@ function entitlementIdOf(ent: Entitlement | undefined): string | undefined {
   if (!ent) return undefined;
   if (ent.id) return ent.id;
   const rid = ent.resource?.id;
-  if (
-    !rid?.resourceType ||
-    !rid.resource ||
-    !isResourceTypeId(rid.resourceType) ||
-    rid.resourceType === 'user'
-  )
-    return undefined;
-  return makeEntitlementId(rid.resourceType, rid.resource, ent.slug || slugFor(rid.resourceType));
+  const defaultSlug = rid?.resourceType ? defaultSlugFor(rid.resourceType) : undefined;
+  if (!rid?.resource || !defaultSlug) return undefined;
+  return makeEntitlementId(rid.resourceType, rid.resource, ent.slug || defaultSlug);
 }
 
 function userIdOf(principal: Resource | undefined, what: string): string {

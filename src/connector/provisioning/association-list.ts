@@ -1,7 +1,7 @@
 import { CoupaHttpError } from '../../coupa/errors.js';
 import { z } from 'zod';
 import { IdOnlySchema } from '../../coupa/models.js';
-import { MEMBERSHIPS, type MembershipType } from './entitlement-ref.js';
+import type { ArrayMembership } from '../types/index.js';
 import { readUser, userPath, type FieldSpec, type ProvisioningContext } from './context.js';
 
 /** An item of a user's association array, as the API shows it. */
@@ -12,17 +12,17 @@ export interface Ref {
 
 const RefSchema = z.looseObject({ id: z.number().int(), name: z.string().nullish() });
 
-function listSchema(membership: MembershipType) {
-  const field = MEMBERSHIPS[membership].field;
+function listSchema(membership: ArrayMembership) {
+  const field = membership.userField;
   return z.looseObject({ id: z.number().int(), [field]: z.array(RefSchema).nullish() });
 }
 
-export function listFields(membership: MembershipType): FieldSpec {
-  return ['id', { [MEMBERSHIPS[membership].field]: ['id', 'name'] }];
+export function listFields(membership: ArrayMembership): FieldSpec {
+  return ['id', { [membership.userField]: ['id', 'name'] }];
 }
 
-function listOf(membership: MembershipType, user: Record<string, unknown>): Ref[] {
-  const items = user[MEMBERSHIPS[membership].field] as Ref[] | null | undefined;
+function listOf(membership: ArrayMembership, user: Record<string, unknown>): Ref[] {
+  const items = user[membership.userField] as Ref[] | null | undefined;
   return (items ?? []).map((r) => ({ id: r.id, name: r.name ?? null }));
 }
 
@@ -30,14 +30,14 @@ function listOf(membership: MembershipType, user: Record<string, unknown>): Ref[
 export async function readList(
   ctx: ProvisioningContext,
   userId: number,
-  membership: MembershipType,
+  membership: ArrayMembership,
 ): Promise<Ref[]> {
   return listOf(membership, await readUser(ctx, userId, listFields(membership), listSchema(membership)));
 }
 
 /** The body that sets the array to `list`: every item by id, the complete list. */
-export function listBody(membership: MembershipType, list: readonly Ref[]): Record<string, unknown> {
-  return { [MEMBERSHIPS[membership].field]: list.map((r) => ({ id: r.id })) };
+export function listBody(membership: ArrayMembership, list: readonly Ref[]): Record<string, unknown> {
+  return { [membership.userField]: list.map((r) => ({ id: r.id })) };
 }
 
 /**
@@ -49,7 +49,7 @@ export function listBody(membership: MembershipType, list: readonly Ref[]): Reco
 export async function putList(
   ctx: ProvisioningContext,
   userId: number,
-  membership: MembershipType,
+  membership: ArrayMembership,
   list: readonly Ref[],
 ): Promise<Ref[]> {
   const echoed = listOf(
@@ -64,7 +64,7 @@ export async function putList(
     ctx.logger.warn(
       {
         userId,
-        field: MEMBERSHIPS[membership].field,
+        field: membership.userField,
         answered: describeList(echoed),
         readBack: describeList(read),
       },
@@ -85,11 +85,11 @@ function sameIds(a: readonly Ref[], b: readonly Ref[]): boolean {
  */
 export async function associationExists(
   ctx: ProvisioningContext,
-  membership: MembershipType,
+  membership: ArrayMembership,
   id: number,
 ): Promise<boolean | undefined> {
   try {
-    await ctx.api.get(`${MEMBERSHIPS[membership].resourcePath}/${id}`, {
+    await ctx.api.get(`${membership.resource.spec.list.path}/${id}`, {
       fields: ['id'],
       schema: IdOnlySchema,
     });

@@ -1,5 +1,5 @@
 import { CoupaHttpError } from '../../coupa/errors.js';
-import { MEMBERSHIPS, type MembershipTarget } from './entitlement-ref.js';
+import type { MembershipTarget } from './entitlement-ref.js';
 import { coupaMessageOf, withUserLock, userPath, type ProvisioningContext } from './context.js';
 import {
   associationExists,
@@ -26,7 +26,7 @@ export function grantAssociation(
 ): Promise<ProvisioningResult> {
   return withUserLock(ctx, userId, () =>
     audited(ctx, { operation: 'grant', userId, entitlement: target.entitlementId }, async () => {
-      const { field, noun } = MEMBERSHIPS[target.membership];
+      const { userField: field, noun } = target.membership;
       const before = await readList(ctx, userId, target.membership);
       const base = { operation: 'grant' as const, userId, entitlementId: target.entitlementId, before };
       if (before.some((r) => r.id === target.id)) {
@@ -60,7 +60,7 @@ export function grantAssociation(
           throw new UnknownEntitlementError(
             target.entitlementId,
             exists === false
-              ? `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${MEMBERSHIPS[target.membership].resourcePath}/${target.id} answered 404)`
+              ? `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${target.membership.resource.spec.list.path}/${target.id} answered 404)`
               : `Coupa has no ${noun} ${target.id} (${coupaMessageOf(err)})`,
           );
         }
@@ -94,7 +94,8 @@ export function revokeAssociation(
 ): Promise<ProvisioningResult> {
   return withUserLock(ctx, userId, () =>
     audited(ctx, { operation: 'revoke', userId, entitlement: target.entitlementId }, async () => {
-      const { noun, resourcePath } = MEMBERSHIPS[target.membership];
+      const { noun } = target.membership;
+      const resourcePath = target.membership.resource.spec.list.path;
       const before = await readList(ctx, userId, target.membership);
       const base = { operation: 'revoke' as const, userId, entitlementId: target.entitlementId, before };
       const held = before.find((r) => r.id === target.id);

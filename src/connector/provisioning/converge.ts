@@ -1,4 +1,4 @@
-import { MEMBERSHIPS, type MembershipType } from './entitlement-ref.js';
+import type { ArrayMembership } from '../types/index.js';
 import { sleep } from '../../util/sleep.js';
 import { lostAnswers, userPath, type PlannedCall, type ProvisioningContext } from './context.js';
 import { describeList, holdsAll, holdsAny, listBody, putList, type Ref } from './association-list.js';
@@ -20,7 +20,7 @@ import { NeedsRecoveryError, VerificationError } from './errors.js';
 export interface ConvergeJob {
   operation: string;
   userId: number;
-  membership: MembershipType;
+  membership: ArrayMembership;
   entitlementId: string;
   desired: readonly Ref[];
   /** Items that must be gone at the end (a subset of the user's current list). */
@@ -32,7 +32,7 @@ export async function converge(
   job: ConvergeJob,
   entry?: JournalIntent,
 ): Promise<Ref[]> {
-  const field = MEMBERSHIPS[job.membership].field;
+  const field = job.membership.userField;
   const finish = (after: Ref[], result: string): Ref[] => {
     if (entry) ctx.journal.finish(entry.entryId, result);
     return after;
@@ -73,7 +73,7 @@ function beginEntry(ctx: ProvisioningContext, job: ConvergeJob): JournalIntent {
     userId: job.userId,
     operation: job.operation,
     entitlementId: job.entitlementId,
-    field: MEMBERSHIPS[job.membership].field,
+    field: job.membership.userField,
     intended: job.desired.map((r) => ({ id: r.id, name: r.name ?? null })),
     removed: job.removed.map((r) => ({ id: r.id, name: r.name ?? null })),
   });
@@ -84,7 +84,7 @@ async function mergeRemoval(
   job: ConvergeJob,
   entry: JournalIntent,
 ): Promise<Ref[]> {
-  const field = MEMBERSHIPS[job.membership].field;
+  const field = job.membership.userField;
   let lastError: unknown;
   for (let round = 1; round <= ctx.retry.rounds; round++) {
     if (round > 1) await sleep(ctx.retry.delayMs);

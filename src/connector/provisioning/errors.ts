@@ -1,6 +1,10 @@
 import { CoupaConnectorError, ExitCode } from '../../errors.js';
 import { formatDuration } from '../../util/duration.js';
 import type { LockHolder } from './lock-file.js';
+import { entitlementIdPatterns } from '../types/index.js';
+
+const orList = (items: string[]) =>
+  items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}` : (items[0] ?? '');
 
 /**
  * Provisioning failures. Each message names the user, the entitlement and the URL involved, and
@@ -30,8 +34,7 @@ export class UnknownEntitlementError extends CoupaConnectorError {
       exitCode: ExitCode.usage,
       hint:
         hint ??
-        'Entitlement ids look like role:<id>:member, group:<id>:member, content_group:<id>:member, ' +
-          'account_group:<id>:member or license:<license id>:assigned; list them with `coupa-connector entitlements -f sync.c1z`.',
+        `Entitlement ids look like ${orList(entitlementIdPatterns())}; list them with \`coupa-connector entitlements -f sync.c1z\`.`,
     });
     this.entitlementId = entitlementId;
   }

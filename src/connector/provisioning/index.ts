@@ -19,9 +19,9 @@ export {
   resolveGrant,
   parseUserId,
   licenseFlagFor,
-  MEMBERSHIPS,
   type EntitlementTarget,
-  type MembershipType,
+  type MembershipTarget,
+  type FlagTarget,
 } from './entitlement-ref.js';
 export {
   accountBody,
@@ -31,3 +31,4 @@ export {
 } from './account-ops.js';
 export * from './errors.js';
 export { stateRoot, tenantKey, tenantStatePaths, STATE_DIR_ENV, type StatePaths } from './state-dir.js';
+export type { ArrayMembershipType, MembershipType } from '../types/index.js';

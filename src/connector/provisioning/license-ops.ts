@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LicenseTarget } from './entitlement-ref.js';
+import type { FlagTarget } from './entitlement-ref.js';
 import { readUser, userPath, withUserLock, type ProvisioningContext } from './context.js';
 import { LicenseRevocationRefusedError, UnknownEntitlementError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
@@ -15,7 +15,7 @@ function flagSchema(flag: string) {
   return z.looseObject({ id: z.number().int(), [flag]: z.boolean().nullish() });
 }
 
-async function readFlag(ctx: ProvisioningContext, userId: number, target: LicenseTarget): Promise<boolean> {
+async function readFlag(ctx: ProvisioningContext, userId: number, target: FlagTarget): Promise<boolean> {
   const user: Record<string, unknown> = await readUser(
     ctx,
     userId,
@@ -35,7 +35,7 @@ async function readFlag(ctx: ProvisioningContext, userId: number, target: Licens
 export function setLicense(
   ctx: ProvisioningContext,
   userId: number,
-  target: LicenseTarget,
+  target: FlagTarget,
   assign: boolean,
 ): Promise<ProvisioningResult> {
   const operation = assign ? ('grant' as const) : ('revoke' as const);

@@ -137,7 +137,7 @@ export class Provisioner {
     grant: boolean,
   ): Promise<ProvisioningResult> {
     await this.finishOpenEntries(userId);
-    if ('license' in target) return setLicense(this.ctx, userId, target, grant);
+    if ('flag' in target) return setLicense(this.ctx, userId, target, grant);
     return grant ? grantAssociation(this.ctx, userId, target) : revokeAssociation(this.ctx, userId, target);
   }
 

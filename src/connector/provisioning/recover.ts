@@ -1,5 +1,5 @@
 import { formatError } from '../../errors.js';
-import { MEMBERSHIPS, type MembershipType } from './entitlement-ref.js';
+import { membershipOfField } from '../types/index.js';
 import { withUserLock, type ProvisioningContext } from './context.js';
 import { describeList, holdsAll, holdsAny, putList, readList, type Ref } from './association-list.js';
 import { converge } from './converge.js';
@@ -24,10 +24,6 @@ export interface RecoveryReport {
   /** Unfinished entries that belong to another tenant and were left alone. */
   otherTenants: number;
   badLines: number[];
-}
-
-function membershipOfField(field: string): MembershipType | undefined {
-  return (Object.keys(MEMBERSHIPS) as MembershipType[]).find((k) => MEMBERSHIPS[k].field === field);
 }
 
 /**

@@ -1,16 +1,15 @@
 import { create } from '@bufbuild/protobuf';
 import {
-  EntitlementSchema,
-  Entitlement_PurposeValue,
   ResourceSchema,
   ResourceTypeSchema,
   Resource_CreationSource,
   type Entitlement,
   type Resource,
   type ResourceType,
-} from '../c1z/messages.js';
-import { entitlementId, ResourceTypeId, Slug } from './ids.js';
-import { userResourceType } from './user-type.js';
+} from '../../c1z/messages.js';
+import { LICENSE_FLAGS } from '../../coupa/models.js';
+import { ResourceTypeId } from '../ids.js';
+import { buildEntitlement, type EntitlementSpec, type FlagMembership } from './descriptor.js';
 
 /**
  * Licenses are boolean flags on a Coupa user (`purchasing-user: true`). baton-coupa models each
@@ -89,14 +88,28 @@ export function licenseResource(flag: string): Resource {
   });
 }
 
+const assigned: EntitlementSpec = {
+  slug: 'assigned',
+  displaySuffix: 'License',
+  describe: (name) => `${name} license in Coupa`,
+};
+
 export function licenseEntitlement(resource: Resource): Entitlement {
-  return create(EntitlementSchema, {
-    resource,
-    id: entitlementId(ResourceTypeId.license, resource.id?.resource ?? '', Slug.assigned),
-    displayName: `${resource.displayName} License`,
-    description: `${resource.displayName} license in Coupa`,
-    grantableTo: [userResourceType],
-    purpose: Entitlement_PurposeValue.ASSIGNMENT,
-    slug: Slug.assigned,
-  });
+  return buildEntitlement(assigned, resource);
 }
+
+/** A license a user holds (`<flag>: true` on the user): `license:<license id>:assigned`. */
+export const licenseMembership: FlagMembership<'license'> = {
+  carrier: 'user-flag',
+  name: 'license',
+  resourceType: licenseResourceType,
+  plural: 'licenses',
+  entitlement: assigned,
+  flags: LICENSE_FLAGS,
+  resourceFor: licenseResource,
+  flagFor: (licenseId) => {
+    const flag = flagForLicenseId(licenseId);
+    return (LICENSE_FLAGS as readonly string[]).includes(flag) ? flag : undefined;
+  },
+  noun: 'license',
+};

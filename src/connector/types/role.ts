@@ -1,0 +1,25 @@
+import { ResourceType_Trait, RoleTraitSchema } from '../../c1z/messages.js';
+import { RoleSchema } from '../../coupa/models.js';
+import { ListedResource, type ArrayMembership } from './descriptor.js';
+
+/** Coupa roles (`/api/roles`), as baton-coupa's `role`. */
+export const roles = new ListedResource({
+  id: 'role',
+  displayName: 'role',
+  trait: ResourceType_Trait.ROLE,
+  traitSchema: RoleTraitSchema,
+  noun: 'role',
+  plural: 'roles',
+  list: { path: '/api/roles', schema: RoleSchema, fields: ['id', 'name', 'description'] },
+});
+
+/** A role a user holds (`roles` on a user): `role:<id>:member`. */
+export const roleMembership: ArrayMembership<'role'> = {
+  carrier: 'user-array',
+  name: 'role',
+  resource: roles,
+  entitlement: { slug: 'member', displaySuffix: 'Role', describe: (name) => `${name} role in Coupa` },
+  userField: 'roles',
+  noun: 'role',
+  plural: 'roles',
+};
