@@ -10,7 +10,8 @@ import type { C1zReader, GrantFilter } from '../../c1z/reader.js';
 import { entitlementOutput, grantOutput, resourceOutput, resourceTypeOutput } from '../../c1z/baton-json.js';
 import { create } from '@bufbuild/protobuf';
 import { ResourceSchema, type Entitlement, type Resource, type ResourceType } from '../../c1z/messages.js';
-import type { InspectIo } from './inspect-output.js';
+import { Option, type Command } from 'commander';
+import type { InspectIo, OutputFormat } from './inspect-output.js';
 
 /** Small caches: resource types and entitlements are few; resources are capped. */
 export class StoreCache {
@@ -197,4 +198,23 @@ export async function writeBatonAccess(reader: C1zReader, principal: string, io:
   }
   if (access.length) doc.access = access;
   await io.out(JSON.stringify(doc, null, 2) + '\n');
+}
+
+/** `-o console|json|csv`, and baton's spelling `--output-format`; `json` says whose shape it is. */
+export function addOutputOptions(cmd: Command, json: string, consoleView = 'aligned table'): Command {
+  return cmd
+    .addOption(
+      new Option('-o, --output <format>', `console (${consoleView}), json (${json}) or csv`)
+        .choices(['console', 'json', 'csv'])
+        .default('console'),
+    )
+    .addOption(new Option('--output-format <format>').choices(['console', 'json', 'csv']).hideHelp());
+}
+
+/** The parsed options with `--output-format` (baton's spelling) folded into `output`. */
+export function withOutput<T extends { output: OutputFormat; outputFormat?: OutputFormat }>(
+  opts: T,
+): Omit<T, 'outputFormat'> {
+  const { outputFormat, ...rest } = opts;
+  return { ...rest, output: outputFormat ?? rest.output };
 }

@@ -17,6 +17,7 @@ import {
   type Resource,
 } from '../../c1z/messages.js';
 import type { JsonValue } from '@bufbuild/protobuf';
+import { addOutputOptions, withOutput } from './baton-output.js';
 import { csvField, processIo, type InspectIo, type OutputFormat } from './inspect-output.js';
 
 export interface DiffOptions {
@@ -287,7 +288,7 @@ export function diffCsv(d: SyncDiff): string {
 export function createDiffCommand(io?: InspectIo): CliCommand {
   return {
     register(program) {
-      program
+      const cmd = program
         .command('diff')
         .description(
           'What changed between two syncs: the latest and the previous one of a file, two given syncs, or two files',
@@ -300,16 +301,8 @@ export function createDiffCommand(io?: InspectIo): CliCommand {
           new Option('--applied-sync <id>', 'the sync to compare to (default: the latest finished one)'),
         )
         .addOption(new Option('-t, --resource-type <id>', 'only this resource type, e.g. role'))
-        .addOption(new Option('--principal <type:id>', 'only this principal, e.g. user:41 (or a bare id)'))
-        .addOption(
-          new Option(
-            '-o, --output <format>',
-            "console (a change report), json (baton's C1ZDiffOutput) or csv",
-          )
-            .choices(['console', 'json', 'csv'])
-            .default('console'),
-        )
-        .addOption(new Option('--output-format <format>').choices(['console', 'json', 'csv']).hideHelp())
+        .addOption(new Option('--principal <type:id>', 'only this principal, e.g. user:41 (or a bare id)'));
+      addOutputOptions(cmd, "baton's C1ZDiffOutput", 'a change report')
         .addOption(new Option('--exit-code', 'exit 1 when something changed (0 otherwise), like git diff'))
         .addHelpText(
           'after',
@@ -321,7 +314,7 @@ Examples:
   $ coupa-connector diff -t role --exit-code > /dev/null || echo "role assignments changed"`,
         )
         .action(async (files: string[], opts: DiffOptions & { outputFormat?: OutputFormat }) => {
-          const { outputFormat, ...rest } = opts;
+          const rest = withOutput(opts);
           if (files.length > 2) throw new ConfigError('diff takes at most two files: base, then applied.');
           const fromArgs =
             files.length === 2
@@ -329,7 +322,7 @@ Examples:
               : files.length === 1
                 ? { file: files[0]! }
                 : {};
-          await runDiff({ ...rest, ...fromArgs, output: outputFormat ?? rest.output }, io);
+          await runDiff({ ...rest, ...fromArgs }, io);
         });
     },
   };

@@ -4,7 +4,7 @@ import { ConfigError } from '../../errors.js';
 import { parseRef, type Listing, type Row } from '../../c1z/inspect.js';
 import { userFacts } from '../../c1z/user-facts.js';
 import { addC1zInputOptions, withC1z } from './c1z-input.js';
-import { principalRows, principalsOf, writeJsonList } from './baton-output.js';
+import { addOutputOptions, principalRows, principalsOf, withOutput, writeJsonList } from './baton-output.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
 
 export interface PrincipalsOptions {
@@ -82,13 +82,7 @@ export function createPrincipalsCommand(io?: InspectIo): CliCommand {
           'List the principals holding grants (all, on one resource with -t/-r, or of one entitlement with -e)',
         );
       addC1zInputOptions(cmd);
-      cmd
-        .addOption(
-          new Option('-o, --output <format>', "console (aligned table), json (baton's shape) or csv")
-            .choices(['console', 'json', 'csv'])
-            .default('console'),
-        )
-        .addOption(new Option('--output-format <format>').choices(['console', 'json', 'csv']).hideHelp())
+      addOutputOptions(cmd, "baton's ResourceListOutput")
         .addOption(new Option('-t, --resource-type <id>', 'with -r: the type of the resource'))
         .addOption(
           new Option('-r, --resource <id>', 'only grants on this resource, e.g. -t role -r 3 (or role:3)'),
@@ -97,8 +91,7 @@ export function createPrincipalsCommand(io?: InspectIo): CliCommand {
           new Option('-e, --entitlement <id>', 'only holders of this entitlement, e.g. role:3:member'),
         )
         .action(async (opts: PrincipalsOptions & { outputFormat?: OutputFormat }) => {
-          const { outputFormat, ...rest } = opts;
-          await runPrincipals({ ...rest, output: outputFormat ?? rest.output }, io);
+          await runPrincipals(withOutput(opts), io);
         });
     },
   };

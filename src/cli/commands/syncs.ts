@@ -1,10 +1,10 @@
-import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
 import { option } from '../options.js';
 import { C1zReader } from '../../c1z/reader.js';
 import { syncOutput } from '../../c1z/baton-json.js';
 import { KEEP_SYNC_COUNT_ENV } from '../../c1z/history.js';
 import type { Listing, Row } from '../../c1z/inspect.js';
+import { addOutputOptions, withOutput } from './baton-output.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
 
 export interface SyncsOptions {
@@ -83,20 +83,15 @@ export async function runSyncs(o: SyncsOptions, io: InspectIo = processIo): Prom
 export function createSyncsCommand(io?: InspectIo): CliCommand {
   return {
     register(program) {
-      program
+      const cmd = program
         .command('syncs')
         .description('List the syncs a c1z file holds (it keeps the last BATON_KEEP_SYNC_COUNT, default 2)')
-        .addOption(option('-f, --file <path>', 'the c1z file to read').default('sync.c1z'))
-        .addOption(
-          new Option('-o, --output <format>', "console (aligned table), json (baton's shape) or csv")
-            .choices(['console', 'json', 'csv'])
-            .default('console'),
-        )
-        .addOption(new Option('--output-format <format>').choices(['console', 'json', 'csv']).hideHelp())
-        .action(async (opts: SyncsOptions & { outputFormat?: OutputFormat }) => {
-          const { outputFormat, ...rest } = opts;
-          await runSyncs({ ...rest, output: outputFormat ?? rest.output }, io);
-        });
+        .addOption(option('-f, --file <path>', 'the c1z file to read').default('sync.c1z'));
+      addOutputOptions(cmd, "baton's SyncListOutput").action(
+        async (opts: SyncsOptions & { outputFormat?: OutputFormat }) => {
+          await runSyncs(withOutput(opts), io);
+        },
+      );
     },
   };
 }
