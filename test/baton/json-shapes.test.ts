@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DescMessage } from '@bufbuild/protobuf';
@@ -238,6 +238,14 @@ describe("syncs, diff and export csv keep baton's shapes", () => {
   });
 
   it("export csv: baton's twelve columns first, then ours; Identity, Entitlement and Grant rows", () => {
+    // A device is never replaced by the CSV (as root that would break /dev/null for everyone).
+    const refused = spawnSync(process.execPath, [BIN, 'export', 'csv', '-f', FIXTURE, '--out', '/dev/null'], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      encoding: 'utf8',
+    });
+    expect(refused.status).toBe(2);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
     const csv = run(['export', 'csv', '-f', FIXTURE, '--out', '-']).trim().split('\n');
     expect(csv[0]).toBe(
       'Type,Last Name,First Name,User ID,User Status,Email Address,Entitlement Display Name,Entitlement,' +

@@ -16,6 +16,7 @@ import {
 } from '../../c1z/messages.js';
 import type { C1zReader } from '../../c1z/reader.js';
 import { addC1zInputOptions, withC1z } from './c1z-input.js';
+import { checkOutputTarget } from '../../util/output-target.js';
 import { StoreCache } from './baton-output.js';
 import { csvField, processIo, type InspectIo } from './inspect-output.js';
 
@@ -183,7 +184,8 @@ export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processI
       await io.out(chunk);
       return rows;
     }
-    const target = resolve(o.out);
+    // Never replace what is not a regular file (/dev/null as root would break the system).
+    const target = resolve(await checkOutputTarget(o.out, '--out'));
     const tmp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
     const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
     try {
