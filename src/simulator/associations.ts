@@ -54,6 +54,7 @@ export const ASSOCIATIONS: readonly Association[] = [
     // Approval groups are the user's groups that can approve: a view of `user-groups`, and a write
     // touches only that subset of the user's groups.
     key: 'approval-groups',
+    truth: 'approvalGroups',
     table: 'userGroups',
     typeName: 'ApprovalGroup',
     accepts: (g) => (g as { canApprove?: boolean }).canApprove === true,

@@ -7,11 +7,19 @@ export function groundTruth(tenant: Tenant): GroundTruth {
   const gt: GroundTruth = {
     users: [],
     userGroups: tenant.userGroups.list.map(({ id, name }) => ({ id, name })),
+    approvalGroups: tenant.userGroups.list.filter((g) => g.canApprove).map(({ id, name }) => ({ id, name })),
     roles: tenant.roles.list.map(({ id, name, omnipotent }) => ({ id, name, omnipotent })),
     contentGroups: tenant.contentGroups.list.map(({ id, name }) => ({ id, name })),
     accountGroups: tenant.accountGroups.list.map(({ id, name }) => ({ id, name })),
     licenseFlags: [...tenant.licenseFlags],
-    memberships: { roles: [], userGroups: [], contentGroups: [], accountGroups: [], licenses: [] },
+    memberships: {
+      roles: [],
+      userGroups: [],
+      approvalGroups: [],
+      contentGroups: [],
+      accountGroups: [],
+      licenses: [],
+    },
   };
   const m = gt.memberships;
   for (const u of tenant.users.list) {

@@ -91,6 +91,8 @@ export interface GroundTruth {
     approvalLimits: Record<string, { amount: string; currency: string }>;
   }>;
   userGroups: Array<{ id: number; name: string }>;
+  /** The user groups with `can-approve`: the approval groups. */
+  approvalGroups: Array<{ id: number; name: string }>;
   roles: Array<{ id: number; name: string; omnipotent: boolean }>;
   contentGroups: Array<{ id: number; name: string }>;
   accountGroups: Array<{ id: number; name: string }>;
@@ -98,6 +100,8 @@ export interface GroundTruth {
   memberships: {
     roles: Array<[userId: number, roleId: number]>;
     userGroups: Array<[number, number]>;
+    /** (user, group) for every can-approve group the user is in: the `approval-groups` array. */
+    approvalGroups: Array<[number, number]>;
     contentGroups: Array<[number, number]>;
     accountGroups: Array<[number, number]>;
     licenses: Array<[userId: number, flag: string]>;

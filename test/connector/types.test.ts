@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
+import { UserSchema } from '../../src/coupa/models.js';
 import { connectorCapabilities } from '../../src/connector/capabilities.js';
 import { userFields } from '../../src/connector/reads.js';
 import { MemorySink } from '../../src/connector/memory-sink.js';
@@ -49,6 +50,16 @@ describe('the membership types list', () => {
     expect(new Set(patterns).size).toBe(patterns.length);
     const fields = ARRAY_MEMBERSHIPS.map((m) => m.userField);
     expect(new Set(fields).size).toBe(fields.length);
+  });
+
+  it("covers every association array of Coupa's user", () => {
+    // The arrays of UserSchema that hold {id, name} references (coupa-api.md §4).
+    const arrays = Object.entries(UserSchema.shape)
+      .filter(([, schema]) => schema === UserSchema.shape.roles)
+      .map(([key]) => key)
+      .sort();
+    expect(arrays).toEqual(['account-groups', 'approval-groups', 'content-groups', 'roles', 'user-groups']);
+    expect(ARRAY_MEMBERSHIPS.map((m) => m.userField).sort()).toEqual(arrays);
   });
 
   it.each(MEMBERSHIP_TYPES.map((t) => [t.name, t] as const))(

@@ -65,6 +65,7 @@ export const KINDS: readonly (ArrayMembershipType | 'license')[] = [
   'group',
   'content_group',
   'account_group',
+  'approval_group',
   'license',
 ];
 
@@ -73,7 +74,29 @@ const MEMBERSHIP_KEY = {
   group: 'userGroups',
   content_group: 'contentGroups',
   account_group: 'accountGroups',
+  approval_group: 'approvalGroups',
 } as const;
+
+/**
+ * Approval groups are the user's groups that can approve, so the two kinds move together on such
+ * a group: granting or revoking one of them changes the other for that group, and nothing else.
+ */
+export const COUPLED: Partial<Record<ArrayMembershipType | 'license', ArrayMembershipType>> = {
+  group: 'approval_group',
+  approval_group: 'group',
+};
+
+/** What the user must hold after `item` of `kind` is revoked from `before` (coupled kinds included). */
+export function afterRevoke(
+  before: Record<string, (number | string)[]>,
+  kind: ArrayMembershipType | 'license',
+  item: number | string,
+): Record<string, (number | string)[]> {
+  const out = { ...before, [kind]: before[kind]!.filter((x) => x !== item) };
+  const other = COUPLED[kind];
+  if (other) out[other] = before[other]!.filter((x) => x !== item);
+  return out;
+}
 
 /** What the simulator says the user holds, per kind (ids, or license flags), sorted. */
 export function holdings(
@@ -114,6 +137,7 @@ export function arrange(
     group: 'user-groups',
     content_group: 'content-groups',
     account_group: 'account-groups',
+    approval_group: 'approval-groups',
   }[kind];
   sim.tenant.updateUser(userId, { [field]: items.map((id) => ({ id })) }, { arrayMode: 'replace' });
 }
@@ -126,12 +150,14 @@ export function existingIds(sim: Simulator, kind: ArrayMembershipType): number[]
     group: gt.userGroups,
     content_group: gt.contentGroups,
     account_group: gt.accountGroups,
+    approval_group: gt.approvalGroups,
   }[kind];
   return list.map((r) => r.id);
 }
 
 export function entitlementIdFor(kind: ArrayMembershipType | 'license', item: number | string): string {
   if (kind === 'license') return `license:${item === 'treasury-user' ? 'treasury_user' : item}:assigned`;
+  if (kind === 'approval_group') return `group:${item}:approver`;
   return `${kind}:${item}:member`;
 }
 

@@ -9,6 +9,7 @@ import {
 import {
   allHoldings,
   arrange,
+  COUPLED,
   entitlementIdFor,
   holdings,
   KINDS,
@@ -39,17 +40,40 @@ describe.each(['merge', 'replace'] as const)('array mode %s', (arrayMode) => {
     stop = t.stop;
     dir = t.dir;
     p = provisionerFor(sim, dir);
+    // Three approval groups (user groups that can approve) for the approval_group rows.
+    for (let n = 0; sim.tenant.userGroups.list.filter((g) => g.canApprove).length < 3; n++) {
+      sim.tenant.createUserGroup(`Matrix Approvers ${n}`, { canApprove: true });
+    }
   });
   afterAll(() => stop());
 
   describe.each(KINDS)('%s', (kind) => {
     // Three existing items of this kind: a, b, c.
-    const items = (): (number | string)[] => (kind === 'license' ? LICENSES : [2, 3, 4]);
+    const items = (): (number | string)[] =>
+      kind === 'license'
+        ? LICENSES
+        : kind === 'approval_group'
+          ? sim.tenant.userGroups.list
+              .filter((g) => g.canApprove)
+              .slice(0, 3)
+              .map((g) => g.id)
+          : [2, 3, 4];
     const ent = (item: number | string) => entitlementIdFor(kind, item);
     const userFor = (n: number) => 1 + ((KINDS.indexOf(kind) * 2 + n) % 12);
-    const unchangedOtherKinds = (userId: number, before: Record<string, unknown>) => {
+    /** Other kinds are untouched, but for the coupled kind (groups ↔ approval groups) on `item`. */
+    const unchangedOtherKinds = (
+      userId: number,
+      before: Record<string, (number | string)[]>,
+      item: number | string,
+    ) => {
       const after = allHoldings(sim, userId);
-      for (const k of KINDS) if (k !== kind) expect(after[k], `${k} of user ${userId}`).toEqual(before[k]);
+      for (const k of KINDS) {
+        if (k === kind) continue;
+        if (k === COUPLED[kind]) {
+          const without = (xs: (number | string)[]) => xs.filter((x) => x !== item);
+          expect(without(after[k]!), `${k} of user ${userId}`).toEqual(without(before[k]!));
+        } else expect(after[k], `${k} of user ${userId}`).toEqual(before[k]);
+      }
     };
     const sorted = (xs: (number | string)[]) =>
       [...xs].sort((x, y) =>
@@ -64,7 +88,7 @@ describe.each(['merge', 'replace'] as const)('array mode %s', (arrayMode) => {
       const r = await p.grant(ent(b!), user);
       expect(r.outcome).toBe('granted');
       expect(holdings(sim, user, kind)).toEqual(sorted([a!, b!]));
-      unchangedOtherKinds(user, before);
+      unchangedOtherKinds(user, before, b!);
     });
 
     it('revokes', async () => {
@@ -75,7 +99,7 @@ describe.each(['merge', 'replace'] as const)('array mode %s', (arrayMode) => {
       const r = await p.revoke(ent(b!), user);
       expect(r.outcome).toBe('revoked');
       expect(holdings(sim, user, kind)).toEqual(sorted([a!, c!]));
-      unchangedOtherKinds(user, before);
+      unchangedOtherKinds(user, before, b!);
     });
 
     it('reports already held without writing', async () => {
@@ -113,12 +137,12 @@ describe.each(['merge', 'replace'] as const)('array mode %s', (arrayMode) => {
       const user = userFor(2);
       arrange(sim, user, kind, [a!]);
       const before = allHoldings(sim, user);
-      const unknown = kind === 'license' ? 'license:moon-user:assigned' : `${kind}:9999:member`;
+      const unknown = kind === 'license' ? 'license:moon-user:assigned' : entitlementIdFor(kind, 9999);
       const grant = p.grant(unknown, user);
       await expect(grant).rejects.toBeInstanceOf(UnknownEntitlementError);
       await expect(p.revoke(unknown, user)).rejects.toBeInstanceOf(UnknownEntitlementError);
       await expect(
-        p.grant(kind === 'license' ? 'license::assigned' : `${kind}:abc:member`, user),
+        p.grant(kind === 'license' ? 'license::assigned' : entitlementIdFor(kind, 'abc'), user),
       ).rejects.toBeInstanceOf(UnknownEntitlementError);
       expect(allHoldings(sim, user)).toEqual(before);
       if (kind !== 'license') {

@@ -8,6 +8,7 @@ import {
   type Provisioner,
 } from '../../src/connector/provisioning/index.js';
 import {
+  afterRevoke,
   allHoldings,
   arrange,
   clientFor,
@@ -119,7 +120,7 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
     }
     const before = allHoldings(sim, user);
     const target = pick(before[kind]!);
-    const expected = { ...before, [kind]: before[kind]!.filter((x) => x !== target) };
+    const expected = afterRevoke(before, kind, target);
 
     const faultKind = pick(FAULT_KINDS);
     const persistent = faultKind !== 'delay' && rand() < 0.33;

@@ -42,10 +42,27 @@ async function grantIdsOf(userId: number, file: string): Promise<Set<string>> {
 
 describe('a sync after provisioning', () => {
   const user = 4;
-  const items = { role: 3, group: 2, content_group: 2, account_group: 3, license: 'treasury-user' } as const;
+  const items: Record<(typeof KINDS)[number], number | string> = {
+    role: 3,
+    group: 2,
+    content_group: 2,
+    account_group: 3,
+    approval_group: 0,
+    license: 'treasury-user',
+  };
+  const held: Record<string, (number | string)[]> = {};
 
   beforeAll(() => {
-    for (const kind of KINDS) arrange(sim, user, kind, kind === 'license' ? ['expense-user'] : [1]);
+    // Approval groups are the groups that can approve: held and granted ones must be such groups,
+    // and group 2 (granted as a plain membership) must not be one.
+    const approving = sim.tenant.userGroups.list.filter((g) => g.canApprove).map((g) => g.id);
+    const plain = sim.tenant.userGroups.list.filter((g) => !g.canApprove).map((g) => g.id);
+    expect(approving.length).toBeGreaterThanOrEqual(2);
+    items.group = plain.find((id) => id !== 1)!;
+    items.approval_group = approving.find((id) => id !== 1)!;
+    for (const kind of KINDS) held[kind] = kind === 'license' ? ['expense-user'] : [1];
+    held.approval_group = [approving.find((id) => id !== items.approval_group)!];
+    for (const kind of KINDS) arrange(sim, user, kind, held[kind]!);
   });
 
   it('shows each new grant, then no longer shows it once revoked', async () => {

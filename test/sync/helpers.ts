@@ -147,6 +147,13 @@ export function expectedContents(gt: ReturnType<Simulator['groundTruth']>, opts:
       grantIds.add(`${type}:${oid}:member:user:${uid}`);
     }
   }
+  // Approval groups: a second entitlement on the groups that can approve, held through
+  // `approval-groups` (they are groups, so the resources are already there).
+  for (const g of gt.approvalGroups) entitlements.add(`group:${g.id}:approver`);
+  for (const [uid, gid] of gt.memberships.approvalGroups) {
+    grantTuples.add(`group:${gid}:${uid}`);
+    grantIds.add(`group:${gid}:approver:user:${uid}`);
+  }
   for (const flag of gt.licenseFlags) {
     resources.add(`license:${expectedLicenseId(flag)}`);
     entitlements.add(`license:${expectedLicenseId(flag)}:assigned`);

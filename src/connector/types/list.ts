@@ -1,4 +1,5 @@
 import { groupMembership } from './group.js';
+import { approvalGroupMembership } from './approval-group.js';
 import { roleMembership } from './role.js';
 import { licenseMembership } from './license.js';
 import { contentGroupMembership } from './content-group.js';
@@ -10,6 +11,7 @@ import { accountGroupMembership } from './account-group.js';
  */
 export const MEMBERSHIP_TYPES = [
   groupMembership,
+  approvalGroupMembership,
   roleMembership,
   licenseMembership,
   contentGroupMembership,
