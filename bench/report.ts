@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSimulator } from '../src/simulator/index.js';
@@ -37,6 +37,7 @@ if (!Number.isInteger(users) || users <= 0 || !(changeShare >= 0 && changeShare 
   process.exit(2);
 }
 
+const loadStart = loadavg()[0]!;
 const dir = mkdtempSync(join(tmpdir(), 'report-bench-'));
 const file = join(dir, 'sync.c1z');
 const sim = await startSimulator({ tenant: tenantFor(users), rateLimit: false, latencyMs: 0 });
@@ -80,6 +81,7 @@ try {
   const result: ReportBenchResult = {
     ...child,
     browser,
+    loadAverage: [loadStart, loadavg()[0]!],
     users,
     grants: second.grants,
     c1zBytes: second.bytes,

@@ -23,6 +23,8 @@ export interface BrowserTimings {
 
 export interface ReportBenchResult extends ReportChildResult {
   browser?: BrowserTimings;
+  /** 1-minute load average at the start and the end: other work on the machine shows in the times. */
+  loadAverage: [number, number];
   users: number;
   grants: number;
   c1zBytes: number;
@@ -57,6 +59,8 @@ export function reportBenchMarkdown(r: ReportBenchResult): string {
           `| headless Chromium: JS heap in use (MB) | ${r.browser.heapMb === null ? '-' : r.browser.heapMb.toFixed(0)} |`,
         ]
       : ['| headless Chromium | not installed: page not timed |']),
+    '',
+    `1-minute load average ${r.loadAverage[0].toFixed(2)} at the start, ${r.loadAverage[1].toFixed(2)} at the end: the machine's other work shows in the times.`,
     '',
     'Tables in the page show 50 rows at a time (search and sort run over all of them); the data is embedded once as compact JSON.',
     '',

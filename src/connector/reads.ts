@@ -30,7 +30,7 @@ const LIMIT_FIELDS: FieldSpec = ['id', 'amount', { currency: ['code'] }];
 
 /**
  * Exactly what the mapping reads from a user, so that a page of 50 users stays small: identity,
- * status, manager, approval limits, the association array of every membership type and every flag.
+ * status, sign-in method, manager, approval limits, the association array of every membership type and every flag.
  * `skipped` are resource type ids the sync leaves out (an optional scope it lacks).
  */
 export function userFields(skipped: readonly string[] = []): FieldSpec {
@@ -47,6 +47,8 @@ export function userFields(skipped: readonly string[] = []): FieldSpec {
     'active',
     'api-user',
     'employee-number',
+    'authentication-method',
+    'sso-identifier',
     'created-at',
     'updated-at',
     { manager: ['id', 'login'] },

@@ -32,7 +32,8 @@ function approvalLimitJson(limit: ApprovalLimit): JsonObject {
 /**
  * The user's profile Struct. It keeps baton-coupa's four keys (id, email, full_name, active) so
  * that consumers of its files keep working, and adds what access reviews need: login, names,
- * employee number, manager, approval limits and timestamps. Absent or null values are left out
+ * employee number, manager, sign-in method and SSO identifier, approval and self-approval limits
+ * and timestamps. Absent or null values are left out
  * rather than written as nulls.
  */
 export function userProfile(user: User): JsonObject {
@@ -50,6 +51,9 @@ export function userProfile(user: User): JsonObject {
   put('employee_number', user['employee-number']);
   put('manager_id', user.manager?.id);
   put('manager_login', user.manager?.login);
+  // Governance: how the user signs in (an SSO bypass shows as coupa_credentials) and as whom.
+  put('authentication_method', user['authentication-method']?.trim());
+  put('sso_identifier', user['sso-identifier']?.trim());
   for (const key of APPROVAL_LIMIT_KEYS) {
     const limit = user[key];
     if (limit) {
@@ -60,6 +64,14 @@ export function userProfile(user: User): JsonObject {
   put('created_at', user['created-at']);
   put('updated_at', user['updated-at']);
   return profile;
+}
+
+/** Sign-in methods that go through the identity provider: Coupa's SAML single sign-on. */
+const SSO_METHODS = new Set(['saml']);
+
+function ssoStatus(user: User): { ssoEnabled: boolean } | undefined {
+  const method = user['authentication-method']?.trim();
+  return method ? { ssoEnabled: SSO_METHODS.has(method) } : undefined;
 }
 
 export function userDisplayName(user: User): string {
@@ -80,6 +92,8 @@ export function userToResource(user: User): Resource {
     profile: userProfile(user),
     accountType: user['api-user'] ? UserTrait_AccountType.SERVICE : UserTrait_AccountType.HUMAN,
     login: user.login,
+    // baton's own SSO flag, so ConductorOne shows it; only set when Coupa said how the user signs in.
+    ssoStatus: ssoStatus(user),
   });
   return create(ResourceSchema, {
     id: { resourceType: ResourceTypeId.user, resource: String(user.id) },

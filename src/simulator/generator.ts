@@ -243,6 +243,9 @@ export function generateTenant(spec: TenantSpec = {}): Tenant {
         [pick(rand, APPROVAL_LIMIT_KEYS.slice(0, 1))]: 1 + Math.floor(rand() * limitAmounts.length),
         'expense-approval-limit': 1 + Math.floor(rand() * limitAmounts.length),
       };
+      // Some approvers may also approve their own requisitions up to a small amount: the limit
+      // reviewers look for. Derived from the id, not drawn, so the rest of the tenant stays the same.
+      if (user.id % 3 === 0) user.approvalLimits['requisition-self-approval-limit'] = 1;
     }
     const picked = pickIds(rand, s.userGroups, weightedCount(rand, [0.2, 0.45, 0.25, 0.1]));
     for (const g of picked) tenant.linkGroup(user, groupIds[g - 1]!, user.createdAt);

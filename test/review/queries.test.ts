@@ -70,6 +70,29 @@ describe('review queries agree with the ground truth', () => {
     expect(pairs(r)).toEqual(expected.sort());
   });
 
+  it('admin-access: a pattern of its own replaces the default', () => {
+    const r = runQuery(dir, 'admin-access', { adminPattern: '^buyer$' });
+    const buyer = gt.roles.filter((x) => x.name === 'Buyer' || x.omnipotent).map((x) => x.id);
+    const expected = gt.memberships.roles
+      .filter(([, x]) => buyer.includes(x))
+      .map(([u, x]) => `${u}|${roleEnt(x)}`);
+    expect(pairs(r)).toEqual(expected.sort());
+    expect(r.parameters.adminPattern).toBe('^buyer$');
+  });
+
+  it('no-sso: active human users whose sign-in is not SAML, with the method as the reason', () => {
+    const expected = gt.users
+      .filter((u) => u.active && !u.apiUser && u.authenticationMethod !== 'saml')
+      .map((u) => `${u.id}|${u.authenticationMethod}`)
+      .sort();
+    expect(expected.length).toBeGreaterThan(50);
+    // LDAP counts as not SSO too: it signs in with a directory password, not through the IdP.
+    expect(expected.some((e) => e.endsWith('|ldap'))).toBe(true);
+    const r = runQuery(dir, 'no-sso');
+    expect(r.findings.map((f) => `${dir.users[f.user]!.id}|${f.reason}`).sort()).toEqual(expected);
+    expect(r.notes).toEqual([]);
+  });
+
   it('api-users: each API user with each thing it holds', () => {
     const expected: string[] = [];
     for (const u of gt.users) {

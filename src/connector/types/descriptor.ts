@@ -1,4 +1,5 @@
-import { create, type DescMessage } from '@bufbuild/protobuf';
+import { create, type DescMessage, type JsonObject, type MessageInitShape } from '@bufbuild/protobuf';
+import type { Any } from '@bufbuild/protobuf/wkt';
 import type { ZodType } from 'zod';
 import {
   EntitlementSchema,
@@ -11,7 +12,7 @@ import {
   type ResourceType,
   type ResourceType_Trait,
 } from '../../c1z/messages.js';
-import { emptyAnnotation } from '../../c1z/any.js';
+import { emptyAnnotation, packAnnotation } from '../../c1z/any.js';
 import type { FieldSpec } from '../../coupa/fields.js';
 import { entitlementId } from '../ids.js';
 import { userResourceType } from '../user-type.js';
@@ -28,6 +29,9 @@ export interface CoupaNamedObject {
   id: number;
   name?: string | null;
   description?: string | null;
+  /** Roles only: Coupa's admin flag and its built-in marker. */
+  omnipotent?: boolean | null;
+  'system-role'?: boolean | null;
 }
 
 /** The user's association arrays (Coupa's output and PUT key), each a list of {id, name}. */
@@ -58,6 +62,11 @@ export interface ListedResourceSpec {
   /** The index endpoint the sync reads every object from, with the fields it asks for. */
   list: { path: string; schema: ZodType<CoupaNamedObject>; fields: FieldSpec };
   optionalScope?: OptionalScope;
+  /**
+   * The trait's profile, for types whose trait carries one (RoleTrait.profile: `omnipotent`).
+   * Undefined (or an empty object) writes the empty trait baton-coupa writes.
+   */
+  traitProfile?: (obj: CoupaNamedObject) => JsonObject | undefined;
 }
 
 /** A resource type whose objects come from a list endpoint. */
@@ -82,6 +91,12 @@ export class ListedResource {
     return name ? name : `${this.spec.noun} ${obj.id}`;
   }
 
+  private traitAnnotation(obj: CoupaNamedObject): Any {
+    const profile = this.spec.traitProfile?.(obj);
+    if (!profile || Object.keys(profile).length === 0) return emptyAnnotation(this.spec.traitSchema);
+    return packAnnotation(this.spec.traitSchema, { profile } as MessageInitShape<DescMessage>);
+  }
+
   toResource(obj: CoupaNamedObject): Resource {
     const name = this.displayName(obj);
     const own = obj.description?.trim();
@@ -89,7 +104,7 @@ export class ListedResource {
       id: { resourceType: this.spec.id, resource: String(obj.id) },
       displayName: name,
       description: own ? own : `${name} ${this.spec.noun} in Coupa`,
-      annotations: [emptyAnnotation(this.spec.traitSchema)],
+      annotations: [this.traitAnnotation(obj)],
       creationSource: Resource_CreationSource.CONNECTOR_LIST_RESOURCES,
     });
   }

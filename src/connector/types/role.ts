@@ -10,7 +10,20 @@ export const roles = new ListedResource({
   traitSchema: RoleTraitSchema,
   noun: 'role',
   plural: 'roles',
-  list: { path: '/api/roles', schema: RoleSchema, fields: ['id', 'name', 'description'] },
+  // omnipotent is Coupa's admin flag: access reviews ask who holds such roles.
+  list: {
+    path: '/api/roles',
+    schema: RoleSchema,
+    fields: ['id', 'name', 'description', 'omnipotent', 'system-role'],
+  },
+  // Governance facts in RoleTrait.profile, where ConductorOne shows a role's profile. A role known
+  // only from a user's embedded reference (created mid-sync) has neither: its trait stays empty.
+  traitProfile: (role) => {
+    const profile: Record<string, boolean> = {};
+    if (typeof role.omnipotent === 'boolean') profile.omnipotent = role.omnipotent;
+    if (typeof role['system-role'] === 'boolean') profile.system_role = role['system-role'];
+    return profile;
+  },
 });
 
 /** A role a user holds (`roles` on a user): `role:<id>:member`. */
