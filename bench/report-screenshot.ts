@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startSimulator } from '../src/simulator/index.js';
+import { startSimulator, type UserRecord } from '../src/simulator/index.js';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../src/coupa/index.js';
 import { syncToC1z } from '../src/connector/sync.js';
 import { generateReport } from '../src/report/index.js';
@@ -52,16 +52,26 @@ try {
     ['', 'report-summary.png'],
     ['#findings/inactive-access', 'report-findings.png'],
     ['#kind/role', 'report-roles.png'],
-    [`#user/${users.find((u) => !u.active && u.managerId !== null)!.id}`, 'report-user.png'],
+    // A reviewer's typical case: deactivated, still holding access, with limits and no SSO.
+    [`#user/${reviewCase(users).id}`, 'report-user.png'],
   ];
   for (const [hash, name] of shots) {
     await page.goto(pathToFileURL(html).href + hash);
     await page.waitForSelector('body[data-state=ready]');
-    await page.screenshot({ path: join(out, name) });
+    await page.screenshot({ path: join(out, name), fullPage: hash === '' });
     console.log(`wrote ${join(values.out, name)}`);
   }
 } finally {
   await browser.close();
   await sim.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+function reviewCase(users: readonly UserRecord[]): UserRecord {
+  const score = (u: UserRecord) =>
+    (u.active ? 0 : 4) +
+    (u.approvalLimits ? 2 : 0) +
+    (u.authenticationMethod !== 'saml' ? 1 : 0) +
+    (u.managerId !== null ? 1 : 0);
+  return users.reduce((best, u) => (score(u) > score(best) ? u : best));
 }

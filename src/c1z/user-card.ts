@@ -68,8 +68,7 @@ export function buildUserCard(reader: C1zReader, user: UserFacts): UserCard {
   return { user, manager, holdings };
 }
 
-/** Wide enough for the longest label, "requisition self-approval limit". */
-const LABEL_WIDTH = 32;
+const MIN_LABEL_WIDTH = 15;
 
 function signIn(u: UserFacts): string {
   if (u.sso === undefined && !u.authenticationMethod) return 'not recorded in this file';
@@ -82,11 +81,8 @@ function signIn(u: UserFacts): string {
 export function formatUserCard(card: UserCard, indent = 0): string {
   const pad = ' '.repeat(indent);
   const u = card.user;
-  const lines: string[] = [];
-  const row = (label: string, value: string) => lines.push(`${pad}  ${label.padEnd(LABEL_WIDTH)} ${value}`);
-  lines.push(
-    `${pad}${u.displayName || '(no name)'} (${u.login || 'no login'}, user ${u.id})${u.missing ? ' [MISSING from the file: only grants name it]' : ''}`,
-  );
+  const rows: [string, string][] = [];
+  const row = (label: string, value: string) => rows.push([label, value]);
   if (u.email) row('email', u.email);
   row('status', `${u.status}, ${u.accountType === 'service' ? 'API user' : u.accountType}`);
   row('sign-in', signIn(u));
@@ -110,7 +106,10 @@ export function formatUserCard(card: UserCard, indent = 0): string {
   }
   for (const [type, names] of byType) row(type, names.join(', '));
   if (card.holdings.length === 0) row('holds', 'nothing');
-  return lines.join('\n') + '\n';
+  // Labels line up at the longest one present: short for most users, wide when limits are shown.
+  const width = Math.max(MIN_LABEL_WIDTH, ...rows.map(([label]) => label.length));
+  const head = `${pad}${u.displayName || '(no name)'} (${u.login || 'no login'}, user ${u.id})${u.missing ? ' [MISSING from the file: only grants name it]' : ''}`;
+  return [head, ...rows.map(([label, value]) => `${pad}  ${label.padEnd(width)} ${value}`)].join('\n') + '\n';
 }
 
 export function userCardJson(card: UserCard): JsonValue {
