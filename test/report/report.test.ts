@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { syncToC1z } from '../../src/connector/sync.js';
+import { C1zReader } from '../../src/c1z/reader.js';
 import { generateReport, type ReportData } from '../../src/report/index.js';
 import { clientFor } from '../sync/helpers.js';
 import { holdingsOf, syncedTenant, type GroundTruth } from '../review/helpers.js';
@@ -205,6 +206,15 @@ describe('report in headless Chromium', () => {
     const roleMembers = new Map(after.roles.map((r) => [`role:${r.id}:member`, 0]));
     for (const [, r] of after.memberships.roles)
       roleMembers.set(`role:${r}:member`, roleMembers.get(`role:${r}:member`)! + 1);
+    // What the page must show is what the c1z holds; the c1z, in turn, holds the ground truth.
+    const reader = await C1zReader.open(tenant.file);
+    try {
+      const inFile = reader.grantCountsByEntitlement();
+      for (const [id, n] of roleMembers) expect([id, inFile.get(id) ?? 0]).toEqual([id, n]);
+      expect(reader.stats().resources.user).toBe(after.users.length);
+    } finally {
+      reader.close();
+    }
     const u = after.users.find((x) => x.id === changed.gainedAdmin)!;
     expected = {
       users: after.users.length,
