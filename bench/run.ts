@@ -33,7 +33,7 @@ import {
   type WriterRow,
 } from './lib/report.js';
 import { ensureBuilt } from './lib/build.js';
-import { renderMarkdown, overheadNotes } from './lib/markdown.js';
+import { matrixMarkdown, renderMarkdown, overheadNotes, type MatrixCell } from './lib/markdown.js';
 import { tenantFor, type TruthCounts } from './lib/tenant.js';
 import { runSoak, soakSummary, soakTable, SOAK_DEFAULTS, type SoakResult } from './lib/soak.js';
 import { reportBenchMarkdown, spliceReportSection, type ReportBenchResult } from './lib/report-bench.js';
@@ -57,11 +57,11 @@ const { values } = parseArgs({
     build: { type: 'boolean', default: false },
     // Use dist/ as it is (the test does: it must not rewrite dist/ under other running tests).
     'no-build': { type: 'boolean', default: false },
-    latency: { type: 'string', default: '100' },
+    // Lognormal medians of the simulator's response time, ms (p99 = 3 × median), and id layouts.
+    latencies: { type: 'string' },
+    layouts: { type: 'string' },
     rate: { type: 'string', default: '25' },
     burst: { type: 'string', default: '20' },
-    // User lanes of the sync (default: the connector's own default).
-    lanes: { type: 'string' },
     // Writes a V8 CPU profile of each sync child there (open in Chrome DevTools or speedscope).
     'cpu-prof': { type: 'string' },
   },
@@ -100,7 +100,13 @@ const writerGrants = positiveInts(
 )[0]!;
 const rate = Number(values.rate);
 const burst = Number(values.burst);
-const latency = Number(values.latency);
+const latencies = positiveInts('--latencies', values.latencies ?? (quick ? '100' : '100,500,1000,2000'));
+const layouts = (values.layouts ?? 'dense,sparse').split(',').map((l) => l.trim());
+if (layouts.some((l) => l !== 'dense' && l !== 'sparse')) {
+  console.error(`--layouts takes dense and/or sparse, got "${values.layouts}"`);
+  process.exit(2);
+}
+const latency = latencies[0]!;
 // A quick run is a smoke test: it must not overwrite the real numbers unless asked to.
 const outPath = values.out ?? (quick ? undefined : join(REPO_ROOT, 'BENCHMARKS.md'));
 const command =
@@ -117,12 +123,12 @@ interface SimReady {
 }
 
 /** Starts the simulator child and resolves once it listens; rejects if it dies first. */
-function startSim(users: number) {
+function startSim(users: number, layout: string, medianMs: number) {
   const child = forkScript('sim-child.mjs', [
     '--tenant',
-    JSON.stringify(tenantFor(users)),
-    '--latency',
-    String(latency),
+    JSON.stringify({ ...tenantFor(users), ids: layout }),
+    '--latency-model',
+    JSON.stringify({ kind: 'lognormal', medianMs, p99Ms: 3 * medianMs, seed: users + medianMs }),
     '--rate',
     String(rate),
     '--burst',
@@ -160,6 +166,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'coupa-bench-'));
 const machine = describeMachine();
 const started = new Date();
 const rows: SizeRow[] = [];
+const matrix: MatrixCell[] = [];
 let writer: WriterRow | undefined;
 let writerOutput: string | undefined;
 let soak: SoakResult | undefined;
@@ -167,50 +174,57 @@ let reportBench: ReportBenchResult | undefined;
 try {
   const build = ensureBuilt(values.build ? 'always' : values['no-build'] ? 'never' : 'auto');
   console.log(
-    `coupa-connector benchmark: sizes ${sizes.join(', ')}; simulator ${latency} ms latency, ${rate} req/s, burst ${burst}`,
+    `coupa-connector benchmark: sizes ${sizes.join(', ')}; ids ${layouts.join(', ')}; lognormal latency medians ${latencies.join(', ')} ms; ${rate} req/s, burst ${burst}`,
   );
   console.log(
     `machine: ${machine.nproc} CPUs, ${machine.cpu}, ${machine.ramGb.toFixed(1)} GB, Node ${machine.node}`,
   );
   console.log(`dist/: ${build}; load average ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}\n`);
-  for (const users of sizes) {
-    const sim = startSim(users);
-    try {
-      const simStart = performance.now();
-      const ready = await sim.ready;
-      console.log(
-        `[${users} users] simulator ready in ${((performance.now() - simStart) / 1000).toFixed(1)} s; syncing…`,
-      );
-      const out = join(workDir, `sync-${users}.c1z`);
-      const stdout = await runScript(
-        'sync-child.mjs',
-        [
-          '--url',
-          ready.url,
-          '--client-id',
-          ready.clientId,
-          '--out',
-          out,
-          '--rate',
-          String(rate),
-          '--burst',
-          String(burst),
-          ...(values.lanes ? ['--lanes', values.lanes] : []),
-        ],
-        { BENCH_CLIENT_SECRET: ready.clientSecret },
-        values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [],
-      );
-      const result = lastJsonLine<SyncChildResult>(stdout, 'sync-child.mjs');
-      const row = sizeRow(users, ready.truth, await sim.counters(), result, rate);
-      rows.push(row);
-      console.log(consoleTable(sizeTable([row], rate)));
-      for (const note of overheadNotes(row)) console.log(`  ${note}`);
-      console.log('');
-      rmSync(out, { force: true });
-    } finally {
-      await sim.stop();
-    }
-  }
+  for (const users of sizes)
+    for (const layout of layouts)
+      for (const medianMs of latencies) {
+        const label = `${users} users, ${layout} ids, ${medianMs} ms median`;
+        const loadBefore = loadavg()[0]!;
+        const sim = startSim(users, layout, medianMs);
+        try {
+          const simStart = performance.now();
+          const ready = await sim.ready;
+          console.log(
+            `[${label}] simulator ready in ${((performance.now() - simStart) / 1000).toFixed(1)} s; syncing…`,
+          );
+          const out = join(workDir, `sync-${users}.c1z`);
+          const stdout = await runScript(
+            'sync-child.mjs',
+            [
+              '--url',
+              ready.url,
+              '--client-id',
+              ready.clientId,
+              '--out',
+              out,
+              '--rate',
+              String(rate),
+              '--burst',
+              String(burst),
+            ],
+            { BENCH_CLIENT_SECRET: ready.clientSecret },
+            values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [],
+          );
+          const result = lastJsonLine<SyncChildResult>(stdout, 'sync-child.mjs');
+          const row = sizeRow(users, ready.truth, await sim.counters(), result, rate);
+          row.walkStats = result.walkStats;
+          if (medianMs === latency && layout === layouts[0]) rows.push(row);
+          matrix.push({ users, layout, medianMs, row, loadBefore, loadAfter: loadavg()[0]! });
+          console.log(consoleTable(sizeTable([row], rate)));
+          for (const note of overheadNotes(row)) console.log(`  ${note}`);
+          console.log(`  load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}\n`);
+          rmSync(out, { force: true });
+          // Partial results survive an interrupted run.
+          if (values.json) writeFileSync(resolve(values.json), `${JSON.stringify({ matrix }, null, 2)}\n`);
+        } finally {
+          await sim.stop();
+        }
+      }
   if (reportUsers > 0) {
     const stdout = await runScript('report.ts', ['--users', String(reportUsers)]);
     reportBench = lastJsonLine<ReportBenchResult>(stdout, 'report.ts');
@@ -246,19 +260,19 @@ try {
   rmSync(workDir, { recursive: true, force: true });
 }
 
-if (rows.length > 1) {
-  console.log('All sizes:');
-  console.log(consoleTable(sizeTable(rows, rate)));
+if (matrix.length > 1) {
+  console.log('Latency × id layout × size (requests / floor; wall / rate-limit floor):');
+  console.log(matrixMarkdown(matrix).join('\n'));
 }
 const verdicts = [
-  ...rows.flatMap((r) => Object.values(r.verdicts)),
+  ...matrix.flatMap((c) => Object.values(c.row.verdicts)),
   ...(writer ? [writer.verdict] : []),
   ...(soak ? Object.values(soak.verdicts) : []),
 ];
 const pass = verdicts.filter((v) => v === 'PASS').length;
 const miss = verdicts.filter((v) => v === 'MISS').length;
 console.log(`\ntargets: ${pass} PASS, ${miss} MISS`);
-const mismatched = rows.filter((r) => !r.exact);
+const mismatched = matrix.map((c) => c.row).filter((r) => !r.exact);
 if (mismatched.length) {
   console.error(
     `the c1z did not hold exactly the tenant at ${mismatched.map((r) => r.users).join(', ')} users`,
@@ -285,6 +299,7 @@ const report = {
   rate,
   burst,
   rows,
+  matrix,
   writer,
   writerOutput,
   soak,

@@ -19,6 +19,8 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '100' },
     rate: { type: 'string', default: '25' },
     burst: { type: 'string', default: '20' },
+    // A LatencyModel as JSON (e.g. {"kind":"lognormal","medianMs":1000,"p99Ms":3000}); wins over --latency.
+    'latency-model': { type: 'string' },
   },
 });
 if (!process.send || !values.tenant) {
@@ -29,7 +31,7 @@ const send = process.send.bind(process);
 const rate = Number(values.rate);
 const sim = await startSimulator({
   tenant: JSON.parse(values.tenant),
-  latencyMs: Number(values.latency),
+  latency: values['latency-model'] ? JSON.parse(values['latency-model']) : Number(values.latency),
   rateLimit: rate > 0 ? { perSecond: rate, burst: Number(values.burst) } : false,
 });
 

@@ -16,7 +16,8 @@
 import { parseArgs } from 'node:util';
 import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../dist/coupa/index.js';
 import { C1zWriter } from '../dist/c1z/writer.js';
-import { DEFAULT_USER_LANES, syncToC1z } from '../dist/connector/sync.js';
+import { syncToC1z } from '../dist/connector/sync.js';
+import { newWalkStats } from '../dist/coupa/paginate.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +26,6 @@ const { values } = parseArgs({
     out: { type: 'string' },
     rate: { type: 'string', default: '25' },
     burst: { type: 'string', default: '20' },
-    lanes: { type: 'string' },
   },
 });
 const secret = process.env.BENCH_CLIENT_SECRET;
@@ -69,7 +69,7 @@ proto.finish = async function (/** @type {unknown[]} */ ...args) {
 };
 
 // When each /api/users request left (after the client's limiter let it go) and when its answer's
-// headers came back: shows whether the walk was held by the rate limit or by the lanes.
+// headers came back: shows whether the walk was held by the rate limit or by latency.
 /** @type {Array<[start: number, end: number]>} */
 const userRequests = [];
 const realFetch = globalThis.fetch;
@@ -80,7 +80,7 @@ globalThis.fetch = async function (input, init) {
   return res;
 };
 
-/** Rate, round trip and lane occupancy over the users walk (the probe included). */
+/** Rate, round trip and occupancy over the users walk (its top page included). */
 function walkTrace(/** @type {number} */ lanes) {
   if (userRequests.length < 2) return undefined;
   const first = Math.min(...userRequests.map(([s]) => s));
@@ -122,14 +122,14 @@ const client = new CoupaClient({
 
 const baselineRssBytes = process.memoryUsage().rss;
 const cpu0 = process.cpuUsage();
-const lanes = values.lanes ? Number(values.lanes) : DEFAULT_USER_LANES;
+const walkStats = newWalkStats();
 const t0 = performance.now();
 /** @type {number | undefined} */ let usersAt;
 /** @type {number | undefined} */ let writingAt;
 const summary = await syncToC1z({
   client,
   outPath: values.out,
-  userLanes: lanes,
+  walkStats,
   onProgress: (p) => {
     if (p.phase === 'users') usersAt ??= performance.now();
     if (p.phase === 'writing') writingAt ??= performance.now();
@@ -148,7 +148,8 @@ const result = {
   cpuSystemMs: cpu.system / 1000,
   maxRssBytes: process.resourceUsage().maxRSS * 1024,
   baselineRssBytes,
-  lanes,
-  walk: walkTrace(lanes),
+  lanes: walkStats.maxInFlight,
+  walkStats,
+  walk: walkTrace(walkStats.maxInFlight),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

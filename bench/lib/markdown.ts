@@ -12,10 +12,58 @@ export interface BenchReport {
   rate: number;
   burst: number;
   rows: SizeRow[];
+  /** Every cell of latency × id layout × size (issue 12). */
+  matrix?: MatrixCell[];
   writer?: WriterRow;
   /** bench/c1z-writer.ts's own report, verbatim. */
   writerOutput?: string;
   soak?: SoakResult;
+}
+
+export interface MatrixCell {
+  users: number;
+  layout: string;
+  /** Lognormal median of the simulator's response time, ms (p99 = 3 × median). */
+  medianMs: number;
+  row: SizeRow;
+  /** 1-minute load average of the machine when the cell started and ended. */
+  loadBefore: number;
+  loadAfter: number;
+}
+
+/** The issue-12 table: rows size × layout, columns latency; each cell requests/floor and wall/rate floor. */
+export function matrixMarkdown(cells: MatrixCell[]): string[] {
+  const medians = [...new Set(cells.map((c) => c.medianMs))].sort((a, b) => a - b);
+  const keys = [...new Set(cells.map((c) => `${c.users}|${c.layout}`))];
+  const head = [
+    'size, ids',
+    ...medians.map((m) => `${m >= 1000 ? `${m / 1000} s` : `${m} ms`} median`),
+    'peak RSS (MB)',
+  ];
+  const body = keys.map((k) => {
+    const [users, layout] = k.split('|');
+    const row = cells.filter((c) => `${c.users}|${c.layout}` === k);
+    return [
+      `${sizeLabel(Number(users))} users, ${layout}`,
+      ...medians.map((m) => {
+        const c = row.find((x) => x.medianMs === m);
+        if (!c) return '—';
+        const r = c.row;
+        return `${r.requests} / ${r.requestFloor} = ${r.requestRatio.toFixed(3)} ${r.verdicts.requests}; ${fix(r.wallS, 1)} s / ${fix(r.rateFloorS, 1)} s = ${r.wallRatio.toFixed(2)}${r.verdicts.wall === 'n/a' ? '' : ` ${r.verdicts.wall}`}`;
+      }),
+      fix(Math.max(...row.map((c) => c.row.peakRssMb)), 1),
+    ];
+  });
+  const details = cells.map(
+    (c) =>
+      `- ${sizeLabel(c.users)} ${c.layout}, ${c.medianMs} ms: ${c.row.requests} requests (floor ${c.row.requestFloor}), ` +
+      `wall ${fix(c.row.wallS, 2)} s, most in flight ${c.row.lanes}` +
+      (c.row.walkStats
+        ? ` (users walk: ${c.row.walkStats.seeds} seeds, ${c.row.walkStats.chains} chains, ${c.row.walkStats.emptySeeds} empty)`
+        : '') +
+      `, 429s ${c.row.throttled}, peak RSS ${fix(c.row.peakRssMb, 1)} MB, load ${c.loadBefore.toFixed(2)} → ${c.loadAfter.toFixed(2)}${c.row.exact ? '' : ', NOT EXACT'}`,
+  );
+  return [markdownTable([head, ...body]), '', ...details];
 }
 
 const ROUTES: Array<[route: string, list: keyof SizeRow['truth'] | 'token']> = [
@@ -129,13 +177,25 @@ export function renderMarkdown(r: BenchReport): string {
     `- Load average (1/5/15 min) at the start ${m.loadAverage.map((l) => l.toFixed(2)).join(' / ')}, at the end ` +
       `${r.loadAverageAfter.map((l) => l.toFixed(2)).join(' / ')}: anything else running on the machine shows in the timings`,
     `- Node ${m.node}; commit ${m.commit}${m.uncommitted.length ? ` with uncommitted changes in ${m.uncommitted.join(', ')}` : ''}`,
-    `- Simulator: ${r.latencyMs} ms latency per response, rate limit ${r.rate} req/s with a burst of ${r.burst}, one fresh`,
-    `  simulator per size in its own process; each sync in its own process (${[...new Set(r.rows.map((row) => row.lanes))].join('/')} user lanes,`,
+    `- Simulator: lognormal latency (median ${r.latencyMs} ms for the detailed table below), rate limit ${r.rate} req/s with a burst of ${r.burst}, one fresh`,
+    `  simulator per cell in its own process; each sync in its own process (at most ${Math.max(...r.rows.map((row) => row.lanes))} users requests in flight,`,
     `  client-side limiter set to ${r.rate} req/s burst ${r.burst}, which keeps its safety margin under them:`,
     `  ${fix(r.rate * RATE_SAFETY_FACTOR, 2)} req/s, burst ${r.burst - BURST_SAFETY_MARGIN}; see docs/client.md).`,
     '',
     `Targets: **${pass} PASS, ${miss} MISS**.`,
     '',
+    ...(r.matrix?.length
+      ? [
+          '## Latency × id layout × size',
+          '',
+          'Each cell: requests / request floor, then wall time / rate-limit floor (floor / 25 s). Lognormal',
+          'response time with the given median and p99 = 3 × median, on every response (token included).',
+          `Targets: requests ≤ ${TARGETS.requestRatio} × floor + ${TARGETS.requestSlack}; wall ≤ ${TARGETS.wallRatio} × rate-limit floor from 10k users.`,
+          '',
+          ...matrixMarkdown(r.matrix),
+          '',
+        ]
+      : []),
     '## Syncs',
     '',
     markdownTable(sizeTable(r.rows, r.rate)),

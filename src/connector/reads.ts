@@ -69,24 +69,18 @@ export function listFields(resource: ListedResource): FieldSpec {
   return out;
 }
 
-/** Concurrent lanes per small list, below its top page; all lists at once stay under the rate limit anyway. */
-const LIST_LANES = 4;
-
 export async function readList(
   client: Pick<CoupaClient, 'paginate'>,
   resource: ListedResource,
 ): Promise<CoupaNamedObject[]> {
   const out: CoupaNamedObject[] = [];
-  // From the top: a list of exactly 50 (or 100…) then costs its floor, not one empty page more, and
-  // what lies below the top page is read in lanes (1,000 groups are 21 pages: one after the other
-  // at 100 ms latency they would hold up the users walk for two seconds). A group or role created
-  // while it is read is still written if a user holds it (from the user's embedded reference), so
-  // nothing is lost by not looking above the top page again.
+  // One walk for every list (paginate.ts): a list of up to 49 costs its top page; a longer one is
+  // read at the rate limit. No look above the top at the end: a group or role created while it is
+  // read is still written if a user holds it (from the user's embedded reference).
   const pages = client.paginate(resource.spec.list.path, {
     itemSchema: resource.spec.list.schema,
     fields: listFields(resource),
-    topFirst: true,
-    lanes: LIST_LANES,
+    watchCreations: false,
   });
   for await (const page of pages) {
     out.push(...page);

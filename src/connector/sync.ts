@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { UserSchema, type User } from '../coupa/models.js';
 import { CoupaHttpError } from '../coupa/errors.js';
 import type { CoupaClient } from '../coupa/client.js';
+import type { WalkStats } from '../coupa/paginate.js';
 import { Catalog, type C1zSink } from './catalog.js';
 import { userResourceType, userToResource } from './user.js';
 import { ResourceTypeId } from './ids.js';
@@ -20,7 +21,8 @@ import {
 import { readList, requestFloor, userFields } from './reads.js';
 
 /** What the sync needs from the Coupa client. */
-export type SyncClient = Pick<CoupaClient, 'paginate' | 'stats'>;
+export type SyncClient = Pick<CoupaClient, 'paginate' | 'stats'> &
+  Partial<Pick<CoupaClient, 'authenticate' | 'grantedScopes'>>;
 
 export interface SyncProgress {
   phase: 'lists' | 'users' | 'writing';
@@ -56,8 +58,8 @@ export interface SyncOptions {
   skipAccountGroups?: boolean;
   /** Resource type ids with an optional scope to leave out without asking (see OptionalScope). */
   skipTypes?: readonly string[];
-  /** Parallel key ranges for /api/users; enough to keep 25 req/s busy at ~100 ms latency. */
-  userLanes?: number;
+  /** Filled with the users walk's figures (requests by kind, most in flight), for benchmarks. */
+  walkStats?: WalkStats;
   /** Full syncs the output file keeps, this one included; default BATON_KEEP_SYNC_COUNT or 2. */
   keepSyncs?: number;
 }
@@ -100,7 +102,17 @@ export class SyncError extends CoupaConnectorError {
   }
 }
 
-export const DEFAULT_USER_LANES = 4;
+/** A walk whose first `next()` was already asked for, as one iterable again. */
+async function* resume<T>(first: Promise<IteratorResult<T>>, rest: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    const r = await first;
+    if (r.done) return;
+    yield r.value;
+    yield* rest;
+  } finally {
+    await rest.return(undefined);
+  }
+}
 
 /**
  * The list was refused (401/403), as happens when the token lacks the resource's optional scope.
@@ -170,16 +182,42 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       elapsedMs: Date.now() - started,
     });
 
+  let earlyUsers: AsyncGenerator<User[]> | undefined;
   try {
     progress('lists');
     const skip = (r: ListedResource) =>
       opts.skipAccountGroups === true || (opts.skipTypes ?? []).includes(r.id);
+    // The token first (every request needs it anyway). When Coupa says which scopes it granted, the
+    // users' fields are known before the lists are read, so the users walk starts with them: a round
+    // trip earlier, and its first full page shows the lists' short pages can be trusted to be their
+    // end (paginate.ts, PageEvidence) instead of each costing one more request.
+    await client.authenticate?.();
+    const granted = client.grantedScopes;
+    const guessSkipped = LISTED_RESOURCES.filter(
+      (r) => r.spec.optionalScope && (skip(r) || !granted?.has(r.spec.optionalScope.scope)),
+    ).map((r) => r.id);
+    earlyUsers =
+      granted === undefined
+        ? undefined
+        : client.paginate('/api/users', {
+            itemSchema: UserSchema,
+            fields: userFields(guessSkipped),
+            onEstimate: (n) => {
+              usersEstimated = n;
+            },
+            stats: opts.walkStats,
+          });
+    const firstUsers = earlyUsers?.next();
+    // Not left unhandled if the lists fail first; the sync rethrows it when it reads the page.
+    firstUsers?.catch(() => undefined);
     const lists = await Promise.all(LISTED_RESOURCES.map((r) => readOrSkip(client, r, skip, logger, signal)));
     checkAbort();
     const listed = new Map<ListedResource, CoupaNamedObject[]>();
     LISTED_RESOURCES.forEach((r, i) => {
       const objects = lists[i];
-      if (objects) listed.set(r, objects);
+      // With the early walk, memberships of a type are in the users' pages only if they were asked
+      // for: a list readable against the granted scopes' word is left out, as if skipped.
+      if (objects && !(earlyUsers && guessSkipped.includes(r.id))) listed.set(r, objects);
     });
     const skippedTypes = LISTED_RESOURCES.filter((r) => !listed.has(r)).map((r) => r.id);
     logger.debug(
@@ -194,17 +232,19 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     for (const [resource, objects] of listed) for (const obj of objects) catalog.addListed(resource, obj);
     const arrays = ARRAY_MEMBERSHIPS.filter((m) => !skippedTypes.includes(m.resource.id));
 
-    // client.paginate yields each id once across the probe, the lanes and the top (it deduplicates), so
-    // users are written as they come.
+    // client.paginate yields each id once (it deduplicates), so users are written as they come.
     progress('users');
-    const pages = client.paginate('/api/users', {
-      itemSchema: UserSchema,
-      fields: userFields(skippedTypes),
-      lanes: opts.userLanes ?? DEFAULT_USER_LANES,
-      onEstimate: (n) => {
-        usersEstimated = n;
-      },
-    });
+    const pages =
+      earlyUsers && firstUsers
+        ? resume(firstUsers, earlyUsers)
+        : client.paginate('/api/users', {
+            itemSchema: UserSchema,
+            fields: userFields(skippedTypes),
+            stats: opts.walkStats,
+            onEstimate: (n) => {
+              usersEstimated = n;
+            },
+          });
     for await (const page of pages) {
       checkAbort();
       for (const user of page) {
@@ -250,6 +290,8 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     logSyncFinished(logger, summary);
     return summary;
   } catch (err) {
+    // A users walk started early stops its requests too.
+    await earlyUsers?.return(undefined).catch(() => undefined);
     await writer.abort();
     if (signal?.aborted) throw err instanceof InterruptedError ? err : interrupted(signal);
     if (err instanceof CoupaConnectorError) throw err;

@@ -12,7 +12,14 @@ import {
 import { serializeFields, type FieldSpec } from './fields.js';
 import type { HttpResponse } from './http.js';
 import { ListGrowthGuard } from './growth-guard.js';
-import { paginateById, PaginationError, type PageRequest } from './paginate.js';
+import {
+  PageEvidence,
+  paginateById,
+  PaginationError,
+  type PageRequest,
+  type Pace,
+  type WalkStats,
+} from './paginate.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { coupaErrorMessage, excerpt, parseJson, validate } from './response.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
@@ -51,11 +58,11 @@ export interface PaginateCallOptions<T> {
   itemSchema: ZodType<T>;
   fields?: FieldSpec;
   query?: Record<string, string>;
-  /** Concurrent id-range lanes (see paginate.ts); default 1. */
-  lanes?: number;
-  /** Start from the top page and read only below it (see paginate.ts); default false. */
-  topFirst?: boolean;
   onEstimate?: (approxTotal: number) => void;
+  /** Filled with the walk's figures (requests by kind, most in flight), for benchmarks. */
+  stats?: WalkStats;
+  /** Look above the top at the end for records created meanwhile (default true; see paginate.ts). */
+  watchCreations?: boolean;
 }
 
 interface CallOptions {
@@ -77,6 +84,9 @@ export class CoupaClient {
   private readonly transport: Transport;
   private readonly auth: TokenSource;
   private readonly userAgent: string;
+  private readonly limiter: RateLimiter | undefined;
+  /** What every walk of this client has learnt about the server's page size (see paginate.ts). */
+  private readonly evidence = new PageEvidence();
 
   constructor(opts: CoupaClientOptions) {
     registerSecret(opts.clientSecret);
@@ -85,8 +95,9 @@ export class CoupaClient {
     const logger = opts.logger ?? silentLogger;
     const rateLimit = opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit;
     this.userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
+    this.limiter = rateLimit === false ? undefined : new RateLimiter(rateLimit);
     this.transport = new Transport({
-      limiter: rateLimit === false ? undefined : new RateLimiter(rateLimit),
+      limiter: this.limiter,
       retry: { ...DEFAULT_RETRY, ...definedOnly(opts.retry ?? {}) },
       timeoutMs: opts.timeoutMs ?? 30_000,
       maxResponseBytes: opts.maxResponseBytes,
@@ -109,6 +120,11 @@ export class CoupaClient {
   /** Scopes Coupa granted (the token response's `scope`); undefined before the first token or if Coupa did not say. */
   get grantedScopes(): ReadonlySet<string> | undefined {
     return this.auth.grantedScopes;
+  }
+
+  /** Gets the access token now (every request needs it first anyway); grantedScopes is known after. */
+  async authenticate(): Promise<void> {
+    await this.auth.get();
   }
 
   stats(): ClientStats {
@@ -139,9 +155,9 @@ export class CoupaClient {
   }
 
   /**
-   * Every item of an index endpoint, page by page, validated and deduplicated by id. Pages come in
-   * id order within a lane; with `lanes > 1` the lanes' pages interleave. Breaking out of the loop
-   * stops the requests still in flight.
+   * Every item of an index endpoint, page by page, validated and deduplicated by id, as fast as the
+   * rate limit allows (see paginate.ts). Pages come in no particular order. Breaking out of the
+   * loop stops the requests still in flight.
    */
   async *paginate<T extends { id: number }>(path: string, opts: PaginateCallOptions<T>): AsyncGenerator<T[]> {
     const itemsSchema = z.array(z.unknown());
@@ -159,13 +175,20 @@ export class CoupaClient {
     };
     const growth = new ListGrowthGuard(`GET ${path}`);
     try {
+      const limiter = this.limiter;
+      const pace: Pace | undefined = limiter && {
+        wait: () => limiter.wait(),
+        perSecond: limiter.perSecond,
+      };
       const pages = paginateById(fetchPage, {
-        lanes: opts.lanes,
-        topFirst: opts.topFirst,
+        pace,
+        evidence: this.evidence,
         onEstimate: (n) => {
           growth.noteEstimate(n);
           opts.onEstimate?.(n);
         },
+        stats: opts.stats,
+        watchCreations: opts.watchCreations,
       });
       for await (const page of pages) {
         growth.add(page.length);

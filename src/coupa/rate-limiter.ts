@@ -43,6 +43,17 @@ export class RateLimiter {
     this.toleranceMs = (burst - 1) * this.intervalMs;
   }
 
+  /** Sustained requests per second, the safety margin included. */
+  get perSecond(): number {
+    return 1000 / this.intervalMs;
+  }
+
+  /** Milliseconds a request made now would wait, without reserving anything. */
+  wait(): number {
+    const t = this.now();
+    return Math.max(0, this.tat - this.toleranceMs - t);
+  }
+
   /** Milliseconds the caller must wait; the slot is reserved on return. */
   reserve(): number {
     const t = this.now();

@@ -71,7 +71,7 @@ describe('not JSON', () => {
   it('in pagination, the error says which page', async () => {
     const err = await listUsers('<html></html>').then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseFormatError);
-    expect(err.message).toMatch(/^GET \/api\/users \(id > 0\) answered 200/);
+    expect(err.message).toMatch(/^GET \/api\/users \(top\) answered 200/);
   });
 });
 
@@ -87,7 +87,7 @@ describe('shape', () => {
     ]).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
     expect(err.message).toBe(
-      'GET /api/users (id > 0): item 3 (id 153) field `roles.0.id`: expected number, got string.',
+      'GET /api/users (top): item 3 (id 153) field `roles.0.id`: expected number, got string.',
     );
     expect(err.field).toBe('roles.0.id');
   });
@@ -101,7 +101,7 @@ describe('shape', () => {
   it('an index that is not an array is named', async () => {
     const err = await listUsers({ errors: 'nope' }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
-    expect(err.message).toMatch(/^GET \/api\/users \(id > 0\): field `\(root\)`: expected array/);
+    expect(err.message).toMatch(/^GET \/api\/users \(top\): field `\(root\)`: expected array/);
   });
 
   it('single objects are validated with the field path too', async () => {
@@ -133,9 +133,10 @@ describe('shape', () => {
 
   it('approval limits take amounts as strings or numbers', async () => {
     const limit = (amount: unknown) => ({ id: 1, name: 'L', amount, currency: { code: 'USD' } });
-    const [a, b] = await listUsers([
-      { id: 1, login: 'a', 'requisition-approval-limit': limit('1000.00') },
+    // Highest id first: the walk's first page is the top, read downwards.
+    const [b, a] = await listUsers([
       { id: 2, login: 'b', 'requisition-approval-limit': limit(250) },
+      { id: 1, login: 'a', 'requisition-approval-limit': limit('1000.00') },
     ]);
     expect(a?.['requisition-approval-limit']?.amount).toBe('1000.00');
     expect(b?.['requisition-approval-limit']?.amount).toBe(250);
@@ -151,7 +152,7 @@ describe('shape', () => {
 
   it('a server that ignores the cursor is an error, not an endless loop', async () => {
     // The fake ignores the cursor and serves the same full page: keyset sees it did not advance.
-    const page = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, login: `u${i}` }));
+    const page = Array.from({ length: 50 }, (_, i) => ({ id: 50 - i, login: `u${i}` }));
     const err = await listUsers(page).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaResponseValidationError);
     expect(err.message).toMatch(

@@ -222,7 +222,7 @@ describe('bad responses that must be tolerated', () => {
       },
     });
     const out = join(tmp.dir, 'duplicates.c1z');
-    const summary = await syncOnce(sim, out, { lanes: 1 });
+    const summary = await syncOnce(sim, out);
     expect(repeated).toBeGreaterThanOrEqual(4);
     const d = await decode(out);
     expect(d.rows).toEqual(clean.rows);
@@ -237,7 +237,7 @@ describe('tolerated changes of the tenant (own simulators)', () => {
     const own = await startSim({ tenant: TENANT });
     try {
       const base = join(tmp.dir, 'vanish-base.c1z');
-      await syncOnce(own, base, { lanes: 1 });
+      await syncOnce(own, base);
       const before = await decode(base);
       // Users nobody reports to, so removing them changes no other user's record.
       const managers = new Set(own.tenant.users.list.map((u) => u.managerId));
@@ -261,7 +261,7 @@ describe('tolerated changes of the tenant (own simulators)', () => {
         },
       });
       const out = join(tmp.dir, 'vanish.c1z');
-      await syncOnce(own, out, { lanes: 1 });
+      await syncOnce(own, out);
       expect(fired).toBe(true);
       const d = await decode(out);
       const expected = withoutUser(before, notYetRead);
@@ -291,7 +291,7 @@ describe('tolerated changes of the tenant (own simulators)', () => {
         },
       });
       const base = join(tmp.dir, 'lanes-base.c1z');
-      await syncOnce(own, base, { lanes: 4 });
+      await syncOnce(own, base);
       capture();
       const before = await decode(base);
       const foreign = Math.max(...byId.keys()) - 5; // in the last lane's range
@@ -310,7 +310,7 @@ describe('tolerated changes of the tenant (own simulators)', () => {
         },
       });
       const out = join(tmp.dir, 'lanes-foreign.c1z');
-      await syncOnce(own, out, { lanes: 4 });
+      await syncOnce(own, out);
       expect(injected).toBe(1);
       const d = await decode(out);
       expect(userIds(d)).toEqual(userIds(before));

@@ -51,14 +51,13 @@ export function fastClient(
 export function syncOnce(
   sim: Simulator,
   outPath: string,
-  opts: Parameters<typeof fastClient>[1] & { lanes?: number } = {},
+  opts: Parameters<typeof fastClient>[1] = {},
 ): Promise<SyncSummary> {
   return syncToC1z({
     client: fastClient(sim, opts),
     outPath,
     signal: opts.signal,
     logger: opts.logger,
-    userLanes: opts.lanes,
   });
 }
 

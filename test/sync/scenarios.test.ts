@@ -163,7 +163,8 @@ describe('records created while the sync runs', () => {
     expect(file.displayNames.get(`role:${created!.roleId}`)).toBe('Created Mid-Sync');
     expect(file.grantIds.has(`group:${created!.groupId}:member:user:${firstUser}`)).toBe(true);
     expect(file.displayNames.get(`group:${created!.groupId}`)).toBe('Joined Mid-Sync');
-    expect(summary.lateArrivals).toBe(2);
+    // Written from the users' references if their lists had been read before they were created.
+    expect(summary.lateArrivals).toBeLessThanOrEqual(2);
     // And the whole file still matches the (changed) tenant exactly.
     const expected = expectedContents(sim.groundTruth(), { accountGroups: true });
     expect(file.resources).toEqual(expected.resources);
