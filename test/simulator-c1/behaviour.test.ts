@@ -143,6 +143,19 @@ describe('fake ConductorOne: tasks, heartbeats and records', () => {
     expect(idle.nextPoll).toBeDefined(); // set even when zero is asked for: the field is present
   });
 
+  it('GetTasks (HEAD batch polling) pages tasks, skips known ids and sets next_poll', async () => {
+    const fake = await useFakeC1({ tls: false, nextPollMs: 700 });
+    const client = batonClient(fake, await getToken(fake));
+    const ids = [fake.tasks.syncFull().id, fake.tasks.syncFull().id, fake.tasks.syncFull().id];
+    const first = await client.getTasks({ hostId: 'h', pageSize: 2 });
+    expect(first.tasks.map((t) => t.id)).toEqual(ids.slice(0, 2));
+    expect(first.nextPoll?.nanos).toBe(700_000_000);
+    const second = await client.getTasks({ hostId: 'h', pageSize: 5, knownTaskIds: ids.slice(0, 2) });
+    expect(second.tasks.map((t) => t.id)).toEqual([ids[2]]);
+    expect((await client.getTasks({ hostId: 'h', pageSize: 5 })).tasks).toEqual([]);
+    expect((await client.startDebugging({})).status).toBe(false);
+  });
+
   it('can send "no task" as a none task', async () => {
     const fake = await useFakeC1({ tls: false, noTaskAs: 'none' });
     const res = await batonClient(fake, await getToken(fake)).getTask({ hostId: 'h' });

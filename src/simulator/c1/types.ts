@@ -99,7 +99,7 @@ export interface RpcCallRecord {
   /** Same number = same connection (baton's Go peer dials a new one per RPC). */
   connectionId: number;
   userAgent?: string;
-  /** 0 = OK, else the gRPC code answered (Code from @connectrpc/connect). */
+  /** 0 = OK, else the gRPC code answered (Code from @connectrpc/connect); -1 = connection reset, no answer. */
   code: number;
   /** Error message, when not OK. */
   message?: string;
