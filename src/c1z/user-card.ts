@@ -47,11 +47,14 @@ export function buildUserCard(reader: C1zReader, user: UserFacts): UserCard {
       };
       names.set(key, info);
     }
+    const entId = g.entitlement?.id ?? '';
+    // A second entitlement on one resource (a group's `approver` beside its `member`) says which.
+    const slug = entId.slice(entId.lastIndexOf(':') + 1);
     holdings.push({
-      entitlementId: g.entitlement?.id ?? '',
+      entitlementId: entId,
       resourceType: type,
       resourceId: rid,
-      name: info.name,
+      name: slug && slug !== 'member' && slug !== 'assigned' ? `${info.name} (${slug})` : info.name,
       ...(info.omnipotent ? { omnipotent: true } : {}),
     });
   }

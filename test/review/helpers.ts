@@ -51,6 +51,7 @@ export function holdingsOf(gt: GroundTruth): Map<number, string[]> {
   const add = (uid: number, ent: string) => out.get(uid)?.push(ent);
   for (const [u, r] of gt.memberships.roles) add(u, `role:${r}:member`);
   for (const [u, g] of gt.memberships.userGroups) add(u, `group:${g}:member`);
+  // Approval groups: the second entitlement on a group that can approve (`approval-groups`).
   for (const [u, g] of gt.memberships.approvalGroups) add(u, `group:${g}:approver`);
   for (const [u, g] of gt.memberships.contentGroups) add(u, `content_group:${g}:member`);
   for (const [u, g] of gt.memberships.accountGroups) add(u, `account_group:${g}:member`);
