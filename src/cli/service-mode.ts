@@ -138,6 +138,9 @@ export async function runServiceMode(opts: ServiceModeOptions): Promise<void> {
     );
   }
   const tempDir = checkTempDir(opts.c1zTempDir);
+  // The c1z writer keeps its scratch database in os.tmpdir(); with a read-only root filesystem
+  // the only writable place may be this folder, so every temp file of a sync goes there.
+  if (tempDir) process.env.TMPDIR = tempDir;
   // Coupa settings are checked now (missing domain or secret), not at the first task.
   clientFromOptions(opts, { logger });
 
