@@ -179,6 +179,7 @@ export class CoupaClient {
       const pace: Pace | undefined = limiter && {
         wait: () => limiter.wait(),
         perSecond: limiter.perSecond,
+        retries: () => this.transport.stats.retries,
       };
       const pages = paginateById(fetchPage, {
         pace,

@@ -50,6 +50,11 @@ export interface Pace {
   wait(): number;
   /** Sustained requests per second. */
   readonly perSecond: number;
+  /**
+   * Requests the client had to retry so far (429, 5xx, connections dropped): when it grows, the
+   * server is struggling, and the walk halves what it keeps in flight (then grows it back slowly).
+   */
+  retries?(): number;
 }
 
 /**
@@ -430,12 +435,23 @@ export async function* paginateById<T extends { id: number }>(
     return Math.floor((hi - lo - 1) / Math.max(...gaps));
   };
 
+  // Additive increase, multiplicative decrease on retries: Little's law gives what the rate limit
+  // needs, this keeps a struggling server from being asked for more than it answers.
+  let backoffCap = maxInFlight;
+  let lastRetries = pace?.retries?.() ?? 0;
+  const noteAnswer = () => {
+    const r = pace?.retries?.() ?? 0;
+    if (r > lastRetries) backoffCap = Math.max(2, Math.floor(Math.min(backoffCap, inFlight + 1) / 2));
+    else backoffCap = Math.min(maxInFlight, backoffCap + 1 / backoffCap);
+    lastRetries = r;
+  };
+
   const targetInFlight = (): number => {
     if (!pace) return maxInFlight;
     // Little's law, with slack for the spread of latencies and at least 2, so that one slow page
     // never idles the walk.
     const l = latencySamples ? latencyMs : 250;
-    return Math.max(2, Math.min(maxInFlight, Math.ceil(pace.perSecond * (l / 1000) * 1.25) + 1));
+    return Math.max(2, Math.min(Math.floor(backoffCap), Math.ceil(pace.perSecond * (l / 1000) * 1.25) + 1));
   };
 
   /** Pages per seed: 2 on walks much longer than what is in flight (half the overlap), else 1. */
@@ -587,6 +603,7 @@ export async function* paginateById<T extends { id: number }>(
         const ms = performance.now() - started;
         latencyMs = latencySamples ? latencyMs * 0.8 + ms * 0.2 : ms;
         latencySamples++;
+        noteAnswer();
         learn(job, page);
         const items = fresh(page.filter(inside(job)));
         if (items.length) ready.push(items);
