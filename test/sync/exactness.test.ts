@@ -88,7 +88,8 @@ function syncedOnce(tenant: SimulatorOptions['tenant']): {
     run.sim.resetCounters();
     run.summary = await syncToC1z({ client: clientFor(run.sim), outPath: join(tmp.dir, 'out.c1z') });
     run.file = await readFile(run.summary.path);
-  });
+    // A 10k sync with no rate limit takes seconds; on a loaded shared machine, minutes.
+  }, 240_000);
   afterAll(async () => {
     await run.sim.close();
     tmp.cleanup();
