@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { pidAlive, processSpace } from './process-space.js';
 
 /**
  * Temp files a process leaves when it is killed (-9, OOM): the half-compressed `.<out>.tmp-*`
@@ -20,19 +20,11 @@ let ownKey: string | undefined;
 /** 8 hex chars naming this host + boot + pid namespace. */
 export function processSpaceKey(): string {
   if (!ownKey) {
-    const read = (f: () => string): string => {
-      try {
-        return f().trim();
-      } catch {
-        return '';
-      }
-    };
-    const parts = [
-      hostname(),
-      read(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')),
-      read(() => readlinkSync('/proc/self/ns/pid')),
-    ];
-    ownKey = createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 8);
+    const { hostname, bootId, pidNs } = processSpace();
+    ownKey = createHash('sha256')
+      .update([hostname, bootId ?? '', pidNs ?? ''].join('\n'))
+      .digest('hex')
+      .slice(0, 8);
   }
   return ownKey;
 }
@@ -40,15 +32,6 @@ export function processSpaceKey(): string {
 /** `<pid>.<space key>`: what goes into a temp name so the next run can judge it. */
 export function ownerTag(): string {
   return `${process.pid}.${processSpaceKey()}`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Whether a leftover tagged `pid.key` (with mtime `mtimeMs`) belongs to a writer that is gone. */

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readlinkSync, statSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { silentLogger, type Logger } from '../../log.js';
 import { unlinkQuietly } from '../../util/durable-file.js';
 import { formatDuration } from '../../util/duration.js';
+import { pidAlive, processSpace } from '../../util/process-space.js';
 import { LockFileTimeoutError } from './errors.js';
 
 /**
@@ -262,34 +262,6 @@ export function breakStaleLock(
 
 function removeIfMine(path: string, token: string): void {
   if (holderOf(path)?.token === token) unlinkQuietly(path);
-}
-
-/** EPERM means the process exists but belongs to someone else: alive. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-let ownSpace: { hostname: string; bootId?: string; pidNs?: string } | undefined;
-
-/** This process's hostname, boot id and pid namespace (the last two only where /proc has them). */
-function processSpace(): { hostname: string; bootId?: string; pidNs?: string } {
-  if (!ownSpace) {
-    const read = (f: () => string): string | undefined => {
-      try {
-        return f().trim() || undefined;
-      } catch {
-        return undefined;
-      }
-    };
-    const bootId = read(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
-    const pidNs = read(() => readlinkSync('/proc/self/ns/pid'));
-    ownSpace = { hostname: hostname(), ...(bootId ? { bootId } : {}), ...(pidNs ? { pidNs } : {}) };
-  }
-  return ownSpace;
 }
 
 /** Same hostname, and the same boot and pid namespace wherever both sides recorded them. */
