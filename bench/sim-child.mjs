@@ -67,6 +67,7 @@ send({
     grants:
       m.roles.length +
       m.userGroups.length +
+      m.approvalGroups.length +
       m.contentGroups.length +
       m.accountGroups.length +
       m.licenses.length,

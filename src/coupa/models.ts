@@ -7,7 +7,7 @@ import { z } from 'zod';
  * flags, custom fields) are kept, never an error. Keys are Coupa's hyphenated output names.
  */
 
-/** The 19 license flags of coupa-api.md §4, as hyphenated output keys. */
+/** The 19 license flags of docs/coupa-api.md §4, as hyphenated output keys. */
 export const LICENSE_FLAGS = [
   'purchasing-user',
   'expense-user',
@@ -31,7 +31,7 @@ export const LICENSE_FLAGS = [
 ] as const;
 export type LicenseFlag = (typeof LICENSE_FLAGS)[number];
 
-/** The approval-limit keys a user carries in output (coupa-api.md §4). */
+/** The approval-limit keys a user carries in output (docs/coupa-api.md §4). */
 export const APPROVAL_LIMIT_KEYS = [
   'requisition-approval-limit',
   'requisition-self-approval-limit',

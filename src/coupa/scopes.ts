@@ -21,7 +21,7 @@ export const ACCOUNTING_READ_SCOPE = 'core.accounting.read';
 /** Only requested with --provisioning. */
 export const WRITE_SCOPES: string[] = ['core.user.write', 'core.user_group.write'];
 
-/** Best guess of the scope a call needs, for 401/403 messages (scope table of coupa-api.md §2). */
+/** Best guess of the scope a call needs, for 401/403 messages (scope table of docs/coupa-api.md §2). */
 export function scopeFor(method: string, path: string): string | undefined {
   const write = method !== 'GET' && method !== 'HEAD';
   const right = write ? 'write' : 'read';

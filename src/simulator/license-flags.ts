@@ -1,5 +1,5 @@
 /**
- * The 19 license flags of coupa-api.md §4, as hyphenated output keys.
+ * The 19 license flags of docs/coupa-api.md §4, as hyphenated output keys.
  *
  * The client (src/coupa/models.ts) has its own copy on purpose: the simulator stands in for Coupa,
  * and if both sides read one list, a wrong flag name would be wrong in both and every test would

@@ -1,4 +1,4 @@
-/** Every scope of coupa-api.md §2; the default set an OAuth client in the simulator was created with. */
+/** Every scope of docs/coupa-api.md §2; the default set an OAuth client in the simulator was created with. */
 export const ALL_SCOPES: readonly string[] = [
   'core.user.read',
   'core.user.write',
@@ -16,7 +16,7 @@ export const ALL_SCOPES: readonly string[] = [
   'offline_access',
 ];
 
-/** Which scope a call needs, per the scope table of coupa-api.md §2 (read for GET, write otherwise). */
+/** Which scope a call needs, per the scope table of docs/coupa-api.md §2 (read for GET, write otherwise). */
 export function requiredScope(method: string, resource: string): string | undefined {
   const family: Record<string, string> = {
     users: 'core.user',

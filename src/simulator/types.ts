@@ -12,7 +12,7 @@ export interface TenantSpec {
   roles?: number;
   contentGroups?: number;
   accountGroups?: number;
-  /** Hyphenated output keys of the license flags the tenant has; default: all 19 of coupa-api.md §4. */
+  /** Hyphenated output keys of the license flags the tenant has; default: all 19 of docs/coupa-api.md §4. */
   licenseFlags?: string[];
   /**
    * How ids are spread over each list (users, groups, custom roles, content and account groups):
@@ -29,7 +29,7 @@ export interface SimulatorOptions {
   clientSecret?: string;
   /**
    * Scopes the OAuth client was created with. A token request naming a scope outside this list is
-   * answered per `scopeMismatch`. Default: every scope of coupa-api.md §2.
+   * answered per `scopeMismatch`. Default: every scope of docs/coupa-api.md §2.
    */
   allowedScopes?: string[];
   /**

@@ -7,7 +7,7 @@ import { FIXTURE, openRawDb, sampleData, schemaOf, useTempDirs } from './helpers
 
 const tempDir = useTempDirs();
 
-// Expected numbers come from ../shared/fixtures/README.md (the Go connector's run), not from our code.
+// Expected numbers come from test/fixtures/README.md (the Go connector's run), not from our code.
 const README = {
   resources: { user: 990, group: 40, role: 25, license: 13 },
   resourcesTotal: 1068,

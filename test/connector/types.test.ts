@@ -53,7 +53,7 @@ describe('the membership types list', () => {
   });
 
   it("covers every association array of Coupa's user", () => {
-    // The arrays of UserSchema that hold {id, name} references (coupa-api.md §4).
+    // The arrays of UserSchema that hold {id, name} references (docs/coupa-api.md §4).
     const arrays = Object.entries(UserSchema.shape)
       .filter(([, schema]) => schema === UserSchema.shape.roles)
       .map(([key]) => key)

@@ -3,7 +3,7 @@ import { userGroups } from './group.js';
 
 /**
  * Approval groups: user groups with `can-approve`, which a user holds through `approval-groups`
- * (coupa-api.md §4–5). A second entitlement on the group resource, `group:<id>:approver`, on every
+ * (docs/coupa-api.md §4–5). A second entitlement on the group resource, `group:<id>:approver`, on every
  * group that can approve. In Coupa's model the array is the user's approving groups, so holding
  * the approver entitlement also makes the user a member, and revoking it ends both.
  */
