@@ -353,55 +353,34 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 
 const f1 = (n: number) => n.toFixed(1);
 
+/** One table row: the figure's quartiles and max, each written by `fmt`. */
+function figureRow(
+  label: string,
+  q: QuartileFigures,
+  fmt: (n: number) => string,
+  verdict = '',
+  max = fmt(q.max),
+): string[] {
+  return [label, fmt(q.firstQuartile), fmt(q.lastQuartile), max, verdict];
+}
+
 /** The soak's figures as rows: label, first quartile, last quartile, max, verdict. */
 export function soakTable(r: SoakResult): string[][] {
   const rows: string[][] = [['', 'first quarter', 'last quarter', 'max', 'verdict']];
-  rows.push([
-    'RSS (MB, mean)',
-    f1(r.rssMb.firstQuartile),
-    f1(r.rssMb.lastQuartile),
-    f1(r.rssMb.max),
-    r.verdicts.rss,
-  ]);
-  if (r.heapUsedMb) {
-    rows.push([
-      'V8 heap used (MB, mean)',
-      f1(r.heapUsedMb.firstQuartile),
-      f1(r.heapUsedMb.lastQuartile),
-      f1(r.heapUsedMb.max),
-      '',
-    ]);
-  }
-  if (r.heapAfterGcMb) {
-    rows.push([
-      'V8 heap after full GC (MB, mean)',
-      f1(r.heapAfterGcMb.firstQuartile),
-      f1(r.heapAfterGcMb.lastQuartile),
-      f1(r.heapAfterGcMb.max),
-      '',
-    ]);
-  }
-  rows.push([
-    'open fds (max)',
-    String(r.fds.firstQuartile),
-    String(r.fds.lastQuartile),
-    String(r.fds.max),
-    r.verdicts.fds,
-  ]);
-  rows.push([
-    '  of which sockets',
-    String(r.sockets.firstQuartile),
-    String(r.sockets.lastQuartile),
-    String(r.sockets.max),
-    '',
-  ]);
-  rows.push([
-    'temp files (max)',
-    String(r.tempFiles.firstQuartile),
-    String(r.tempFiles.lastQuartile),
-    `${r.tempFiles.max} (${r.tempFiles.afterStop} after stop)`,
-    r.verdicts.tempFiles,
-  ]);
+  rows.push(figureRow('RSS (MB, mean)', r.rssMb, f1, r.verdicts.rss));
+  if (r.heapUsedMb) rows.push(figureRow('V8 heap used (MB, mean)', r.heapUsedMb, f1));
+  if (r.heapAfterGcMb) rows.push(figureRow('V8 heap after full GC (MB, mean)', r.heapAfterGcMb, f1));
+  rows.push(figureRow('open fds (max)', r.fds, String, r.verdicts.fds));
+  rows.push(figureRow('  of which sockets', r.sockets, String));
+  rows.push(
+    figureRow(
+      'temp files (max)',
+      r.tempFiles,
+      String,
+      r.verdicts.tempFiles,
+      `${r.tempFiles.max} (${r.tempFiles.afterStop} after stop)`,
+    ),
+  );
   return rows;
 }
 
