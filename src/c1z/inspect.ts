@@ -88,7 +88,8 @@ const purposeNames: Record<number, string> = {
 
 const refText = (type: string | undefined, id: string | undefined) =>
   type || id ? `${type ?? ''}:${id ?? ''}` : '';
-const noDangling = (): DanglingCounts => ({ grants: 0, entitlement: 0, principal: 0, resource: 0 });
+/** For listings that resolve no grant references, so nothing in them can dangle. */
+export const noDangling = (): DanglingCounts => ({ grants: 0, entitlement: 0, principal: 0, resource: 0 });
 
 export function listResourceTypes(reader: C1zReader): Listing {
   return {

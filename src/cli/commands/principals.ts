@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
 import { ConfigError } from '../../errors.js';
-import { parseRef, type Listing, type Row } from '../../c1z/inspect.js';
+import { noDangling, parseRef, type Listing, type Row } from '../../c1z/inspect.js';
 import { userFacts } from '../../c1z/user-facts.js';
 import { addC1zInputOptions, withC1z } from './c1z-input.js';
 import { addOutputOptions, principalRows, principalsOf, withOutput, writeJsonList } from './baton-output.js';
@@ -67,7 +67,7 @@ export async function runPrincipals(o: PrincipalsOptions, io: InspectIo = proces
         { key: 'missing', header: 'Missing' },
       ],
       rows,
-      dangling: { grants: 0, entitlement: 0, principal: 0, resource: 0 },
+      dangling: noDangling(),
     };
     await render(listing, o.output, io);
   });

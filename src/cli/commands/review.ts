@@ -4,7 +4,7 @@ import type { CliCommand } from '../command.js';
 import { ConfigError } from '../../errors.js';
 import { safeText } from '../../util/safe-text.js';
 import { AccessDirectory, type EntitlementFacts } from '../../c1z/directory.js';
-import { managerText, userJson, type Column, type Listing, type Row } from '../../c1z/inspect.js';
+import { managerText, noDangling, userJson, type Column, type Listing, type Row } from '../../c1z/inspect.js';
 import {
   adminRegExp,
   DEFAULT_ADMIN_PATTERN,
@@ -139,7 +139,7 @@ export function reviewListing(dir: AccessDirectory, r: QueryResult): Listing {
     },
     columns: [...USER_COLUMNS, ...findingColumns(r)],
     rows,
-    dangling: { grants: 0, entitlement: 0, principal: 0, resource: 0 },
+    dangling: noDangling(),
   };
 }
 

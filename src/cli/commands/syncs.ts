@@ -3,7 +3,7 @@ import { option } from '../options.js';
 import { C1zReader } from '../../c1z/reader.js';
 import { syncOutput } from '../../c1z/baton-json.js';
 import { KEEP_SYNC_COUNT_ENV } from '../../c1z/history.js';
-import type { Listing, Row } from '../../c1z/inspect.js';
+import { noDangling, type Listing, type Row } from '../../c1z/inspect.js';
 import { addOutputOptions, withOutput } from './baton-output.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
 
@@ -65,7 +65,7 @@ export async function runSyncs(o: SyncsOptions, io: InspectIo = processIo): Prom
         { key: 'shown', header: 'Shown as' },
       ],
       rows,
-      dangling: { grants: 0, entitlement: 0, principal: 0, resource: 0 },
+      dangling: noDangling(),
     };
     await render(listing, o.output, io);
     if (o.output === 'console') {
