@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { editDistance, suggestCommands } from '../../src/cli/terminal.js';
-import { BIN, cleanEnv, ROOT } from '../helpers/cli.js';
+import { cleanEnv, cliBin, ROOT } from '../helpers/cli.js';
 import { FIXTURE } from '../c1z/helpers.js';
 
 function sh(script: string) {
@@ -14,7 +14,7 @@ function sh(script: string) {
     encoding: 'utf8',
   });
 }
-const bin = (args: string) => `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${args}`;
+const bin = (args: string) => `${JSON.stringify(process.execPath)} ${JSON.stringify(cliBin())} ${args}`;
 
 describe('did you mean', () => {
   it('a mistyped command names the nearest real ones (not "too many arguments"), exit 2', () => {

@@ -10,7 +10,7 @@ import {
   ResourceTypeSchema,
 } from '../../src/c1z/messages.js';
 import { C1zWriter } from '../../src/c1z/writer.js';
-import { BIN, cleanEnv, ROOT } from '../helpers/cli.js';
+import { cleanEnv, cliBin, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { FIXTURE, openRawDb, sampleData } from '../c1z/helpers.js';
 
@@ -51,7 +51,7 @@ const INNER: Record<string, DescMessage> = {
 const jsonNames = (schema: DescMessage) => schema.fields.map((f) => f.jsonName);
 
 function run(args: string[]): string {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(process.execPath, [cliBin(), ...args], {
     cwd: ROOT,
     env: cleanEnv(),
     encoding: 'utf8',
@@ -239,11 +239,15 @@ describe("syncs, diff and export csv keep baton's shapes", () => {
 
   it("export csv: baton's twelve columns first, then ours; Identity, Entitlement and Grant rows", () => {
     // A device is never replaced by the CSV (as root that would break /dev/null for everyone).
-    const refused = spawnSync(process.execPath, [BIN, 'export', 'csv', '-f', FIXTURE, '--out', '/dev/null'], {
-      cwd: ROOT,
-      env: cleanEnv(),
-      encoding: 'utf8',
-    });
+    const refused = spawnSync(
+      process.execPath,
+      [cliBin(), 'export', 'csv', '-f', FIXTURE, '--out', '/dev/null'],
+      {
+        cwd: ROOT,
+        env: cleanEnv(),
+        encoding: 'utf8',
+      },
+    );
     expect(refused.status).toBe(2);
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
     const csv = run(['export', 'csv', '-f', FIXTURE, '--out', '-']).trim().split('\n');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { progressLine } from '../../src/cli/progress.js';
-import { BIN, simulatorFlags } from '../helpers/cli.js';
+import { cliBin, simulatorFlags } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -41,7 +41,7 @@ describe('progress bar and logs in a terminal', () => {
     it(`at ${cols} columns: the warning sits above the bar on its own lines, the bar fits`, async () => {
       const socket = `bp-term-${process.pid}-${cols}`;
       const out = join(tmp.dir, `tty-${cols}.c1z`);
-      const cmd = [process.execPath, BIN, 'sync', ...simulatorFlags(sim), '-f', out]
+      const cmd = [process.execPath, cliBin(), 'sync', ...simulatorFlags(sim), '-f', out]
         .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
         .join(' ');
       tmux(

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentRepoDist } from '../helpers/package.js';
 import type { BenchReport } from '../../bench/lib/markdown.js';
 
 const run = promisify(execFile);
@@ -20,9 +21,10 @@ let report: BenchReport;
 let stdout: string;
 
 beforeAll(async () => {
+  currentRepoDist();
   const res = await run(
     process.execPath,
-    // --no-build: `npm test` builds first, and a test must not rewrite dist/ under other tests.
+    // --no-build: currentRepoDist() built it under a lock; a test must not rewrite dist/ under other tests.
     // --no-soak: test/bench/soak.test.ts runs the soak on its own.
     [
       '--import',

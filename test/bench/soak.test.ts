@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentRepoDist } from '../helpers/package.js';
 import { replaceSoakSection, type SoakResult } from '../../bench/lib/soak.js';
 
 const run = promisify(execFile);
@@ -20,6 +21,7 @@ let result: SoakResult;
 let stdout: string;
 
 beforeAll(async () => {
+  currentRepoDist();
   const res = await run(
     process.execPath,
     ['--import', 'tsx', 'bench/soak.ts', '--tasks', '8', '--users', '30', '--no-build', '--json', jsonPath],

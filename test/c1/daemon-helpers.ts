@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, cleanEnv, ROOT, simulatorFlags, type Run } from '../helpers/cli.js';
+import { cleanEnv, cliBin, ROOT, simulatorFlags, type Run } from '../helpers/cli.js';
 import type { Simulator } from '../../src/simulator/index.js';
 import type { FakeC1 } from '../../src/simulator/c1/index.js';
 
-/** A service-mode process of the built CLI, pointed at a fake ConductorOne and a Coupa simulator. */
+/** A service-mode process of the CLI, pointed at a fake ConductorOne and a Coupa simulator. */
 export interface DaemonProcess {
   child: ChildProcess;
   stderr(): string;
@@ -29,7 +29,7 @@ export function startDaemon(opts: {
   cwd: string;
 }): DaemonProcess {
   const env = cleanEnv({ ...opts.fake.env(), ...opts.env });
-  const args = [BIN, ...simulatorFlags(opts.sim), '--log-format', 'json', ...(opts.args ?? [])];
+  const args = [cliBin(), ...simulatorFlags(opts.sim), '--log-format', 'json', ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env });
   live.add(child);
   let out = '';

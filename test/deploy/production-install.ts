@@ -2,18 +2,17 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, type Run } from '../helpers/cli.js';
+import { builtPackage } from '../helpers/package.js';
 
 /**
- * What the Dockerfile's build stage assembles in /app, rebuilt here: `npm pack` of the built repo,
+ * What the Dockerfile's build stage assembles in /app, rebuilt here: `npm pack` of the repo built
+ * from current source,
  * unpacked, with the repo's installed dependencies pruned to production ones (`npm prune
  * --omit=dev`, which gives the tree `npm ci --omit=dev` installs, compiled native modules included).
  * Offline: `npm ci --offline` cannot work from a lock file without `resolved` URLs, and compiling
  * better-sqlite3 again would take minutes.
  */
 export function installProduction(dir: string): string {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-    throw new Error('This test packs the built CLI: run `npm run build` first (npm test does).');
-  }
   const npm = (args: string[], cwd: string) =>
     execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
       cwd,
@@ -21,7 +20,7 @@ export function installProduction(dir: string): string {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   const packed = JSON.parse(
-    npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT),
+    npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir], builtPackage()),
   ) as Array<{
     filename: string;
   }>;

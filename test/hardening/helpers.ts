@@ -19,7 +19,7 @@ import { syncToC1z, type SyncSummary } from '../../src/connector/sync.js';
 import type { Logger } from '../../src/log.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-export { BIN, cleanEnv, cli, ROOT, type Run } from '../helpers/cli.js';
+export { cleanEnv, cli, cliBin, ROOT, type Run } from '../helpers/cli.js';
 export { tempDir };
 
 /** No rate limit and no latency unless the test is about them. */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { BIN, cleanEnv, ROOT } from '../helpers/cli.js';
+import { cleanEnv, cliBin, ROOT } from '../helpers/cli.js';
 import type { HostileServer } from './hostile-server.js';
 
 const PRELOAD = join(ROOT, 'test/hardening/fixtures/peak-rss.mjs');
@@ -22,7 +22,7 @@ export function runMeasured(
 ): Promise<MeasuredRun> {
   const rssFile = join(opts.dir, `.rss-${Math.random().toString(36).slice(2)}`);
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', PRELOAD, BIN, ...args], {
+    const child = spawn(process.execPath, ['--import', PRELOAD, cliBin(), ...args], {
       cwd: opts.cwd ?? opts.dir,
       env: cleanEnv({ ...opts.env, PEAK_RSS_FILE: rssFile }),
     });

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { compress } from 'zstd-napi';
 import { spellingsOf } from '../../src/secrets.js';
 import { processSpaceKey } from '../../src/util/leftovers.js';
-import { BIN, cleanEnv, tempDir } from './helpers.js';
+import { cleanEnv, cliBin, tempDir } from './helpers.js';
 import { HOSTILE_NAME, startHostile, type HostileMode, type HostileServer } from './hostile-server.js';
 import {
   expectOneCleanLine,
@@ -180,7 +180,7 @@ describe('leftover temp files of dead processes', () => {
     // A sync that is reading a response when it is killed.
     const child = spawn(
       process.execPath,
-      [BIN, ...hostileArgs(s, ['--max-response-mb', '4096']), '-f', out],
+      [cliBin(), ...hostileArgs(s, ['--max-response-mb', '4096']), '-f', out],
       {
         env: cleanEnv({ ...secretEnv(s), TMPDIR: tmpRoot }),
         stdio: 'ignore',

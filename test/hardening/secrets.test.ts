@@ -11,7 +11,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { decodeC1z, decodeLimits } from '../../src/c1z/container.js';
-import { BIN, cleanEnv, cli, startSim, startTokenSpy, tempDir, type Run, type TokenSpy } from './helpers.js';
+import {
+  cleanEnv,
+  cli,
+  cliBin,
+  startSim,
+  startTokenSpy,
+  tempDir,
+  type Run,
+  type TokenSpy,
+} from './helpers.js';
 import { startFakeC1 } from '../../src/simulator/c1/index.js';
 
 /**
@@ -418,7 +427,7 @@ describe('service mode: neither client secret, the JWK nor any token leaks at de
       const child = spawn(
         process.execPath,
         [
-          BIN,
+          cliBin(),
           '--base-url',
           spy.url,
           '--rate-limit',

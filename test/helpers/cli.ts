@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { builtPackage } from './package.js';
 
-/** Spawning the built CLI, the same way in every test folder that needs a real process. */
+/** Spawning the CLI, the same way in every test folder that needs a real process. */
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const BIN = join(ROOT, 'bin/coupa-connector.js');
+
+/** bin/coupa-connector.js of the package built from current source (built on first call). */
+export function cliBin(): string {
+  return join(builtPackage(), 'bin/coupa-connector.js');
+}
 
 export interface Run {
   code: number | null;
@@ -22,7 +26,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 /**
- * Spawns the built CLI asynchronously (the simulator runs in this process and must keep serving).
+ * Spawns the CLI asynchronously (the simulator runs in this process and must keep serving).
  * `onStderr` sees the stderr text so far, e.g. to send a signal once the sync is under way.
  */
 export function cli(
@@ -34,11 +38,9 @@ export function cli(
     onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
   } = {},
 ): Promise<Run> {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
-    throw new Error('These tests spawn the built CLI: run `npm run build` first (npm test does).');
-  }
+  const bin = cliBin();
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env) });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env) });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);

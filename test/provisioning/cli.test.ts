@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { main } from '../../src/cli/main.js';
 import { Journal } from '../../src/connector/provisioning/index.js';
-import { cli as spawnCli, ROOT, simulatorFlags } from '../helpers/cli.js';
+import { cli as spawnCli, simulatorFlags } from '../helpers/cli.js';
 import { arrange, holdings, startTestSimulator, writeCount } from './helpers.js';
 
 interface Run {
@@ -262,12 +262,6 @@ describe('subcommands', () => {
 });
 
 describe('the built bin', () => {
-  beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist/cli/provisioning-one-shot.js'))) {
-      throw new Error('This test spawns the built CLI: run `npm run build` first (npm test does).');
-    }
-  });
-
   async function spawnBin(args: string[], env: Record<string, string>): Promise<Run> {
     const run = await spawnCli(args, { env, cwd: dir });
     return { code: run.code ?? -1, stdout: run.stdout, stderr: run.stderr };

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { ExitCode } from '../../src/errors.js';
 import {
@@ -419,12 +419,6 @@ function grantCli(
 }
 
 describe('two CLI processes granting to one user at once', () => {
-  beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist/connector/provisioning/user-lock.js'))) {
-      throw new Error('This test spawns the built CLI: run `npm run build` first (npm test does).');
-    }
-  });
-
   it('keeps both grants in a tenant that replaces arrays', async () => {
     const t = await startTestSimulator({ arrayMode: 'replace' });
     cleanup.push(t.stop);

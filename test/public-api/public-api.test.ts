@@ -2,17 +2,17 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastSimulator } from '../sync/helpers.js';
-import { ROOT } from '../helpers/cli.js';
+import { builtPackage } from '../helpers/package.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import type { Simulator } from '../../src/simulator/index.js';
 
 /**
  * The package's public API as an embedder meets it: imported by package name (Node resolves the
- * package's own `exports` from inside it), from the built dist/ that `npm test` builds first.
+ * package's own `exports` from inside it), from the package built from current source.
  */
 function runModule(source: string, env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, ['--input-type=module', '-e', source], {
-    cwd: ROOT,
+    cwd: builtPackage(),
     env: { ...process.env, ...env },
     encoding: 'utf8',
     timeout: 60_000,
@@ -39,7 +39,7 @@ describe('public API (package exports)', () => {
           '-e',
           "const m = await import('coupa-connector'); console.log(JSON.stringify(Object.keys(m).sort()))",
         ],
-        { cwd: ROOT, encoding: 'utf8' },
+        { cwd: builtPackage(), encoding: 'utf8' },
       ),
     ) as string[];
     for (const name of [
@@ -66,7 +66,7 @@ describe('public API (package exports)', () => {
       execFile(
         process.execPath,
         ['--input-type=module', '-e', source],
-        { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 },
+        { cwd: builtPackage(), env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 },
         (err, stdout, stderr) =>
           done({ status: err ? ((err.code as number | null) ?? 1) : 0, stdout, stderr }),
       );

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { currentRepoDist } from '../helpers/package.js';
 import {
   REPORT_SECTION_END,
   REPORT_SECTION_START,
@@ -20,6 +21,7 @@ const root = join(import.meta.dirname, '../..');
 
 describe('bench/report.ts', () => {
   it('syncs twice, reports in its own process and prints one sane JSON row', async () => {
+    currentRepoDist(); // its children run dist/, as the shipped CLI does
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/report.ts', '--users', '700'], {
       cwd: root,
       timeout: 90_000,

@@ -9,7 +9,7 @@ import {
   type BatonServiceUploadAssetRequest,
 } from '../../src/c1z/gen/c1/connectorapi/baton/v1/baton_pb.js';
 import type { FakeC1 } from '../../src/simulator/c1/index.js';
-import { BIN, cleanEnv, ROOT } from '../helpers/cli.js';
+import { cleanEnv, cliBin, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { batonClient, getToken } from './helpers.js';
 
@@ -36,7 +36,7 @@ describe('coupa-connector simulate-c1', () => {
     const uploads = join(tmp.dir, 'uploads');
     const child = spawn(
       process.execPath,
-      [BIN, 'simulate-c1', '--sync-every', '60s', '--upload-dir', uploads],
+      [cliBin(), 'simulate-c1', '--sync-every', '60s', '--upload-dir', uploads],
       {
         cwd: ROOT,
         env: cleanEnv(),

@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { cliBin } from '../helpers/cli.js';
 
-const entry = fileURLToPath(new URL('./fixtures/cli.ts', import.meta.url));
-
-/** Runs `simulate --port 0 ...args` from source (through tsx), collecting what it prints. */
+/** Runs `simulate --port 0 ...args` (the CLI built from current source), collecting what it prints. */
 function simulate(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'simulate', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [cliBin(), 'simulate', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const io = { out: '', err: '' };

@@ -4,19 +4,13 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
-import { cli, ROOT } from '../helpers/cli.js';
+import { cli } from '../helpers/cli.js';
 import { fastSimulator, startSlowSimulator, tempDir } from './helpers.js';
 
 /** Lines of stderr that are not JSON log records: what the CLI says to the human. */
 function messages(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
 }
-
-beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist/cli/commands/sync.js'))) {
-    throw new Error('These tests spawn the built CLI: run `npm run build` first (npm test does).');
-  }
-});
 
 describe('coupa-connector sync (spawned)', () => {
   let sim: Simulator;
