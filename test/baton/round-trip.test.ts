@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { cli, simulatorFlags } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { fastSimulator } from '../sync/helpers.js';
 import { openRawDb } from '../c1z/helpers.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 /**
  * Acceptance for issue 15: sync, change the tenant (grants added and removed, a user deactivated),
@@ -46,7 +46,7 @@ describe('sync twice, then diff', () => {
   };
 
   beforeAll(async () => {
-    sim = await fastSimulator({ tenant: { seed: 15, users: 80 } });
+    sim = await testSimulator({ tenant: { seed: 15, users: 80 } });
     syncIds.push(await sync());
 
     const gt = sim.groundTruth();

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_SCOPES, startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { progressLine } from '../../src/cli/progress.js';
 import { cliBin, simulatorFlags } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 /**
  * A sync in a real terminal (a tmux pane of a fixed size), with a warning logged while the bar is
@@ -23,7 +24,7 @@ describe('progress bar and logs in a terminal', () => {
   let sim: Simulator;
   const tmp = tempDir();
   beforeAll(async () => {
-    sim = await startSimulator({
+    sim = await testSimulator({
       tenant: { seed: 5, users: 1500 },
       latencyMs: 60,
       rateLimit: false,

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { cli, simulatorFlags } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { fastSimulator } from '../sync/helpers.js';
 import type { Simulator } from '../../src/simulator/index.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 /** zap's production JSON encoder: these keys, with these types. */
 interface ZapLine {
@@ -70,7 +70,7 @@ describe('a sync logs one structured "sync finished" record', () => {
   let sim: Simulator;
   const tmp = tempDir();
   beforeAll(async () => {
-    sim = await fastSimulator({ tenant: { seed: 4, users: 60 } });
+    sim = await testSimulator({ tenant: { seed: 4, users: 60 } });
   });
   afterAll(async () => {
     await sim.close();

@@ -1,12 +1,13 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { type Simulator } from '../../src/simulator/index.js';
 import { startFakeC1 } from '../../src/simulator/c1/index.js';
 import { cli, simulatorFlags } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startDaemon, type DaemonProcess } from './daemon-helpers.js';
 import { testCredentials } from './keys.js';
+import { testSimulator, SLOW_SIMULATOR } from '../helpers/simulator.js';
 
 /**
  * Issue 11, end to end: how a service-mode process starts, refuses and stops. Each test runs its
@@ -23,11 +24,7 @@ afterAll(() => tmp.cleanup());
 async function setup(opts: { slow?: boolean; tls?: boolean } = {}) {
   const fake = await startFakeC1({ nextPollMs: 200, nextHeartbeatMs: 1000, tls: opts.tls ?? true });
   cleanups.push(() => fake.close());
-  const sim: Simulator = await startSimulator(
-    opts.slow
-      ? { tenant: { seed: 2, users: 2000 }, latencyMs: 150, rateLimit: { perSecond: 10, burst: 5 } }
-      : { rateLimit: false, latencyMs: 0, tenant: { users: 40, seed: 5 } },
-  );
+  const sim: Simulator = await testSimulator(opts.slow ? SLOW_SIMULATOR : { tenant: { users: 40, seed: 5 } });
   cleanups.push(() => sim.close());
   const dir = join(tmp.dir, `run-${cleanups.length}`);
   const c1zTemp = join(dir, 'c1z-temp');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toJson } from '@bufbuild/protobuf';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { type Simulator } from '../../src/simulator/index.js';
 import { startFakeC1, type FakeC1 } from '../../src/simulator/c1/index.js';
 import {
   ConnectorCapabilitiesSchema,
@@ -14,6 +14,7 @@ import { cli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { expectedContents, readFile } from '../sync/helpers.js';
 import { logLines, startDaemon, type DaemonProcess } from './daemon-helpers.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 /**
  * Issue 11, end to end: the built CLI in service mode (a real child process) against the fake
@@ -32,7 +33,7 @@ beforeAll(async () => {
   mkdirSync(c1zTemp);
   mkdirSync(osTemp);
   fake = await startFakeC1({ nextPollMs: 200, nextHeartbeatMs: 1000 });
-  sim = await startSimulator({ rateLimit: false, latencyMs: 0, tenant: { users: 120, seed: 11 } });
+  sim = await testSimulator({ tenant: { users: 120, seed: 11 } });
   daemon = startDaemon({
     fake,
     sim,

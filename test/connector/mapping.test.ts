@@ -34,7 +34,9 @@ import {
   userFields,
 } from '../../src/connector/index.js';
 import { memberGrant } from '../../src/connector/grants.js';
-import { clientFor, fastSimulator, tempDir } from '../sync/helpers.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex').toUpperCase().match(/../g)!.join(' ');
 
@@ -144,9 +146,9 @@ describe('a user, against what the simulator returns for it', () => {
   let syncedPath: string;
 
   beforeAll(async () => {
-    sim = await fastSimulator({ tenant: { seed: 3, users: 150 } });
-    client = clientFor(sim);
-    syncedPath = (await syncToC1z({ client: clientFor(sim), outPath: join(tmp.dir, 'out.c1z') })).path;
+    sim = await testSimulator({ tenant: { seed: 3, users: 150 } });
+    client = testClient(sim);
+    syncedPath = (await syncToC1z({ client: testClient(sim), outPath: join(tmp.dir, 'out.c1z') })).path;
   });
   afterAll(async () => {
     await sim.close();

@@ -19,7 +19,8 @@ import {
   RESOURCE_TYPE_ORDER,
   type MembershipTypeDescriptor,
 } from '../../src/connector/types/index.js';
-import { clientFor, fastSimulator } from '../sync/helpers.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 /**
  * The list of membership types is the one place a type is declared; these checks make forgetting
@@ -97,9 +98,9 @@ describe('a sync into memory (no SQLite)', () => {
   let sink: MemorySink;
 
   beforeAll(async () => {
-    sim = await fastSimulator({ tenant: { seed: 5, users: 120 } });
+    sim = await testSimulator({ tenant: { seed: 5, users: 120 } });
     sink = new MemorySink();
-    await syncToC1z({ client: clientFor(sim), sink });
+    await syncToC1z({ client: testClient(sim), sink });
   });
   afterAll(() => sim.close());
 

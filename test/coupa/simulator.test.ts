@@ -1,7 +1,6 @@
 import { newWalkStats } from '../../src/coupa/paginate.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ACCOUNTING_READ_SCOPE,
   AccountGroupSchema,
   ContentGroupSchema,
   CoupaAuthError,
@@ -18,6 +17,7 @@ import {
 import { userFields } from '../../src/connector/reads.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { caught, unexpected } from './helpers/fake-coupa.js';
+import { testClient } from '../helpers/client.js';
 
 /** What a sync asks for on /api/users (the sync's own list, so the two cannot drift apart). */
 const USER_FIELDS = userFields();
@@ -34,15 +34,7 @@ async function start(opts: SimulatorOptions): Promise<Simulator> {
 }
 
 function clientFor(s: Simulator, extra: Partial<CoupaClientOptions> = {}): CoupaClient {
-  return new CoupaClient({
-    baseUrl: s.url,
-    clientId: s.clientId,
-    clientSecret: s.clientSecret,
-    scopes: [...READ_SCOPES, ACCOUNTING_READ_SCOPE],
-    rateLimit: false,
-    ...extra,
-    retry: { baseDelayMs: 5, ...extra.retry },
-  });
+  return testClient(s, { retry: { baseDelayMs: 5 } }, extra);
 }
 
 async function allUsers(c: CoupaClient, walk = newWalkStats()) {
@@ -176,13 +168,7 @@ describe('against the simulator', () => {
 
   it('a wrong secret is a CoupaAuthError', async () => {
     const s = await start({ tenant: { users: 5 }, rateLimit: false });
-    const c = new CoupaClient({
-      baseUrl: s.url,
-      clientId: s.clientId,
-      clientSecret: 'not-the-secret',
-      scopes: READ_SCOPES,
-      rateLimit: false,
-    });
+    const c = testClient({ ...s, clientSecret: 'not-the-secret' }, { scopes: READ_SCOPES });
     const err = await c.get('/api/roles', { schema: RoleSchema.array() }).then(unexpected, caught);
     expect(err).toBeInstanceOf(CoupaAuthError);
     expect(err.message).toContain('invalid_client');

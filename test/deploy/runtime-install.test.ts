@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { type Simulator } from '../../src/simulator/index.js';
 import { startFakeC1 } from '../../src/simulator/c1/index.js';
 import { cli, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -20,6 +20,7 @@ import {
   unlock,
 } from './production-install.js';
 import pkg from '../../package.json' with { type: 'json' };
+import { testSimulator } from '../helpers/simulator.js';
 
 const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
   packages: Record<string, { dev?: boolean }>;
@@ -36,7 +37,7 @@ describe(`production install, read-only root (${SANDBOX})`, () => {
     writable = join(scratch.dir, 'tmp');
     mkdirSync(writable);
     lockDownWithoutNamespace(app);
-    sim = await startSimulator({ rateLimit: false, latencyMs: 0, tenant: { users: 40, seed: 7 } });
+    sim = await testSimulator({ tenant: { users: 40, seed: 7 } });
   }, 120_000);
 
   afterAll(async () => {

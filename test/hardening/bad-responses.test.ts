@@ -4,18 +4,10 @@ import type { FaultRule, Simulator } from '../../src/simulator/index.js';
 import { CoupaResponseFormatError, CoupaResponseValidationError } from '../../src/coupa/errors.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { CoupaConnectorError } from '../../src/errors.js';
-import { simulatorFlags } from '../helpers/cli.js';
-import {
-  cli,
-  decode,
-  startSim,
-  onCopyOfPrevious,
-  syncOnce,
-  tempDir,
-  userIds,
-  withoutUser,
-  type Decoded,
-} from './helpers.js';
+import { simulatorFlags, cli } from '../helpers/cli.js';
+import { decode, onCopyOfPrevious, syncOnce, userIds, withoutUser, type Decoded } from './helpers.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Issue 6 item 2: every kind of bad answer either is tolerated (the c1z is what a clean run gives)
@@ -37,7 +29,7 @@ let previous: string;
 const tmp = tempDir();
 
 beforeAll(async () => {
-  sim = await startSim({ tenant: TENANT });
+  sim = await testSimulator({ tenant: TENANT });
   previous = join(tmp.dir, 'clean.c1z');
   await syncOnce(sim, previous);
   clean = await decode(previous);
@@ -234,7 +226,7 @@ describe('bad responses that must be tolerated', () => {
 
 describe('tolerated changes of the tenant (own simulators)', () => {
   it('a record that disappears between pages: nobody else is skipped', async () => {
-    const own = await startSim({ tenant: TENANT });
+    const own = await testSimulator({ tenant: TENANT });
     try {
       const base = join(tmp.dir, 'vanish-base.c1z');
       await syncOnce(own, base);
@@ -278,7 +270,7 @@ describe('tolerated changes of the tenant (own simulators)', () => {
     // Pages are asked for `id[gt]=cursor&id[lt_or_eq]=hi`. A server that slips in a record outside
     // that range (a repeat from a stale cache, another lane's record) must not move the cursor
     // past ids nobody has read yet, or a whole range is silently skipped.
-    const own = await startSim({ tenant: TENANT });
+    const own = await testSimulator({ tenant: TENANT });
     try {
       const byId = new Map<number, unknown>();
       const capture = own.faults.add({
@@ -324,7 +316,7 @@ describe('tolerated changes of the tenant (own simulators)', () => {
   it('a server that caps pages below 50 (25), on every list: everything still synced, no silent truncation', async () => {
     // Coupa documents "at most 50"; an instance answering fewer must not look like the end of
     // an index, or the sync would write a fraction of the tenant and exit 0.
-    const own = await startSim({ tenant: { ...TENANT, userGroups: 60, roles: 40 } });
+    const own = await testSimulator({ tenant: { ...TENANT, userGroups: 60, roles: 40 } });
     try {
       const base = join(tmp.dir, 'cap-base.c1z');
       await syncOnce(own, base);
@@ -354,7 +346,7 @@ describe('tolerated changes of the tenant (own simulators)', () => {
   });
 
   it('very large strings and unicode survive into the c1z exactly', async () => {
-    const own = await startSim({ tenant: { seed: 63, users: 120 } });
+    const own = await testSimulator({ tenant: { seed: 63, users: 120 } });
     try {
       const huge = 'Долгое описание 🚀 '.repeat(6_000); // about 130 kB of UTF-8
       expect(Buffer.byteLength(huge)).toBeGreaterThan(100_000);

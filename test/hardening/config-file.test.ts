@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { applyConfigFile, readConfigFile } from '../../src/cli/config-file.js';
 import { ConfigError } from '../../src/errors.js';
 import { redact } from '../../src/secrets.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

@@ -7,7 +7,9 @@ import { clientFromOptions } from '../../src/cli/connection.js';
 import { CoupaDomainError } from '../../src/coupa/errors.js';
 import { resolveBaseUrl } from '../../src/coupa/index.js';
 import { silentLogger } from '../../src/log.js';
-import { cli, startSim, tempDir } from './helpers.js';
+import { cli } from '../helpers/cli.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Issue 6 item 5: credentials go only to https://<tenant>.coupahost.com or .coupacloud.com unless
@@ -300,7 +302,7 @@ describe('redirects are never followed with credentials', () => {
   }
 
   it('a 302 on an API call after a good token: not followed, the bearer token stays home', async () => {
-    const sim = await startSim({ tenant: { users: 20 }, clientSecret: SECRET });
+    const sim = await testSimulator({ tenant: { users: 20 }, clientSecret: SECRET });
     closers.push(() => sim.close());
     const other = await elsewhere();
     // The real simulator behind a front that redirects /api/roles elsewhere.

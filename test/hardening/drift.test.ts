@@ -4,7 +4,9 @@ import type { Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { findAnnotation } from '../../src/c1z/any.js';
 import { UserTrait_Status_Status, UserTraitSchema } from '../../src/c1z/messages.js';
-import { decode, startSim, syncOnce, tempDir, userIds, simulatorToken } from './helpers.js';
+import { decode, syncOnce, userIds } from './helpers.js';
+import { testSimulator, simulatorToken } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Issue 6 item 3: users created and deactivated while a sync pages through /api/users are neither
@@ -100,7 +102,7 @@ function expectNoDuplicates(d: Awaited<ReturnType<typeof decode>>): void {
 describe('offset drift: users created and deactivated during a sync', () => {
   for (const ids of ['dense', 'sparse'] as const) {
     it(`${ids} ids: every user that existed throughout is there once; new ones at most once`, async () => {
-      const sim = await startSim({ tenant: { seed: 64, users: 700, ids } });
+      const sim = await testSimulator({ tenant: { seed: 64, users: 700, ids } });
       try {
         const initial = sim.tenant.users.list.map((u) => u.id);
         const c = churn(sim);
@@ -143,7 +145,7 @@ describe('offset drift: users created and deactivated during a sync', () => {
   it('the simulator really drifts: an offset walk over the same churn skips users (control)', async () => {
     // Proves the scenario above is hard enough to catch offset pagination: the same churn makes a
     // plain offset walk, with deactivation replaced by the record vanishing, miss users.
-    const sim = await startSim({ tenant: { seed: 64, users: 300 } });
+    const sim = await testSimulator({ tenant: { seed: 64, users: 300 } });
     try {
       const initial = sim.tenant.users.list.map((u) => u.id);
       const token = await simulatorToken(sim);
@@ -172,8 +174,8 @@ describe('offset drift: users created and deactivated during a sync', () => {
  * users walk, on a sparse tenant (ids far from 1, gaps, runs of holes, a few near 2^52).
  */
 describe('drift on sparse ids, one case at a time', () => {
-  async function driftSync(drift: NonNullable<Parameters<typeof startSim>[0]>['drift']) {
-    const sim = await startSim({
+  async function driftSync(drift: NonNullable<Parameters<typeof testSimulator>[0]>['drift']) {
+    const sim = await testSimulator({
       tenant: { seed: 81, users: 1500, userGroups: 40, roles: 25, ids: 'sparse' },
       drift,
     });

@@ -3,19 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultRule, Simulator } from '../../src/simulator/index.js';
 import { CoupaAuthError, CoupaUnavailableError, RetryBudgetExceededError } from '../../src/coupa/errors.js';
 import { CoupaConnectorError } from '../../src/errors.js';
-import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
-import { simulatorFlags } from '../helpers/cli.js';
-import {
-  cli,
-  decode,
-  everyNth,
-  startSim,
-  onCopyOfPrevious,
-  syncOnce,
-  tempDir,
-  type Decoded,
-} from './helpers.js';
+import { simulatorFlags, cli } from '../helpers/cli.js';
+import { decode, everyNth, onCopyOfPrevious, syncOnce, type Decoded } from './helpers.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { testClient } from '../helpers/client.js';
 
 /**
  * The fault matrix of issue 6: each transient fault alone and all together must give a c1z equal to
@@ -67,7 +60,7 @@ let clean: Decoded;
 const tmp = tempDir();
 
 beforeAll(async () => {
-  sim = await startSim({ tenant: TENANT });
+  sim = await testSimulator({ tenant: TENANT });
   const out = join(tmp.dir, 'clean.c1z');
   await syncOnce(sim, out);
   clean = await decode(out);
@@ -156,16 +149,11 @@ describe('fault matrix: transient faults give the same c1z as a clean run', () =
 
 describe("rate limit: the real leaky bucket (25/s, burst 20) against the client's own limiter", () => {
   it('no 429 at all and the same c1z as a clean run', async () => {
-    const limited = await startSim({ tenant: TENANT, rateLimit: { perSecond: 25, burst: 20 } });
+    const limited = await testSimulator({ tenant: TENANT, rateLimit: { perSecond: 25, burst: 20 } });
     try {
       const out = join(tmp.dir, 'rate-limited.c1z');
       const summary = await syncToC1z({
-        client: new CoupaClient({
-          baseUrl: limited.url,
-          clientId: limited.clientId,
-          clientSecret: limited.clientSecret,
-          scopes: [...READ_SCOPES, ACCOUNTING_READ_SCOPE],
-        }),
+        client: testClient(limited, { rateLimit: undefined }), // the client's own limiter
         outPath: out,
       });
       expect(limited.counters().byStatus['429'] ?? 0).toBe(0);

@@ -2,8 +2,10 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
-import { simulatorFlags } from '../helpers/cli.js';
-import { cli, sha256, startSim, strayFiles, syncOnce, tempDir } from './helpers.js';
+import { simulatorFlags, cli } from '../helpers/cli.js';
+import { sha256, strayFiles, syncOnce } from './helpers.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Issue 6 item 7: SIGINT or SIGTERM during a sync stops it, leaves the previous output byte for
@@ -17,10 +19,10 @@ let previous: string;
 let previousHash: string;
 
 beforeAll(async () => {
-  sim = await startSim({ tenant: { seed: 67, users: 3000 }, latencyMs: 120 });
+  sim = await testSimulator({ tenant: { seed: 67, users: 3000 }, latencyMs: 120 });
   previous = join(tmp.dir, 'previous.c1z');
   // The previous output is a real c1z of the same tenant (written fast, without the latency).
-  const fast = await startSim({ tenant: { seed: 67, users: 300 } });
+  const fast = await testSimulator({ tenant: { seed: 67, users: 300 } });
   try {
     await syncOnce(fast, previous);
   } finally {
@@ -110,7 +112,7 @@ describe('graceful stop of a spawned sync', () => {
     const out = join(dir, 'sync.c1z');
     const { copyFileSync } = await import('node:fs');
     copyFileSync(previous, out);
-    const quick = await startSim({ tenant: { seed: 67, users: 200 } });
+    const quick = await testSimulator({ tenant: { seed: 67, users: 200 } });
     try {
       const run = await cli([...simulatorFlags(quick), '-f', out]);
       expect(run.code).toBe(0);

@@ -5,9 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
 import { expect } from 'vitest';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
-import type { RetryOptions } from '../../src/coupa/retry.js';
+import type { Simulator } from '../../src/simulator/index.js';
+import { testClient, type TestClientOptions } from '../helpers/client.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import {
   EntitlementSchema,
@@ -16,63 +15,29 @@ import {
   ResourceTypeSchema,
 } from '../../src/c1z/messages.js';
 import { syncToC1z, type SyncSummary } from '../../src/connector/sync.js';
-import type { Logger } from '../../src/log.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-export { cleanEnv, cli, cliBin, ROOT, type Run } from '../helpers/cli.js';
-export { tempDir };
-
-/** No rate limit and no latency unless the test is about them. */
-export function startSim(opts: SimulatorOptions = {}): Promise<Simulator> {
-  return startSimulator({ rateLimit: false, latencyMs: 0, ...opts });
-}
-
 /**
- * Short timeouts and backoffs so a fault test costs milliseconds per retry, not seconds; the retry
- * limit and budget stay at the client's defaults unless a test is about exhausting them.
+ * Short timeouts and backoffs so a fault test costs milliseconds per retry; the retry limit and
+ * budget stay at the client's defaults unless a test is about exhausting them.
  */
-export function fastClient(
-  sim: { url: string; clientId: string; clientSecret: string },
-  opts: { timeoutMs?: number; retry?: RetryOptions; logger?: Logger; signal?: AbortSignal } = {},
-): CoupaClient {
-  return new CoupaClient({
-    baseUrl: sim.url,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    scopes: [...READ_SCOPES, ACCOUNTING_READ_SCOPE],
-    rateLimit: false,
-    timeoutMs: opts.timeoutMs ?? 2_000,
-    retry: { baseDelayMs: 5, maxDelayMs: 2_000, ...opts.retry },
-    logger: opts.logger,
-    signal: opts.signal,
-  });
-}
+export const FAULT_TIMING: TestClientOptions = {
+  timeoutMs: 2_000,
+  retry: { baseDelayMs: 5, maxDelayMs: 2_000 },
+};
 
+/** One sync of `sim` into `outPath` with a FAULT_TIMING client; `opts` adjusts the client. */
 export function syncOnce(
   sim: Simulator,
   outPath: string,
-  opts: Parameters<typeof fastClient>[1] = {},
+  opts: TestClientOptions = {},
 ): Promise<SyncSummary> {
   return syncToC1z({
-    client: fastClient(sim, opts),
+    client: testClient(sim, FAULT_TIMING, opts),
     outPath,
     signal: opts.signal,
     logger: opts.logger,
   });
-}
-
-/** An access token from the simulator's token endpoint, for tests that talk HTTP to it without the client. */
-export async function simulatorToken(sim: Simulator): Promise<string> {
-  const res = await fetch(`${sim.url}/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: sim.clientId,
-      client_secret: sim.clientSecret,
-    }),
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 export function sha256(path: string): string {

@@ -15,7 +15,6 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { compress } from 'zstd-napi';
 import { spellingsOf } from '../../src/secrets.js';
 import { processSpaceKey } from '../../src/util/leftovers.js';
-import { cleanEnv, cliBin, tempDir } from './helpers.js';
 import { HOSTILE_NAME, startHostile, type HostileMode, type HostileServer } from './hostile-server.js';
 import {
   expectOneCleanLine,
@@ -25,6 +24,8 @@ import {
   secretEnv,
   TERMINAL_UNSAFE,
 } from './hostile-run.js';
+import { cleanEnv, cliBin } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Issue 14: each fault against the built CLI, in a child process whose peak memory is measured.

@@ -10,7 +10,10 @@ import { UserSchema, RoleSchema } from '../../src/coupa/models.js';
 import { parseJson, validate } from '../../src/coupa/response.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { C1zError } from '../../src/c1z/errors.js';
-import { fastClient, startSim, syncOnce, tempDir, simulatorToken } from './helpers.js';
+import { syncOnce, FAULT_TIMING } from './helpers.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulator, simulatorToken } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Issue 6 item 6: fast-check properties. Whatever Coupa sends, the response layer gives a value or
@@ -29,7 +32,7 @@ let sampleUsers: Array<Record<string, unknown>>;
 const tmp = tempDir();
 
 beforeAll(async () => {
-  sim = await startSim({ tenant: { seed: 66, users: 30 } });
+  sim = await testSimulator({ tenant: { seed: 66, users: 30 } });
   const token = await simulatorToken(sim);
   const res = await fetch(`${sim.url}/api/users?limit=10`, {
     headers: { accept: 'application/json', authorization: `Bearer ${token}` },
@@ -153,7 +156,7 @@ describe('property: API response validation', () => {
   });
 
   it('end to end through the client and the simulator: any page body gives items or a typed error', async () => {
-    const client = fastClient(sim, { retry: { limit: 0 } });
+    const client = testClient(sim, FAULT_TIMING, { retry: { limit: 0 } });
     let body: unknown;
     sim.faults.clear();
     sim.faults.add({ match: { path: '/api/roles' }, kind: 'transform', transform: () => body });

@@ -10,8 +10,9 @@ import {
   existingIds,
   holdings,
   provisionerFor,
-  startTestSimulator,
+  TENANT,
 } from '../provisioning/helpers.js';
+import { testSimulatorWithDir } from '../helpers/simulator.js';
 
 /**
  * Issue 14, faults 5 and the unfinished-entry gap: provisioning processes started from different
@@ -27,7 +28,7 @@ afterEach(async () => {
 
 describe('provisioning state across working directories', () => {
   it('two CLI runs from different folders write one audit log and journal in the tenant state folder, 0600', async () => {
-    const t = await startTestSimulator({ arrayMode: 'replace' });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'replace' });
     stop = t.stop;
     const [role] = existingIds(t.sim, 'role');
     const env = {
@@ -55,7 +56,7 @@ describe('provisioning state across working directories', () => {
 
   it('a process in another folder waits on the same user lock (--lock-timeout 0 fails, exit 1)', async () => {
     // Slow enough that the first process still holds the lock when the second one gets there.
-    const t = await startTestSimulator({ arrayMode: 'replace', latencyMs: 1500 });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'replace', latencyMs: 1500 });
     stop = t.stop;
     const [role] = existingIds(t.sim, 'role');
     const user = t.sim.groundTruth().users[0]!.id;
@@ -88,7 +89,7 @@ describe('provisioning state across working directories', () => {
 
 describe('an unfinished journal entry on the user', () => {
   it('a later grant finishes it first: the user ends with the intended list plus the grant', async () => {
-    const t = await startTestSimulator({ arrayMode: 'merge' });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'merge' });
     stop = t.stop;
     const [r1, r2, r3] = existingIds(t.sim, 'role');
     const user = t.sim.groundTruth().users[0]!.id;

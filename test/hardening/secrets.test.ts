@@ -11,17 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { decodeC1z, decodeLimits } from '../../src/c1z/container.js';
-import {
-  cleanEnv,
-  cli,
-  cliBin,
-  startSim,
-  startTokenSpy,
-  tempDir,
-  type Run,
-  type TokenSpy,
-} from './helpers.js';
+import { startTokenSpy, type TokenSpy } from './helpers.js';
 import { startFakeC1 } from '../../src/simulator/c1/index.js';
+import { cleanEnv, cli, cliBin, type Run } from '../helpers/cli.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Issue 6 item 4: the client secret and the access tokens never reach stdout, stderr, logs at any
@@ -38,7 +32,7 @@ let spy: TokenSpy;
 const tmp = tempDir();
 
 beforeAll(async () => {
-  sim = await startSim({ tenant: { seed: 65, users: 150 }, clientId: CLIENT_ID, clientSecret: SECRET });
+  sim = await testSimulator({ tenant: { seed: 65, users: 150 }, clientId: CLIENT_ID, clientSecret: SECRET });
   spy = await startTokenSpy(sim.url);
 });
 afterAll(async () => {
@@ -155,7 +149,7 @@ describe('secrets never leak at trace level either', () => {
 describe('a secret with reserved characters', () => {
   it('works and leaks in none of its encodings (raw, URL, form, Basic) at trace level', async () => {
     const odd = `p@ss:w+rd/ü%20 x&y="z"-${randomBytes(6).toString('hex')}`;
-    const own = await startSim({ tenant: { users: 30 }, clientId: 'id:with+plus', clientSecret: odd });
+    const own = await testSimulator({ tenant: { users: 30 }, clientId: 'id:with+plus', clientSecret: odd });
     const dir = join(tmp.dir, 'odd');
     mkdirSync(dir);
     try {

@@ -12,16 +12,17 @@ import {
   UnknownEntitlementError,
   UnknownUserError,
 } from '../../src/connector/provisioning/index.js';
-import { CoupaClient, READ_SCOPES, WRITE_SCOPES } from '../../src/coupa/index.js';
 import {
   arrange,
-  clientFor,
   holdings,
   provisionerFor,
   readJsonLines,
-  startTestSimulator,
   writeCount,
+  PROVISIONING_CLIENT,
+  TENANT,
 } from './helpers.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulatorWithDir } from '../helpers/simulator.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -30,9 +31,9 @@ afterEach(async () => {
 });
 
 async function setup(
-  opts: Parameters<typeof startTestSimulator>[0] = {},
+  opts: Parameters<typeof testSimulatorWithDir>[0] = {},
 ): Promise<{ sim: Simulator; dir: string }> {
-  const t = await startTestSimulator(opts);
+  const t = await testSimulatorWithDir({ tenant: TENANT, ...opts });
   cleanup.push(t.stop);
   return t;
 }
@@ -372,13 +373,7 @@ describe('journal and recover', () => {
 describe('scopes', () => {
   it('provisions account groups with the user write scope alone (no core.accounting.read)', async () => {
     const { sim, dir } = await setup({ arrayMode: 'merge' });
-    const client = new CoupaClient({
-      baseUrl: sim.url,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      scopes: [...READ_SCOPES, ...WRITE_SCOPES],
-      rateLimit: false,
-    });
+    const client = testClient(sim, { accounting: false, write: true });
     arrange(sim, 12, 'account_group', [1, 2]);
     const p = provisionerFor(sim, dir, { client });
     await p.grant('account_group:3:member', 12);
@@ -396,7 +391,7 @@ describe('token expiry mid-operation', () => {
   it('renews the token and finishes', async () => {
     const { sim, dir } = await setup({ arrayMode: 'merge' });
     arrange(sim, 11, 'role', [2, 3, 4]);
-    const client = clientFor(sim);
+    const client = testClient(sim, PROVISIONING_CLIENT);
     const p = provisionerFor(sim, dir, { client });
     await p.grant('role:5:member', 11);
     sim.expireTokens();

@@ -6,7 +6,8 @@ import type { Simulator } from '../../src/simulator/index.js';
 import { main } from '../../src/cli/main.js';
 import { Journal } from '../../src/connector/provisioning/index.js';
 import { cli as spawnCli, simulatorFlags } from '../helpers/cli.js';
-import { arrange, holdings, startTestSimulator, writeCount } from './helpers.js';
+import { arrange, holdings, writeCount, TENANT } from './helpers.js';
+import { testSimulatorWithDir } from '../helpers/simulator.js';
 
 interface Run {
   code: number;
@@ -58,7 +59,7 @@ beforeAll(async () => {
       delete process.env[k];
     }
   }
-  const t = await startTestSimulator({ arrayMode: 'merge' });
+  const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'merge' });
   ({ sim, dir, stop } = t);
   conn = simulatorFlags(sim);
   files = [

@@ -21,9 +21,10 @@ import {
   holdings,
   provisionerFor,
   readJsonLines,
-  startTestSimulator,
   writeCount,
+  TENANT,
 } from './helpers.js';
+import { testSimulatorWithDir } from '../helpers/simulator.js';
 
 const BASE = 'https://acme.coupahost.com';
 /** The simulator's base URL as the provisioner keys its locks. */
@@ -339,7 +340,7 @@ describe('UserLockFiles', () => {
 
 describe('Provisioner with lock files', () => {
   it('waits for nothing in a dry run, and changes nothing when the lock stays held', async () => {
-    const t = await startTestSimulator({ arrayMode: 'replace' });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'replace' });
     cleanup.push(t.stop);
     const { sim, dir } = t;
     arrange(sim, 2, 'role', [existingIds(sim, 'role')[0]!]);
@@ -420,7 +421,7 @@ function grantCli(
 
 describe('two CLI processes granting to one user at once', () => {
   it('keeps both grants in a tenant that replaces arrays', async () => {
-    const t = await startTestSimulator({ arrayMode: 'replace' });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'replace' });
     cleanup.push(t.stop);
     const { sim, dir } = t;
     const [r1, r2, r3] = existingIds(sim, 'role');
@@ -441,7 +442,7 @@ describe('two CLI processes granting to one user at once', () => {
   }, 30_000);
 
   it('gives up after BATON_LOCK_TIMEOUT with exit 1, naming the lock file, and writes nothing', async () => {
-    const t = await startTestSimulator({ arrayMode: 'replace' });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'replace' });
     cleanup.push(t.stop);
     const { sim, dir } = t;
     const role = existingIds(sim, 'role')[0]!;
@@ -463,7 +464,7 @@ describe('two CLI processes granting to one user at once', () => {
   }, 30_000);
 
   it("SIGINT while waiting for another process's lock stops without changing anything (exit 130)", async () => {
-    const t = await startTestSimulator({ arrayMode: 'replace' });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'replace' });
     cleanup.push(t.stop);
     const { sim, dir } = t;
     const role = existingIds(sim, 'role')[0]!;
@@ -492,7 +493,7 @@ describe('two CLI processes granting to one user at once', () => {
   }, 30_000);
 
   it('removes the lock file after SIGINT: once (the change finishes) and twice (exit at once)', async () => {
-    const t = await startTestSimulator({ arrayMode: 'replace' });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'replace' });
     cleanup.push(t.stop);
     const { sim, dir } = t;
     const role = existingIds(sim, 'role')[0]!;

@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../src/log.js';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES, WRITE_SCOPES } from '../../src/coupa/index.js';
-import type { RetryOptions } from '../../src/coupa/retry.js';
+import type { Simulator } from '../../src/simulator/index.js';
+import type { CoupaClient } from '../../src/coupa/index.js';
+import { testClient, type TestClientOptions } from '../helpers/client.js';
 import {
   ArrayModeMemory,
   Provisioner,
@@ -12,36 +11,15 @@ import {
   type ProvisionerOptions,
 } from '../../src/connector/provisioning/index.js';
 
-/** A simulator with the rate limit off and a small tenant, plus a scratch folder for journal/audit files. */
-export async function startTestSimulator(
-  opts: SimulatorOptions = {},
-): Promise<{ sim: Simulator; dir: string; stop: () => Promise<void> }> {
-  const sim = await startSimulator({ tenant: { users: 12, seed: 7 }, rateLimit: false, ...opts });
-  const dir = mkdtempSync(join(tmpdir(), 'coupa-prov-'));
-  return {
-    sim,
-    dir,
-    stop: async () => {
-      await sim.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** The small tenant provisioning tests use unless they need another one. */
+export const TENANT = { users: 12, seed: 7 };
 
-export function clientFor(
-  sim: Simulator,
-  opts: { timeoutMs?: number; retry?: RetryOptions } = {},
-): CoupaClient {
-  return new CoupaClient({
-    baseUrl: sim.url,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    scopes: [...READ_SCOPES, ACCOUNTING_READ_SCOPE, ...WRITE_SCOPES],
-    rateLimit: false,
-    timeoutMs: opts.timeoutMs ?? 5_000,
-    retry: { baseDelayMs: 5, maxDelayMs: 50, ...opts.retry },
-  });
-}
+/** The client provisioning tests use: the write scopes too, and retries that cost milliseconds. */
+export const PROVISIONING_CLIENT: TestClientOptions = {
+  write: true,
+  timeoutMs: 5_000,
+  retry: { baseDelayMs: 5, maxDelayMs: 50 },
+};
 
 export function provisionerFor(
   sim: Simulator,
@@ -49,7 +27,7 @@ export function provisionerFor(
   extra: Partial<ProvisionerOptions> & { client?: CoupaClient } = {},
 ): Provisioner {
   return new Provisioner({
-    api: extra.client ?? clientFor(sim),
+    api: extra.client ?? testClient(sim, PROVISIONING_CLIENT),
     baseUrl: sim.url,
     journalPath: join(dir, 'journal.jsonl'),
     auditLogPath: join(dir, 'audit.jsonl'),

@@ -16,7 +16,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, linesToKeep, type JournalIntent } from '../../src/connector/provisioning/journal.js';
 import { acquireLockFileSync } from '../../src/connector/provisioning/lock-file.js';
 import { ROOT } from '../helpers/cli.js';
-import { arrange, holdings, provisionerFor, startTestSimulator } from './helpers.js';
+import { arrange, holdings, provisionerFor, TENANT } from './helpers.js';
+import { testSimulatorWithDir } from '../helpers/simulator.js';
 
 const BASE = 'https://acme.coupahost.com';
 const FIELDS = ['roles', 'user-groups', 'content-groups'] as const;
@@ -160,7 +161,7 @@ describe('journal compaction', () => {
   });
 
   it('recover still keeps off what a later removal on the same list took off, after compactions', async () => {
-    const t = await startTestSimulator({ arrayMode: 'merge' });
+    const t = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'merge' });
     cleanup.push(t.stop);
     const { sim, dir } = t;
     const journal = new Journal(join(dir, 'journal.jsonl'), { compactAboveBytes: 2048 });

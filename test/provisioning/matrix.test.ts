@@ -14,9 +14,9 @@ import {
   holdings,
   KINDS,
   provisionerFor,
-  startTestSimulator,
   writeCount,
 } from './helpers.js';
+import { testSimulatorWithDir } from '../helpers/simulator.js';
 
 /**
  * Acceptance matrix: every entitlement kind × both array semantics × grant, revoke, already
@@ -32,7 +32,7 @@ describe.each(['merge', 'replace'] as const)('array mode %s', (arrayMode) => {
   let dir: string;
 
   beforeAll(async () => {
-    const t = await startTestSimulator({
+    const t = await testSimulatorWithDir({
       arrayMode,
       tenant: { users: 12, seed: 11, roles: 6, userGroups: 6, contentGroups: 4, accountGroups: 4 },
     });

@@ -11,14 +11,15 @@ import {
   afterRevoke,
   allHoldings,
   arrange,
-  clientFor,
   entitlementIdFor,
   existingIds,
   holdings,
   KINDS,
   provisionerFor,
-  startTestSimulator,
+  PROVISIONING_CLIENT,
 } from './helpers.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulatorWithDir } from '../helpers/simulator.js';
 
 /**
  * The never-lose-access proof. Each trial revokes one entitlement while the simulator injects a
@@ -80,12 +81,12 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
   const sims: Record<'merge' | 'replace', { sim: Simulator; p: Provisioner; fresh: () => Provisioner }> =
     {} as never;
   for (const arrayMode of ['merge', 'replace'] as const) {
-    const t = await startTestSimulator({
+    const t = await testSimulatorWithDir({
       arrayMode,
       tenant: { users: USERS, seed: 100 + lane, roles: 8, userGroups: 8, contentGroups: 6, accountGroups: 6 },
     });
     stops.push(t.stop);
-    const client = clientFor(t.sim, {
+    const client = testClient(t.sim, PROVISIONING_CLIENT, {
       timeoutMs: TIMEOUT_MS,
       retry: { limit: 4, budget: 1e9, baseDelayMs: 2, maxDelayMs: 8 },
     });

@@ -4,14 +4,9 @@ import type { Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { syncToC1z } from '../../src/connector/sync.js';
 import type { Provisioner } from '../../src/connector/provisioning/index.js';
-import {
-  arrange,
-  clientFor,
-  entitlementIdFor,
-  KINDS,
-  provisionerFor,
-  startTestSimulator,
-} from './helpers.js';
+import { arrange, entitlementIdFor, KINDS, provisionerFor, PROVISIONING_CLIENT, TENANT } from './helpers.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulatorWithDir } from '../helpers/simulator.js';
 
 /**
  * What provisioning changed is what the next sync reports: the grant id the sync writes for a
@@ -23,13 +18,13 @@ let stop: () => Promise<void>;
 let p: Provisioner;
 
 beforeAll(async () => {
-  ({ sim, dir, stop } = await startTestSimulator({ arrayMode: 'merge' }));
+  ({ sim, dir, stop } = await testSimulatorWithDir({ tenant: TENANT, arrayMode: 'merge' }));
   p = provisionerFor(sim, dir);
 });
 afterAll(() => stop());
 
 async function grantIdsOf(userId: number, file: string): Promise<Set<string>> {
-  await syncToC1z({ client: clientFor(sim), outPath: join(dir, file) });
+  await syncToC1z({ client: testClient(sim, PROVISIONING_CLIENT), outPath: join(dir, file) });
   const reader = await C1zReader.open(join(dir, file));
   try {
     return new Set(

@@ -1,10 +1,10 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fastSimulator } from '../sync/helpers.js';
 import { builtPackage } from '../helpers/package.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import type { Simulator } from '../../src/simulator/index.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 /**
  * The package's public API as an embedder meets it: imported by package name (Node resolves the
@@ -23,7 +23,7 @@ describe('public API (package exports)', () => {
   let sim: Simulator;
   const tmp = tempDir('coupa-public-api-');
   beforeAll(async () => {
-    sim = await fastSimulator({ tenant: { seed: 9, users: 120 } });
+    sim = await testSimulator({ tenant: { seed: 9, users: 120 } });
   });
   afterAll(async () => {
     await sim.close();

@@ -13,9 +13,9 @@ import type { Page } from 'playwright-core';
 import { syncToC1z } from '../../src/connector/sync.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { generateReport, type ReportData } from '../../src/report/index.js';
-import { clientFor } from '../sync/helpers.js';
 import { holdingsOf, syncedTenant, type GroundTruth } from '../review/helpers.js';
 import { CHROMIUM, launchChromium, watchPage } from './browser.js';
+import { testClient } from '../helpers/client.js';
 
 /** Screenshots land here; CI keeps the folder as the test's output. */
 export const OUTPUT_DIR = resolve(import.meta.dirname, '../../test-results/report');
@@ -58,7 +58,7 @@ beforeAll(async () => {
     firstname: 'New',
     lastname: 'Hire',
   }).id;
-  await syncToC1z({ client: clientFor(tenant.sim), outPath: tenant.file });
+  await syncToC1z({ client: testClient(tenant.sim), outPath: tenant.file });
   after = tenant.sim.groundTruth();
   reportPath = join(tenant.dir, 'report.html');
   const result = await generateReport({ file: tenant.file, out: reportPath });

@@ -4,7 +4,9 @@ import type { Simulator } from '../../src/simulator/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
 import type { InspectIo } from '../../src/cli/commands/inspect-output.js';
 import type { CliCommand } from '../../src/cli/command.js';
-import { clientFor, fastSimulator, tempDir } from '../sync/helpers.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export type GroundTruth = ReturnType<Simulator['groundTruth']>;
 
@@ -20,11 +22,11 @@ export async function syncedTenant(spec: { seed: number; users: number; roles?: 
   dir: string;
   close(): Promise<void>;
 }> {
-  const sim = await fastSimulator({ tenant: { roles: 16, userGroups: 14, ...spec } });
+  const sim = await testSimulator({ tenant: { roles: 16, userGroups: 14, ...spec } });
   const tmp = tempDir('review-test-');
   const file = join(tmp.dir, 'sync.c1z');
   try {
-    await syncToC1z({ client: clientFor(sim), outPath: file });
+    await syncToC1z({ client: testClient(sim), outPath: file });
   } catch (err) {
     await sim.close();
     tmp.cleanup();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
-import { call, sim, token, withSim } from './helpers.js';
+import { call, TENANT } from './helpers.js';
+import { testSimulator, simulatorToken, withTestSimulator } from '../helpers/simulator.js';
 
 function form(params: Record<string, string>): URLSearchParams {
   return new URLSearchParams(params);
@@ -9,7 +10,7 @@ function form(params: Record<string, string>): URLSearchParams {
 describe('OAuth2 token endpoint', () => {
   let s: Simulator;
   beforeAll(async () => {
-    s = await sim({
+    s = await testSimulator({
       allowedScopes: ['core.user.read', 'core.common.read', 'core.accounting.read', 'openid'],
     });
   });
@@ -101,23 +102,23 @@ describe('OAuth2 token endpoint', () => {
 describe('scope enforcement', () => {
   let s: Simulator;
   beforeAll(async () => {
-    s = await sim();
+    s = await testSimulator({ tenant: TENANT });
   });
   afterAll(() => s.close());
 
   it('answers 403 on account groups to a token without core.accounting.read, 200 with it', async () => {
-    const without = await token(s, 'core.user.read core.common.read core.user_group.read');
+    const without = await simulatorToken(s, 'core.user.read core.common.read core.user_group.read');
     expect((await call(s, without, 'GET', '/api/account_groups')).status).toBe(403);
     expect((await call(s, without, 'GET', '/api/users?limit=1')).status).toBe(200);
     expect((await call(s, without, 'GET', '/api/roles')).status).toBe(200);
     expect((await call(s, without, 'GET', '/api/business_groups')).status).toBe(200);
     expect((await call(s, without, 'GET', '/api/user_groups')).status).toBe(200);
-    const withIt = await token(s, 'core.accounting.read');
+    const withIt = await simulatorToken(s, 'core.accounting.read');
     expect((await call(s, withIt, 'GET', '/api/account_groups')).status).toBe(200);
   });
 
   it('maps each resource to its scope family (read vs write)', async () => {
-    const readOnly = await token(s, 'core.user.read');
+    const readOnly = await simulatorToken(s, 'core.user.read');
     expect((await call(s, readOnly, 'GET', '/api/roles')).status).toBe(403);
     expect((await call(s, readOnly, 'GET', '/api/user_groups')).status).toBe(403);
     expect((await call(s, readOnly, 'GET', '/api/user_group_memberships')).status).toBe(403);
@@ -127,7 +128,7 @@ describe('scope enforcement', () => {
         .status,
     ).toBe(403);
     expect(JSON.stringify(s.tenant.users.get(1))).toBe(before);
-    const write = await token(s, 'core.user.write');
+    const write = await simulatorToken(s, 'core.user.write');
     expect((await call(s, write, 'GET', '/api/users/1')).status).toBe(403);
     expect((await call(s, write, 'PUT', '/api/users/1', { body: { 'default-locale': 'fr' } })).status).toBe(
       200,
@@ -135,33 +136,36 @@ describe('scope enforcement', () => {
   });
 
   it('can answer 401 instead of 403 on a missing scope', async () => {
-    await withSim({ missingScopeStatus: 401 }, async (s401) => {
-      const t = await token(s401, 'core.user.read');
+    await withTestSimulator({ tenant: TENANT, missingScopeStatus: 401 }, async (s401) => {
+      const t = await simulatorToken(s401, 'core.user.read');
       expect((await call(s401, t, 'GET', '/api/account_groups')).status).toBe(401);
     });
   });
 
   it('intersects instead of rejecting when configured to', async () => {
-    await withSim({ allowedScopes: ['core.user.read'], scopeMismatch: 'intersect' }, async (s2) => {
-      const res = await fetch(`${s2.url}/oauth2/token`, {
-        method: 'POST',
-        body: form({
-          grant_type: 'client_credentials',
-          client_id: s2.clientId,
-          client_secret: s2.clientSecret,
-          scope: 'core.user.read core.accounting.read',
-        }),
-      });
-      const body = (await res.json()) as { scope: string; access_token: string };
-      expect(body.scope).toBe('core.user.read');
-      expect((await call(s2, body.access_token, 'GET', '/api/account_groups')).status).toBe(403);
-    });
+    await withTestSimulator(
+      { tenant: TENANT, allowedScopes: ['core.user.read'], scopeMismatch: 'intersect' },
+      async (s2) => {
+        const res = await fetch(`${s2.url}/oauth2/token`, {
+          method: 'POST',
+          body: form({
+            grant_type: 'client_credentials',
+            client_id: s2.clientId,
+            client_secret: s2.clientSecret,
+            scope: 'core.user.read core.accounting.read',
+          }),
+        });
+        const body = (await res.json()) as { scope: string; access_token: string };
+        expect(body.scope).toBe('core.user.read');
+        expect((await call(s2, body.access_token, 'GET', '/api/account_groups')).status).toBe(403);
+      },
+    );
   });
 });
 
 describe('bearer tokens', () => {
   it('401 for an unknown token and for no token at all', async () => {
-    await withSim({}, async (s) => {
+    await withTestSimulator({ tenant: TENANT }, async (s) => {
       expect((await call(s, 'not-a-token', 'GET', '/api/users')).status).toBe(401);
       const res = await fetch(`${s.url}/api/users`, { headers: { Accept: 'application/json' } });
       expect(res.status).toBe(401);
@@ -169,28 +173,28 @@ describe('bearer tokens', () => {
   });
 
   it('401 after the token lifetime elapses', async () => {
-    await withSim({ tokenTtlSeconds: 1 }, async (s) => {
-      const t = await token(s);
+    await withTestSimulator({ tenant: TENANT, tokenTtlSeconds: 1 }, async (s) => {
+      const t = await simulatorToken(s);
       expect((await call(s, t, 'GET', '/api/users?limit=1')).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1100));
       const res = await call(s, t, 'GET', '/api/users?limit=1');
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('invalid_token');
-      const fresh = await token(s);
+      const fresh = await simulatorToken(s);
       expect((await call(s, fresh, 'GET', '/api/users?limit=1')).status).toBe(200);
     });
   });
 
   it('expireTokens(), revokeTokens() and the admin route invalidate every issued token', async () => {
-    await withSim({}, async (s) => {
-      const a = await token(s);
+    await withTestSimulator({ tenant: TENANT }, async (s) => {
+      const a = await simulatorToken(s);
       s.expireTokens();
       expect((await call(s, a, 'GET', '/api/users?limit=1')).status).toBe(401);
-      const b = await token(s);
+      const b = await simulatorToken(s);
       expect((await call(s, b, 'GET', '/api/users?limit=1')).status).toBe(200);
       s.revokeTokens();
       expect((await call(s, b, 'GET', '/api/users?limit=1')).status).toBe(401);
-      const c = await token(s);
+      const c = await simulatorToken(s);
       expect((await fetch(`${s.url}/__sim/revoke-tokens`, { method: 'POST' })).status).toBe(200);
       expect((await call(s, c, 'GET', '/api/users?limit=1')).status).toBe(401);
     });
@@ -199,13 +203,13 @@ describe('bearer tokens', () => {
 
 describe('legacy X-COUPA-API-KEY', () => {
   it('is refused unless configured, then works with every scope', async () => {
-    await withSim({}, async (off) => {
+    await withTestSimulator({ tenant: TENANT }, async (off) => {
       const res = await fetch(`${off.url}/api/users`, {
         headers: { 'X-COUPA-API-KEY': 'k'.repeat(40), Accept: 'application/json' },
       });
       expect(res.status).toBe(401);
     });
-    await withSim({ legacyApiKey: 'k'.repeat(40) }, async (on) => {
+    await withTestSimulator({ tenant: TENANT, legacyApiKey: 'k'.repeat(40) }, async (on) => {
       const ok = await fetch(`${on.url}/api/account_groups`, {
         headers: { 'X-COUPA-API-KEY': 'k'.repeat(40), Accept: 'application/json' },
       });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_LICENSE_FLAGS, generateTenant, startSimulator } from '../../src/simulator/index.js';
+import { ALL_LICENSE_FLAGS, generateTenant } from '../../src/simulator/index.js';
 import { client, q } from './helpers.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 describe('tenant generator', () => {
   it('is deterministic: same seed, same tenant; another seed, another tenant', () => {
@@ -70,7 +71,7 @@ describe('tenant generator', () => {
 
   it('100k users generate in a few seconds and keyset pages come back fast', async () => {
     const t0 = performance.now();
-    const sim = await startSimulator({ tenant: { users: 100_000, seed: 1 }, rateLimit: false });
+    const sim = await testSimulator({ tenant: { users: 100_000, seed: 1 } });
     try {
       expect(performance.now() - t0).toBeLessThan(8000);
       const api = await client(sim);

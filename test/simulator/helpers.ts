@@ -1,31 +1,8 @@
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
+import { simulatorToken } from '../helpers/simulator.js';
 
-/** Tests run with the rate limiter off unless they are about it. */
-export function sim(opts: SimulatorOptions = {}): Promise<Simulator> {
-  return startSimulator({ rateLimit: false, tenant: { users: 60, seed: 7 }, ...opts });
-}
-
-/** Runs `fn` against a simulator of its own (see sim), closed afterwards whatever happens. */
-export async function withSim<T>(opts: SimulatorOptions, fn: (s: Simulator) => Promise<T>): Promise<T> {
-  const s = await sim(opts);
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
-
-export async function token(s: Simulator, scope?: string): Promise<string> {
-  const body = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: s.clientId,
-    client_secret: s.clientSecret,
-  });
-  if (scope !== undefined) body.set('scope', scope);
-  const res = await fetch(`${s.url}/oauth2/token`, { method: 'POST', body });
-  if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
+/** The tenant simulator tests use unless they are about another one. */
+export const TENANT = { users: 60, seed: 7 };
 
 export interface Reply {
   status: number;
@@ -64,7 +41,7 @@ export async function call(
 
 /** A reusable client bound to one simulator and token. */
 export async function client(s: Simulator, scope?: string) {
-  const tok = await token(s, scope);
+  const tok = await simulatorToken(s, scope);
   return {
     tok,
     get: (path: string, accept?: string | null) => call(s, tok, 'GET', path, { accept }),

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
 import { LeakyBucket } from '../../src/simulator/rate-limiter.js';
-import { client, sim, token } from './helpers.js';
+import { client } from './helpers.js';
+import { testSimulator, simulatorToken } from '../helpers/simulator.js';
 
 let s: Simulator | undefined;
 afterEach(async () => {
@@ -10,7 +11,7 @@ afterEach(async () => {
 });
 
 async function setup(opts: SimulatorOptions = {}) {
-  s = await sim({ tenant: { users: 20, seed: 2 }, ...opts });
+  s = await testSimulator({ tenant: { users: 20, seed: 2 }, ...opts });
   return { s, api: await client(s) };
 }
 
@@ -179,7 +180,7 @@ describe('faults', () => {
     expect((await api.get('/api/roles')).status).toBe(200);
     expect((await api.get('/api/roles')).status).toBe(401);
     expect((await api.get('/api/roles')).status).toBe(401);
-    const fresh = await token(s);
+    const fresh = await simulatorToken(s);
     const res = await fetch(`${s.url}/api/roles`, {
       headers: { Authorization: `Bearer ${fresh}`, Accept: 'application/json' },
     });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator, UserRecord } from '../../src/simulator/index.js';
-import { client, q, sim, withSim } from './helpers.js';
+import { client, q } from './helpers.js';
+import { testSimulator, withTestSimulator } from '../helpers/simulator.js';
 
 type Api = Awaited<ReturnType<typeof client>>;
 let s: Simulator;
@@ -8,7 +9,7 @@ let api: Api;
 let users: readonly UserRecord[];
 
 beforeAll(async () => {
-  s = await sim({
+  s = await testSimulator({
     tenant: { users: 130, seed: 11, userGroups: 8, roles: 9, contentGroups: 5, accountGroups: 4 },
   });
   api = await client(s);
@@ -250,12 +251,15 @@ describe('representation', () => {
   });
 
   it('only the tenant’s license flags appear', async () => {
-    await withSim({ tenant: { users: 3, licenseFlags: ['expense-user', 'purchasing-user'] } }, async (s2) => {
-      const a = await client(s2);
-      const u = (await a.get('/api/users/1')).json;
-      expect(u).toHaveProperty(['expense-user']);
-      expect(u).not.toHaveProperty(['analytics-user']);
-    });
+    await withTestSimulator(
+      { tenant: { users: 3, licenseFlags: ['expense-user', 'purchasing-user'] } },
+      async (s2) => {
+        const a = await client(s2);
+        const u = (await a.get('/api/users/1')).json;
+        expect(u).toHaveProperty(['expense-user']);
+        expect(u).not.toHaveProperty(['analytics-user']);
+      },
+    );
   });
 
   it('answers XML when the client does not ask for JSON', async () => {
@@ -367,7 +371,7 @@ describe('ground truth and shuffled order', () => {
   });
 
   it('defaultOrder shuffled: pages are not id-sorted but offset paging still covers everyone once', async () => {
-    await withSim({ tenant: { users: 120, seed: 3 }, defaultOrder: 'shuffled' }, async (s2) => {
+    await withTestSimulator({ tenant: { users: 120, seed: 3 }, defaultOrder: 'shuffled' }, async (s2) => {
       const a = await client(s2);
       const all: number[] = [];
       for (let offset = 0; ; offset += 50) {

@@ -7,10 +7,10 @@ import {
   parseIdLayout,
   parseLatency,
   SPARSE_LAYOUT,
-  startSimulator,
   type Simulator,
 } from '../../src/simulator/index.js';
 import { groundTruth } from '../../src/simulator/ground-truth.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 const durations = (v: string) => {
   const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(v);
@@ -159,7 +159,7 @@ describe('drift: the tenant changes while it is read, and the ground truth follo
   });
 
   it('creates and deactivates users and deletes groups and roles between users pages', async () => {
-    sim = await startSimulator({
+    sim = await testSimulator({
       rateLimit: false,
       tenant: { seed: 4, users: 400, userGroups: 30, roles: 20, ids: 'sparse' },
       drift: { every: 2, createUsers: 2, deactivateUsers: 1, deleteUserGroups: 1, deleteRoles: 1 },

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateTenant, type Simulator } from '../../src/simulator/index.js';
-import { client, sim } from './helpers.js';
+import { client, TENANT } from './helpers.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 let s: Simulator | undefined;
 afterEach(async () => {
@@ -10,7 +11,7 @@ afterEach(async () => {
 
 describe('mutating the live tenant in-process (what sync tests do mid-run)', () => {
   it('a user created, changed or removed in-process is what the API serves next', async () => {
-    s = await sim({ tenant: { users: 10, seed: 4, userGroups: 3 } });
+    s = await testSimulator({ tenant: { users: 10, seed: 4, userGroups: 3 } });
     const api = await client(s);
     const created = s.tenant.createUser({
       login: 'mid.sync',
@@ -45,7 +46,7 @@ describe('mutating the live tenant in-process (what sync tests do mid-run)', () 
   });
 
   it('removing a role or group record removes it from every user; new records are served', async () => {
-    s = await sim({ tenant: { users: 40, seed: 4, userGroups: 3 } });
+    s = await testSimulator({ tenant: { users: 40, seed: 4, userGroups: 3 } });
     const api = await client(s);
     expect(s.tenant.users.list.some((u) => u.roleIds.includes(4))).toBe(true);
     s.tenant.removeRecord('roles', 4);
@@ -72,7 +73,7 @@ describe('mutating the live tenant in-process (what sync tests do mid-run)', () 
 
   it('a ready Tenant can be passed in and is served as is', async () => {
     const tenant = generateTenant({ seed: 12, users: 5 });
-    s = await sim({ tenant });
+    s = await testSimulator({ tenant });
     expect(s.tenant).toBe(tenant);
     const api = await client(s);
     expect(((await api.get('/api/users')).json as Array<{ login: string }>).map((u) => u.login)).toEqual(
@@ -81,7 +82,7 @@ describe('mutating the live tenant in-process (what sync tests do mid-run)', () 
   });
 
   it('a malformed Basic header is invalid_client, not a crash', async () => {
-    s = await sim();
+    s = await testSimulator({ tenant: TENANT });
     const res = await fetch(`${s.url}/oauth2/token`, {
       method: 'POST',
       headers: { Authorization: `Basic ${Buffer.from('%zz:%zz').toString('base64')}` },

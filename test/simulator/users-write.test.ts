@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
-import { client, q, sim } from './helpers.js';
+import { client, q } from './helpers.js';
+import { testSimulator } from '../helpers/simulator.js';
 
 let s: Simulator | undefined;
 afterEach(async () => {
@@ -9,7 +10,7 @@ afterEach(async () => {
 });
 
 async function setup(opts: SimulatorOptions = {}) {
-  s = await sim({ tenant: { users: 30, seed: 5, userGroups: 9, roles: 8 }, ...opts });
+  s = await testSimulator({ tenant: { users: 30, seed: 5, userGroups: 9, roles: 8 }, ...opts });
   return { s, api: await client(s) };
 }
 

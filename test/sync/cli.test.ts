@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { cli } from '../helpers/cli.js';
-import { fastSimulator, startSlowSimulator, tempDir } from './helpers.js';
+import { testSimulator, SLOW_SIMULATOR } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Lines of stderr that are not JSON log records: what the CLI says to the human. */
 function messages(stderr: string): string[] {
@@ -16,7 +17,7 @@ describe('coupa-connector sync (spawned)', () => {
   let sim: Simulator;
   const tmp = tempDir();
   beforeAll(async () => {
-    sim = await fastSimulator({ tenant: { seed: 9, users: 120 } });
+    sim = await testSimulator({ tenant: { seed: 9, users: 120 } });
   });
   afterAll(async () => {
     await sim.close();
@@ -69,7 +70,7 @@ describe('coupa-connector sync (spawned)', () => {
   });
 
   it('an OAuth client refused core.accounting.read still syncs: exit 0, one warning, account groups skipped', async () => {
-    const narrow = await fastSimulator({
+    const narrow = await testSimulator({
       tenant: { seed: 9, users: 120 },
       allowedScopes: ALL_SCOPES.filter((s) => s !== 'core.accounting.read'),
       scopeMismatch: 'reject',
@@ -165,7 +166,7 @@ describe('coupa-connector sync interrupted (spawned)', () => {
   let sim: Simulator;
   const tmp = tempDir();
   beforeAll(async () => {
-    sim = await startSlowSimulator();
+    sim = await testSimulator(SLOW_SIMULATOR);
   });
   afterAll(async () => {
     await sim.close();

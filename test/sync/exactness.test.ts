@@ -2,16 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
 import { syncToC1z, type SyncSummary } from '../../src/connector/sync.js';
-import {
-  clientFor,
-  expectedContents,
-  fastSimulator,
-  floorOf,
-  readFile,
-  tempDir,
-  type FileContents,
-} from './helpers.js';
+import { expectedContents, floorOf, readFile, type FileContents } from './helpers.js';
 import { UserTrait_AccountType, UserTrait_Status_Status } from '../../src/c1z/messages.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * The acceptance test of the sync: the c1z read back holds exactly the simulator's ground truth
@@ -84,9 +79,9 @@ function syncedOnce(tenant: SimulatorOptions['tenant']): {
   const run = {} as { sim: Simulator; summary: SyncSummary; file: FileContents };
   const tmp = tempDir();
   beforeAll(async () => {
-    run.sim = await fastSimulator({ tenant });
+    run.sim = await testSimulator({ tenant });
     run.sim.resetCounters();
-    run.summary = await syncToC1z({ client: clientFor(run.sim), outPath: join(tmp.dir, 'out.c1z') });
+    run.summary = await syncToC1z({ client: testClient(run.sim), outPath: join(tmp.dir, 'out.c1z') });
     run.file = await readFile(run.summary.path);
     // A 10k sync with no rate limit takes seconds; on a loaded shared machine, minutes.
   }, 240_000);

@@ -1,37 +1,9 @@
 import { Writable } from 'node:stream';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { ACCOUNTING_READ_SCOPE, CoupaClient, READ_SCOPES } from '../../src/coupa/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { findAnnotation } from '../../src/c1z/any.js';
 import { UserTraitSchema, type UserTrait } from '../../src/c1z/messages.js';
 import { createLogger, type Logger } from '../../src/log.js';
-
-/** A simulator without rate limit or latency, unless the test is about them. */
-export function fastSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
-  return startSimulator({ rateLimit: false, latencyMs: 0, ...opts });
-}
-
-export function clientFor(
-  sim: Simulator,
-  /** accounting: asked for as a required scope (default), not at all, or as an optional one. */
-  opts: { accounting?: boolean | 'optional'; logger?: Logger; signal?: AbortSignal } = {},
-) {
-  return new CoupaClient({
-    baseUrl: sim.url,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    scopes: [
-      ...READ_SCOPES,
-      ...(opts.accounting === undefined || opts.accounting === true ? [ACCOUNTING_READ_SCOPE] : []),
-    ],
-    optionalScopes: opts.accounting === 'optional' ? [ACCOUNTING_READ_SCOPE] : undefined,
-    rateLimit: false,
-    logger: opts.logger,
-    signal: opts.signal,
-  });
-}
-
-export { tempDir } from '../helpers/temp-dir.js';
 
 /** A logger whose JSON lines are kept for assertions. */
 export function capturingLogger(level: 'debug' | 'info' | 'warn' = 'info'): {
@@ -189,13 +161,4 @@ export function floorOf(counts: {
     c(counts.accountGroups) +
     1
   );
-}
-
-/** Slow enough (latency, small rate) that a test can interrupt a sync in the middle. */
-export function startSlowSimulator(): Promise<Simulator> {
-  return startSimulator({
-    tenant: { seed: 2, users: 2000 },
-    latencyMs: 150,
-    rateLimit: { perSecond: 10, burst: 5 },
-  });
 }

@@ -5,7 +5,10 @@ import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
 import { InterruptedError } from '../../src/errors.js';
 import { CoupaUnavailableError, InvalidScopeError } from '../../src/coupa/errors.js';
-import { capturingLogger, clientFor, expectedContents, fastSimulator, readFile, tempDir } from './helpers.js';
+import { capturingLogger, expectedContents, readFile } from './helpers.js';
+import { testClient } from '../helpers/client.js';
+import { testSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const WITHOUT_ACCOUNTING = ALL_SCOPES.filter((s) => s !== 'core.accounting.read');
 
@@ -18,8 +21,8 @@ afterEach(async () => {
   tmp = undefined;
 });
 
-async function setup(opts: Parameters<typeof fastSimulator>[0] = {}) {
-  sim = await fastSimulator({ tenant: { seed: 5, users: 300 }, ...opts });
+async function setup(opts: Parameters<typeof testSimulator>[0] = {}) {
+  sim = await testSimulator({ tenant: { seed: 5, users: 300 }, ...opts });
   tmp = tempDir();
   return { sim, out: join(tmp.dir, 'out.c1z') };
 }
@@ -33,7 +36,7 @@ describe('account groups without the core.accounting.read scope', () => {
         missingScopeStatus: status,
       });
       const log = capturingLogger('warn');
-      const summary = await syncToC1z({ client: clientFor(sim), outPath: out, logger: log.logger });
+      const summary = await syncToC1z({ client: testClient(sim), outPath: out, logger: log.logger });
 
       expect(summary.accountGroupsSkipped).toBe(true);
       const warnings = log.lines().filter((l) => l.level === 'warn');
@@ -54,7 +57,7 @@ describe('account groups without the core.accounting.read scope', () => {
   it('are skipped when Coupa refuses to issue a token with that scope (invalid_scope)', async () => {
     const { sim, out } = await setup({ allowedScopes: WITHOUT_ACCOUNTING, scopeMismatch: 'reject' });
     const log = capturingLogger('info');
-    const client = clientFor(sim, { accounting: 'optional', logger: log.logger });
+    const client = testClient(sim, { accounting: 'optional', logger: log.logger });
     const summary = await syncToC1z({ client, outPath: out, logger: log.logger });
     expect(summary.accountGroupsSkipped).toBe(true);
     // One warning, from the sync, saying what to add; the client's scope fallback is an info line.
@@ -75,7 +78,7 @@ describe('account groups without the core.accounting.read scope', () => {
       allowedScopes: WITHOUT_ACCOUNTING.filter((s) => s !== 'core.user.read'),
       scopeMismatch: 'reject',
     });
-    const client = clientFor(sim, { accounting: 'optional' });
+    const client = testClient(sim, { accounting: 'optional' });
     const err = await syncToC1z({ client, outPath: out }).then(
       () => undefined,
       (e: unknown) => e as InvalidScopeError,
@@ -100,7 +103,7 @@ describe('account groups without the core.accounting.read scope', () => {
       },
     });
     const summary = await syncToC1z({
-      client: clientFor(sim, { accounting: false }),
+      client: testClient(sim, { accounting: false }),
       outPath: out,
       skipAccountGroups: true,
     });
@@ -120,7 +123,7 @@ describe('licenses', () => {
     const { sim, out } = await setup({
       tenant: { seed: 5, users: 120, licenseFlags: ['purchasing-user', 'treasury-user', 'intake-user'] },
     });
-    await syncToC1z({ client: clientFor(sim), outPath: out });
+    await syncToC1z({ client: testClient(sim), outPath: out });
     const file = await readFile(out);
     const licenses = [...file.resources].filter((r) => r.startsWith('license:')).sort();
     expect(licenses).toEqual(['license:intake-user', 'license:purchasing-user', 'license:treasury_user']);
@@ -155,7 +158,7 @@ describe('records created while the sync runs', () => {
         return body;
       },
     });
-    const summary = await syncToC1z({ client: clientFor(sim), outPath: out });
+    const summary = await syncToC1z({ client: testClient(sim), outPath: out });
     expect(created).toBeDefined();
     const file = await readFile(out);
     expect(file.resources.has(`user:${created!.userId}`)).toBe(true);
@@ -179,7 +182,7 @@ describe('a sync that does not finish', () => {
     writeFileSync(out, 'previous output');
     const controller = new AbortController();
     const promise = syncToC1z({
-      client: clientFor(sim, { signal: controller.signal }),
+      client: testClient(sim, { signal: controller.signal }),
       outPath: out,
       signal: controller.signal,
       onProgress: (p) => {
@@ -216,7 +219,7 @@ describe('a sync that does not finish', () => {
   it('creates no file at all when there was none before', async () => {
     const { sim, out } = await setup();
     sim.faults.add({ match: { method: 'GET', path: '/api/roles' }, kind: 'status', status: 404 });
-    await expect(syncToC1z({ client: clientFor(sim), outPath: out })).rejects.toThrow(/404/);
+    await expect(syncToC1z({ client: testClient(sim), outPath: out })).rejects.toThrow(/404/);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CoupaClient, READ_SCOPES, type CoupaClientOptions } from '../../../src/coupa/index.js';
+import { testClient } from '../../helpers/client.js';
 
 export interface RecordedRequest {
   method: string;
@@ -96,14 +97,11 @@ export async function startFake(opts: {
  * limiter; `extra` overrides any option (a wrong secret, other scopes, retry timings, a logger).
  */
 export function fakeClient(url: string, extra: Partial<CoupaClientOptions> = {}): CoupaClient {
-  return new CoupaClient({
-    baseUrl: url,
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    scopes: READ_SCOPES,
-    rateLimit: false,
-    ...extra,
-  });
+  return testClient(
+    { url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+    { scopes: READ_SCOPES },
+    extra,
+  );
 }
 
 export function json(
