@@ -12,6 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import { startSimulator } from '../dist/simulator/index.js';
+import { association } from '../dist/simulator/associations.js';
+import { MEMBERSHIP_TYPES } from '../dist/connector/types/list.js';
 
 const { values } = parseArgs({
   options: {
@@ -64,12 +66,11 @@ send({
     contentGroups: gt.contentGroups.length,
     accountGroups: gt.accountGroups.length,
     licenseFlags: gt.licenseFlags.length,
-    grants:
-      m.roles.length +
-      m.userGroups.length +
-      m.approvalGroups.length +
-      m.contentGroups.length +
-      m.accountGroups.length +
-      m.licenses.length,
+    // One grant per (user, object) pair of every membership type in the list: the user arrays'
+    // pairs through the simulator's association table, the flags' through its licenses.
+    grants: MEMBERSHIP_TYPES.reduce(
+      (n, t) => n + (t.carrier === 'user-array' ? m[association(t.userField).truth] : m.licenses).length,
+      0,
+    ),
   },
 });

@@ -10,6 +10,8 @@ import {
   type ArrayMembershipType,
   type ProvisionerOptions,
 } from '../../src/connector/provisioning/index.js';
+import { MEMBERSHIP_TYPES, membershipType, type MembershipType } from '../../src/connector/types/index.js';
+import { entitlementOf, typeTruth, type TypeTruth } from '../helpers/membership-truth.js';
 
 /** The small tenant provisioning tests use unless they need another one. */
 export const TENANT = { users: 12, seed: 7 };
@@ -38,28 +40,18 @@ export function provisionerFor(
   });
 }
 
-export const KINDS: readonly (ArrayMembershipType | 'license')[] = [
-  'role',
-  'group',
-  'content_group',
-  'account_group',
-  'approval_group',
-  'license',
-];
+/** Every membership type, in list order: the matrix, the randomized faults and sync-agrees run each. */
+export const KINDS: readonly MembershipType[] = MEMBERSHIP_TYPES.map((t) => t.name);
 
-const MEMBERSHIP_KEY = {
-  role: 'roles',
-  group: 'userGroups',
-  content_group: 'contentGroups',
-  account_group: 'accountGroups',
-  approval_group: 'approvalGroups',
-} as const;
+function truthOf(sim: Simulator, kind: MembershipType): TypeTruth {
+  return typeTruth(sim.groundTruth(), membershipType(kind)!);
+}
 
 /**
  * Approval groups are the user's groups that can approve, so the two kinds move together on such
  * a group: granting or revoking one of them changes the other for that group, and nothing else.
  */
-export const COUPLED: Partial<Record<ArrayMembershipType | 'license', ArrayMembershipType>> = {
+export const COUPLED: Partial<Record<MembershipType, ArrayMembershipType>> = {
   group: 'approval_group',
   approval_group: 'group',
 };
@@ -67,7 +59,7 @@ export const COUPLED: Partial<Record<ArrayMembershipType | 'license', ArrayMembe
 /** What the user must hold after `item` of `kind` is revoked from `before` (coupled kinds included). */
 export function afterRevoke(
   before: Record<string, (number | string)[]>,
-  kind: ArrayMembershipType | 'license',
+  kind: MembershipType,
   item: number | string,
 ): Record<string, (number | string)[]> {
   const out = { ...before, [kind]: before[kind]!.filter((x) => x !== item) };
@@ -77,21 +69,13 @@ export function afterRevoke(
 }
 
 /** What the simulator says the user holds, per kind (ids, or license flags), sorted. */
-export function holdings(
-  sim: Simulator,
-  userId: number,
-  kind: ArrayMembershipType | 'license',
-): (number | string)[] {
-  const m = sim.groundTruth().memberships;
-  if (kind === 'license')
-    return m.licenses
-      .filter(([u]) => u === userId)
-      .map(([, f]) => f)
-      .sort();
-  return m[MEMBERSHIP_KEY[kind]]
-    .filter(([u]) => u === userId)
-    .map(([, id]) => id)
-    .sort((a, b) => a - b);
+export function holdings(sim: Simulator, userId: number, kind: MembershipType): (number | string)[] {
+  return truthOf(sim, kind)
+    .holders.filter(([u]) => u === userId)
+    .map(([, item]) => item)
+    .sort((a, b) =>
+      typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1,
+    );
 }
 
 /** Everything the user holds, for "nothing else changed" checks. */
@@ -103,40 +87,24 @@ export function allHoldings(sim: Simulator, userId: number): Record<string, (num
 export function arrange(
   sim: Simulator,
   userId: number,
-  kind: ArrayMembershipType | 'license',
+  kind: MembershipType,
   items: (number | string)[],
 ): void {
-  if (kind === 'license') {
+  const type = membershipType(kind)!;
+  if (type.carrier === 'user-flag') {
     for (const flag of sim.tenant.licenseFlags) sim.tenant.setLicense(userId, flag, items.includes(flag));
     return;
   }
-  const field = {
-    role: 'roles',
-    group: 'user-groups',
-    content_group: 'content-groups',
-    account_group: 'account-groups',
-    approval_group: 'approval-groups',
-  }[kind];
-  sim.tenant.updateUser(userId, { [field]: items.map((id) => ({ id })) }, { arrayMode: 'replace' });
+  sim.tenant.updateUser(userId, { [type.userField]: items.map((id) => ({ id })) }, { arrayMode: 'replace' });
 }
 
 /** Ids of existing objects of a kind, from ground truth. */
 export function existingIds(sim: Simulator, kind: ArrayMembershipType): number[] {
-  const gt = sim.groundTruth();
-  const list = {
-    role: gt.roles,
-    group: gt.userGroups,
-    content_group: gt.contentGroups,
-    account_group: gt.accountGroups,
-    approval_group: gt.approvalGroups,
-  }[kind];
-  return list.map((r) => r.id);
+  return truthOf(sim, kind).objects as number[];
 }
 
-export function entitlementIdFor(kind: ArrayMembershipType | 'license', item: number | string): string {
-  if (kind === 'license') return `license:${item === 'treasury-user' ? 'treasury_user' : item}:assigned`;
-  if (kind === 'approval_group') return `group:${item}:approver`;
-  return `${kind}:${item}:member`;
+export function entitlementIdFor(kind: MembershipType, item: number | string): string {
+  return entitlementOf(membershipType(kind)!, item);
 }
 
 export function writeCount(sim: Simulator): number {

@@ -7,6 +7,7 @@ import type { CliCommand } from '../../src/cli/command.js';
 import { testClient } from '../helpers/client.js';
 import { testSimulator } from '../helpers/simulator.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { truthByType } from '../helpers/membership-truth.js';
 
 export type GroundTruth = ReturnType<Simulator['groundTruth']>;
 
@@ -50,15 +51,7 @@ export async function syncedTenant(spec: { seed: number; users: number; roles?: 
  */
 export function holdingsOf(gt: GroundTruth): Map<number, string[]> {
   const out = new Map<number, string[]>(gt.users.map((u) => [u.id, []]));
-  const add = (uid: number, ent: string) => out.get(uid)?.push(ent);
-  for (const [u, r] of gt.memberships.roles) add(u, `role:${r}:member`);
-  for (const [u, g] of gt.memberships.userGroups) add(u, `group:${g}:member`);
-  // Approval groups: the second entitlement on a group that can approve (`approval-groups`).
-  for (const [u, g] of gt.memberships.approvalGroups) add(u, `group:${g}:approver`);
-  for (const [u, g] of gt.memberships.contentGroups) add(u, `content_group:${g}:member`);
-  for (const [u, g] of gt.memberships.accountGroups) add(u, `account_group:${g}:member`);
-  for (const [u, f] of gt.memberships.licenses)
-    add(u, `license:${f === 'treasury-user' ? 'treasury_user' : f}:assigned`);
+  for (const t of truthByType(gt)) for (const [u, o] of t.holders) out.get(u)?.push(t.entitlementOf(o));
   return out;
 }
 

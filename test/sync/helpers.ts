@@ -4,6 +4,7 @@ import { C1zReader } from '../../src/c1z/reader.js';
 import { findAnnotation } from '../../src/c1z/any.js';
 import { UserTraitSchema, type UserTrait } from '../../src/c1z/messages.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { truthByType } from '../helpers/membership-truth.js';
 
 /** A logger whose JSON lines are kept for assertions. */
 export function capturingLogger(level: 'debug' | 'info' | 'warn' = 'info'): {
@@ -89,50 +90,25 @@ export async function readFile(path: string): Promise<FileContents> {
 }
 
 /**
- * baton-coupa's license ids: the user's output key, except its one underscore spelling. Written
- * out here rather than imported so the test does not take the mapping from the code it checks.
+ * The ground truth as the sets a c1z must hold. `accountGroups: false`: a sync without the optional
+ * scope, which leaves out the types read with it.
  */
-export function expectedLicenseId(flag: string): string {
-  return flag === 'treasury-user' ? 'treasury_user' : flag;
-}
-
-/** The ground truth as the sets a c1z must hold. */
 export function expectedContents(gt: ReturnType<Simulator['groundTruth']>, opts: { accountGroups: boolean }) {
   const resources = new Set<string>();
   const grantTuples = new Set<string>();
   const grantIds = new Set<string>();
   const entitlements = new Set<string>();
   for (const u of gt.users) resources.add(`user:${u.id}`);
-  const kinds: Array<[string, Array<{ id: number }>, Array<[number, number]>]> = [
-    ['group', gt.userGroups, gt.memberships.userGroups],
-    ['role', gt.roles, gt.memberships.roles],
-    ['content_group', gt.contentGroups, gt.memberships.contentGroups],
-  ];
-  if (opts.accountGroups) kinds.push(['account_group', gt.accountGroups, gt.memberships.accountGroups]);
-  for (const [type, objects, members] of kinds) {
-    for (const o of objects) {
-      resources.add(`${type}:${o.id}`);
-      entitlements.add(`${type}:${o.id}:member`);
+  for (const t of truthByType(gt)) {
+    if (t.optional && !opts.accountGroups) continue;
+    for (const o of t.objects) {
+      resources.add(t.resourceOf(o));
+      entitlements.add(t.entitlementOf(o));
     }
-    for (const [uid, oid] of members) {
-      grantTuples.add(`${type}:${oid}:${uid}`);
-      grantIds.add(`${type}:${oid}:member:user:${uid}`);
+    for (const [uid, o] of t.holders) {
+      grantTuples.add(`${t.resourceOf(o)}:${uid}`);
+      grantIds.add(`${t.entitlementOf(o)}:user:${uid}`);
     }
-  }
-  // Approval groups: a second entitlement on the groups that can approve, held through
-  // `approval-groups` (they are groups, so the resources are already there).
-  for (const g of gt.approvalGroups) entitlements.add(`group:${g.id}:approver`);
-  for (const [uid, gid] of gt.memberships.approvalGroups) {
-    grantTuples.add(`group:${gid}:${uid}`);
-    grantIds.add(`group:${gid}:approver:user:${uid}`);
-  }
-  for (const flag of gt.licenseFlags) {
-    resources.add(`license:${expectedLicenseId(flag)}`);
-    entitlements.add(`license:${expectedLicenseId(flag)}:assigned`);
-  }
-  for (const [uid, flag] of gt.memberships.licenses) {
-    grantTuples.add(`license:${expectedLicenseId(flag)}:${uid}`);
-    grantIds.add(`license:${expectedLicenseId(flag)}:assigned:user:${uid}`);
   }
   return { resources, grantTuples, grantIds, entitlements };
 }
