@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { tempDir } from './temp-dir.js';
 
 /** Starting the Coupa simulator, the same way in every test folder. */
 
@@ -15,13 +13,13 @@ export async function testSimulatorWithDir(
   opts: SimulatorOptions = {},
 ): Promise<{ sim: Simulator; dir: string; stop: () => Promise<void> }> {
   const sim = await testSimulator(opts);
-  const dir = mkdtempSync(join(tmpdir(), 'coupa-sim-test-'));
+  const scratch = tempDir('coupa-sim-test-');
   return {
     sim,
-    dir,
+    dir: scratch.dir,
     stop: async () => {
       await sim.close();
-      rmSync(dir, { recursive: true, force: true });
+      scratch.cleanup();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cliBin } from '../helpers/cli.js';
+import { simulatorToken } from '../helpers/simulator.js';
 
 /** Runs `simulate --port 0 ...args` (the CLI built from current source), collecting what it prints. */
 function simulate(args: string[]) {
@@ -42,15 +43,11 @@ describe('coupa-connector simulate', () => {
       expect(io.out).toContain(
         `coupa-connector sync --base-url ${url} --coupa-client-id cli-test-id --coupa-client-secret cli-test-secret-123`,
       );
-      const tokenRes = await fetch(`${url}/oauth2/token`, {
-        method: 'POST',
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: 'cli-test-id',
-          client_secret: 'cli-test-secret-123',
-        }),
+      const access_token = await simulatorToken({
+        url: url!,
+        clientId: 'cli-test-id',
+        clientSecret: 'cli-test-secret-123',
       });
-      const { access_token } = (await tokenRes.json()) as { access_token: string };
       const users = await fetch(`${url}/api/users?offset=0`, {
         headers: { Authorization: `Bearer ${access_token}`, Accept: 'application/json' },
       });

@@ -10,7 +10,7 @@ import {
   type Simulator,
 } from '../../src/simulator/index.js';
 import { groundTruth } from '../../src/simulator/ground-truth.js';
-import { testSimulator } from '../helpers/simulator.js';
+import { testSimulator, simulatorToken } from '../helpers/simulator.js';
 
 const durations = (v: string) => {
   const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(v);
@@ -165,15 +165,7 @@ describe('drift: the tenant changes while it is read, and the ground truth follo
       drift: { every: 2, createUsers: 2, deactivateUsers: 1, deleteUserGroups: 1, deleteRoles: 1 },
     });
     const before = sim.groundTruth();
-    const tokenRes = await fetch(`${sim.url}/oauth2/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: sim.clientId,
-        client_secret: sim.clientSecret,
-      }),
-    });
-    const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+    const token = await simulatorToken(sim);
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`${sim.url}/api/users?limit=50&offset=${i * 50}&fields=["id"]`, {
         headers: { accept: 'application/json', authorization: `Bearer ${token}` },
