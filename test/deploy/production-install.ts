@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, type Run } from '../helpers/cli.js';
+import { collect, ROOT, type Run } from '../helpers/cli.js';
 import { builtPackage } from '../helpers/package.js';
 
 /**
@@ -90,23 +90,9 @@ export function runSandboxed(args: string[], opts: SandboxRun): Promise<Run> {
         ],
       ]
     : [process.execPath, args];
-  return new Promise((done, fail) => {
-    const child = spawn(cmd as string, argv as string[], { cwd: opts.cwd, env });
-    opts.onSpawn?.(child);
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-      opts.onStderr?.(stderr, child);
-    });
-    child.on('error', fail);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr });
-    });
-  });
+  const child = spawn(cmd as string, argv as string[], { cwd: opts.cwd, env });
+  opts.onSpawn?.(child);
+  return collect(child, opts);
 }
 
 /** Without a namespace: take write permission away from everything but the writable folder. */

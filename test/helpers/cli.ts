@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { builtPackage } from './package.js';
 
@@ -25,22 +25,12 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/**
- * Spawns the CLI asynchronously (the simulator runs in this process and must keep serving).
- * `onStderr` sees the stderr text so far, e.g. to send a signal once the sync is under way.
- */
-export function cli(
-  args: string[],
-  opts: {
-    env?: Record<string, string>;
-    cwd?: string;
-    timeoutMs?: number;
-    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
-  } = {},
+/** What a spawned process printed and how it ended; SIGKILL after `timeoutMs` (default 60 s). */
+export function collect(
+  child: ChildProcessWithoutNullStreams,
+  opts: { timeoutMs?: number; onStderr?: (text: string, child: ChildProcessWithoutNullStreams) => void } = {},
 ): Promise<Run> {
-  const bin = cliBin();
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env) });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
@@ -55,6 +45,21 @@ export function cli(
       done({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * Spawns the CLI asynchronously (the simulator runs in this process and must keep serving).
+ * `onStderr` sees the stderr text so far, e.g. to send a signal once the sync is under way.
+ */
+export function cli(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } & Parameters<typeof collect>[1] = {},
+): Promise<Run> {
+  const child = spawn(process.execPath, [cliBin(), ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: cleanEnv(opts.env),
+  });
+  return collect(child, opts);
 }
 
 /** The flags that point the CLI at a simulator with the client's pacing off (tests of pacing set their own). */
