@@ -26,6 +26,8 @@ interface Token {
   value: string;
   /** performance.now() time from which we fetch a new one. */
   renewAt: number;
+  /** Coupa answered a call made with it: a later 401 means it was revoked, not that it never worked. */
+  proven: boolean;
 }
 
 const CREDENTIALS_HINT =
@@ -86,11 +88,35 @@ export class TokenSource {
   }
 
   /**
+   * Fresh tokens Coupa refused one after the other, none of them ever accepted. Two in a row mean
+   * the credentials or the client's permissions are at fault, not a revocation: renewing again would
+   * only hide that. A token that was accepted and later refused was revoked (or expired early), and
+   * does not count, so revocations close together (several fresh tokens revoked while calls are in
+   * flight) are survived.
+   */
+  get refusedInARow(): number {
+    return this.unprovenRefusals;
+  }
+
+  private unprovenRefusals = 0;
+
+  /** Coupa answered a call made with `value`. */
+  accepted(value: string): void {
+    const t = this.token;
+    if (t?.value !== value || t.proven) return;
+    t.proven = true;
+    this.unprovenRefusals = 0;
+  }
+
+  /**
    * Coupa refused `value` (401): drop it, unless a concurrent caller already replaced it, so a
    * burst of 401s from several lanes costs one token request, not one each.
    */
   invalidate(value: string): void {
-    if (this.token?.value === value) this.token = undefined;
+    const t = this.token;
+    if (t?.value !== value) return;
+    if (!t.proven) this.unprovenRefusals++;
+    this.token = undefined;
   }
 
   private async fetchToken(): Promise<Token> {
@@ -139,6 +165,7 @@ export class TokenSource {
     const token = {
       value: parsed.access_token,
       renewAt: performance.now() + (lifetimeS - renewBeforeS) * 1000,
+      proven: false,
     };
     if (parsed.scope != null) this.granted = new Set(parsed.scope.split(/\s+/).filter(Boolean));
     this.token = token;

@@ -73,6 +73,8 @@ interface CallOptions {
 }
 
 const DEFAULT_USER_AGENT = 'coupa-connector';
+/** Token renewals one call may make on 401s before it gives up (see call()). */
+const MAX_RENEWALS_PER_CALL = 4;
 
 /**
  * The Coupa Core API over JSON: OAuth2 client credentials, rate limiting, retries, response
@@ -223,8 +225,10 @@ export class CoupaClient {
   }
 
   /**
-   * One API call with a bearer token. A 401 means the token was revoked or expired early: fetch
-   * a new one and try once more; a second 401 is final.
+   * One API call with a bearer token. A 401 means the token was revoked or expired early: fetch a
+   * new one and try again. It is final once Coupa has refused two fresh tokens in a row without
+   * accepting either (the credentials or permissions are wrong), or after MAX_RENEWALS_PER_CALL
+   * renewals for this one call (Coupa accepts the token elsewhere but not here).
    */
   private async call(
     method: string,
@@ -234,7 +238,7 @@ export class CoupaClient {
     const url = this.url(path, opts.query, opts.fields);
     const what = describe(method, url);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    for (let renewed = false; ; renewed = true) {
+    for (let renewals = 0; ; renewals++) {
       const token = await this.auth.get();
       const headers: Record<string, string> = {
         accept: 'application/json',
@@ -250,12 +254,19 @@ export class CoupaClient {
         idempotent: method !== 'POST',
         signal: opts.signal,
       });
-      if (res.status >= 200 && res.status < 300) return { res, what };
+      if (res.status >= 200 && res.status < 300) {
+        this.auth.accepted(token);
+        return { res, what };
+      }
       const scope = scopeFor(method, path);
       if (res.status === 401) {
         this.auth.invalidate(token);
-        if (!renewed) continue;
-        throw new CoupaAuthError(`Coupa refused a freshly issued access token for ${what} (401).`, {
+        if (this.auth.refusedInARow < 2 && renewals < MAX_RENEWALS_PER_CALL) continue;
+        const refused =
+          renewals >= MAX_RENEWALS_PER_CALL
+            ? `${renewals + 1} access tokens in a row`
+            : 'a freshly issued access token';
+        throw new CoupaAuthError(`Coupa refused ${refused} for ${what} (401).`, {
           status: 401,
           method,
           path: url.pathname,

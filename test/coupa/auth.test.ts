@@ -110,6 +110,45 @@ describe('OAuth2 client credentials', () => {
     expect(fake.tokenRequests()).toHaveLength(2);
   });
 
+  it('survives revocations close together: a fresh token revoked before any call used it is renewed again', async () => {
+    let calls = 0;
+    fake = await startFake({
+      api: (req, res) => {
+        calls++;
+        const t = fake!.issuedTokens.indexOf(bearer(req) ?? '');
+        // Token 0 works once, then is revoked; token 1 is revoked before its first call lands.
+        if ((t === 0 && calls > 1) || t === 1) return json(res, 401, {});
+        json(res, 200, { token: t });
+      },
+    });
+    const c = client(fake.url);
+    const Token = z.object({ token: z.number() });
+    await expect(c.get('/api/users', { schema: Token })).resolves.toEqual({ token: 0 });
+    await expect(c.get('/api/users', { schema: Token })).resolves.toEqual({ token: 2 });
+    expect(fake.tokenRequests()).toHaveLength(3);
+  });
+
+  it('a call Coupa refuses whatever the token, while other calls succeed, gives up', async () => {
+    fake = await startFake({
+      api: (req, res) =>
+        req.url.pathname.startsWith('/api/account_groups') ? json(res, 401, {}) : json(res, 200, {}),
+    });
+    const c = client(fake.url);
+    await c.get('/api/users', { schema: Any });
+    const refused = c.get('/api/account_groups', { schema: Any }).then(unexpected, caught);
+    // Other calls keep succeeding with each new token, so no two fresh tokens are refused in a row:
+    // only the per-call bound ends it.
+    const others = Array.from({ length: 10 }, () => c.get('/api/users', { schema: Any }));
+    const err = await refused;
+    await Promise.all(others);
+    expect(err).toBeInstanceOf(CoupaAuthError);
+    expect(err.scope).toBe('core.accounting.read');
+    const refusedCalls = fake.apiRequests().filter((r) => r.url.pathname.startsWith('/api/account_groups'));
+    expect(refusedCalls.length).toBeGreaterThanOrEqual(2);
+    expect(refusedCalls.length).toBeLessThanOrEqual(5);
+    expect(fake.tokenRequests().length).toBeLessThanOrEqual(5);
+  });
+
   it('a second 401 is a CoupaAuthError naming the call and the scope it probably needs', async () => {
     fake = await startFake({ api: (_req, res) => json(res, 401, {}) });
     const c = client(fake.url);

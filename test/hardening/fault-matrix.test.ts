@@ -32,7 +32,7 @@ const FAULTS: Record<string, FaultRule[]> = {
   // Responses slower than the client's 600 ms timeout.
   'slow responses past the timeout': [{ onRequests: everyNth(12, 1), kind: 'delay', ms: 2_000 }],
   // Every token revoked in the middle of the user walk (twice): 401, renew, carry on.
-  'token revoked mid-sync': [{ match: { path: '/api/users' }, onRequests: [6, 30], kind: 'revoke-token' }],
+  'token revoked mid-sync': [{ match: { path: '/api/users' }, onRequests: [6, 15], kind: 'revoke-token' }],
 };
 
 /** Which simulator counter proves that a rule fired. */
