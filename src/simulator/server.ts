@@ -278,6 +278,25 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     });
 
     const raw = await readBody(req);
+    // The limiter sits in front of the application: it meters requests as they arrive and refuses
+    // at once, and the response time is spent behind it. (Inferred: Coupa documents a leaky bucket,
+    // which is what a front proxy such as nginx's limit_req runs.) Metering after the delay would
+    // turn the spread of response times into bursts that no client pacing its sends could avoid.
+    if (limiter && rl) {
+      const wait = limiter.take();
+      if (wait > 0) {
+        const headers: Record<string, string> = retryAfter
+          ? { 'Retry-After': String(Math.max(1, Math.ceil(wait))) }
+          : {};
+        return sendJson(
+          res,
+          429,
+          { errors: { base: [`Rate limit exceeded: ${rl.perSecond} requests per second`] } },
+          headers,
+        );
+      }
+    }
+
     if (latency) await sleep(latency.base());
 
     const fault = faults.pick(method, path);
@@ -324,21 +343,6 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         case 'transform':
           transform = fault.transform;
           break;
-      }
-    }
-
-    if (limiter && rl) {
-      const wait = limiter.take();
-      if (wait > 0) {
-        const headers: Record<string, string> = retryAfter
-          ? { 'Retry-After': String(Math.max(1, Math.ceil(wait))) }
-          : {};
-        return sendJson(
-          res,
-          429,
-          { errors: { base: [`Rate limit exceeded: ${rl.perSecond} requests per second`] } },
-          headers,
-        );
       }
     }
 
