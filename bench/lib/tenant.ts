@@ -1,4 +1,5 @@
 import type { TenantSpec } from '../../src/simulator/index.js';
+import { requestFloor as syncRequestFloor } from '../../src/connector/reads.js';
 
 /**
  * The tenant shape benchmarked at each size. The small lists grow with the tenant (a 100k-user
@@ -32,18 +33,15 @@ export interface TruthCounts {
   grants: number;
 }
 
-/**
- * The fewest requests that can read the tenant at 50 records a page: one token request plus the
- * pages of each list. An empty list still costs its one (empty) page, since only asking tells.
- */
+/** The request floor of issue 12 for the tenant (src/connector/reads.ts): ⌊n/50⌋ + 1 per list, plus the token. */
 export function requestFloor(t: TruthCounts): number {
-  const pages = (n: number) => Math.max(1, Math.ceil(n / 50));
-  return (
-    1 +
-    pages(t.users) +
-    pages(t.userGroups) +
-    pages(t.roles) +
-    pages(t.contentGroups) +
-    pages(t.accountGroups)
-  );
+  return syncRequestFloor({
+    users: t.users,
+    lists: {
+      userGroups: t.userGroups,
+      roles: t.roles,
+      contentGroups: t.contentGroups,
+      accountGroups: t.accountGroups,
+    },
+  });
 }

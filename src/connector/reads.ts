@@ -16,12 +16,14 @@ import {
  */
 
 /**
- * The fewest requests that can read a tenant: one token, then every list in pages of 50. A list
- * always costs at least one request, even when empty, because only asking tells it is empty.
- * `lists` has the object count of every list the sync read (a skipped one is absent).
+ * The fewest requests that can read a tenant without knowing its counts (issue 12's floor): one
+ * token, then ⌊n/50⌋ + 1 pages per list. Coupa gives no count, so a client learns that a list has
+ * ended only from a page shorter than 50: a list of 1,000 needs 20 full pages and the empty 21st,
+ * and an empty list its one empty page. `lists` has the object count of every list the sync read
+ * (a skipped one is absent).
  */
 export function requestFloor(counts: { users: number; lists: Record<string, number> }): number {
-  const pages = (n: number) => Math.max(1, Math.ceil(n / PAGE_SIZE));
+  const pages = (n: number) => Math.floor(n / PAGE_SIZE) + 1;
   return 1 + pages(counts.users) + Object.values(counts.lists).reduce((sum, n) => sum + pages(n), 0);
 }
 

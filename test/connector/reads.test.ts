@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { requestFloor, userFields } from '../../src/connector/reads.js';
 
 describe('the request floor', () => {
-  it('is one token plus every list in pages of 50', () => {
-    // 1 + 200 + 3 + 2 + 2 + 1
+  it('is one token plus ⌊n/50⌋ + 1 pages per list: a list ends on a page shorter than 50', () => {
+    // 1 + 201 + 3 + 2 + 2 + 2
     expect(
       requestFloor({
         users: 10_000,
         lists: { group: 120, role: 60, content_group: 55, account_group: 50 },
       }),
-    ).toBe(209);
-    // 1 + 20 + 1 + 1 + 1 (account groups skipped)
-    expect(requestFloor({ users: 1000, lists: { group: 12, role: 10, content_group: 6 } })).toBe(24);
+    ).toBe(211);
+    // 1 + 21 + 1 + 1 + 1 (account groups skipped)
+    expect(requestFloor({ users: 1000, lists: { group: 12, role: 10, content_group: 6 } })).toBe(25);
   });
 
   it('counts one request for an empty list, since only asking tells it is empty', () => {

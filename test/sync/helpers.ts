@@ -128,7 +128,8 @@ export function floorOf(counts: {
   contentGroups: number;
   accountGroups: number;
 }): number {
-  const c = (n: number) => Math.ceil(n / 50);
+  // Issue 12's floor: Coupa gives no count, so a list ends on a page shorter than 50.
+  const c = (n: number) => Math.floor(n / 50) + 1;
   return (
     c(counts.users) +
     c(counts.userGroups) +
