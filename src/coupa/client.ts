@@ -63,6 +63,10 @@ export interface PaginateCallOptions<T> {
   stats?: WalkStats;
   /** Look above the top at the end for records created meanwhile (default true; see paginate.ts). */
   watchCreations?: boolean;
+  /** Ask for the bottom page with the top one: for lists rarely shorter than a page (see paginate.ts). */
+  bothEnds?: boolean;
+  /** Stops the walk and its requests (besides the client's own signal). */
+  signal?: AbortSignal;
 }
 
 interface CallOptions {
@@ -180,6 +184,7 @@ export class CoupaClient {
       const limiter = this.limiter;
       const pace: Pace | undefined = limiter && {
         wait: () => limiter.wait(),
+        slots: () => limiter.slots(),
         perSecond: limiter.perSecond,
         retries: () => this.transport.stats.retries,
       };
@@ -192,6 +197,8 @@ export class CoupaClient {
         },
         stats: opts.stats,
         watchCreations: opts.watchCreations,
+        bothEnds: opts.bothEnds,
+        signal: opts.signal,
       });
       for await (const page of pages) {
         growth.add(page.length);

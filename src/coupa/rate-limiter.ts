@@ -54,6 +54,13 @@ export class RateLimiter {
     return Math.max(0, this.tat - this.toleranceMs - t);
   }
 
+  /** Requests that may go out now, back to back, without waiting (0 when the next must wait). */
+  slots(): number {
+    const t = this.now();
+    const free = t + this.toleranceMs - this.tat;
+    return free < 0 ? 0 : Math.floor(free / this.intervalMs) + 1;
+  }
+
   /** Milliseconds the caller must wait; the slot is reserved on return. */
   reserve(): number {
     const t = this.now();

@@ -389,20 +389,24 @@ describe('servers that cap, ignore or repeat', () => {
 describe('drift: records created, deactivated and deleted while the walk reads', () => {
   it('creations at any time before the look above the top are read; stable records exactly once', async () => {
     const rows = sparseRows(1500);
-    let next = rows.at(-1)!.id + 1;
-    let served = 0;
+    const topAtStart = rows.at(-1)!.id;
+    let next = topAtStart + 1;
+    let lookedAbove = false;
     const created: number[] = [];
+    const createdLater: number[] = [];
     fake = await startFake({
       api: (req, res) => {
         serveIndex(rows, req, res);
-        // One creation after every page but the last few.
-        if (++served < 25) {
-          rows.push({ id: next, login: `user${next}` });
-          created.push(next++);
-        }
+        // The look above the top: a cursor at or past the highest id of the start.
+        if (Number(req.url.searchParams.get('id[gt]') ?? 0) >= topAtStart) lookedAbove = true;
+        // One creation after every page; those before the look above must be read.
+        rows.push({ id: next, login: `user${next}` });
+        (lookedAbove ? createdLater : created).push(next++);
       },
     });
     const ids = await collect(fakeClient(fake.url));
+    expect(lookedAbove).toBe(true);
+    expect(created.length).toBeGreaterThan(20);
     expect(new Set(ids).size).toBe(ids.length);
     for (const r of rows.slice(0, 1500)) expect(ids).toContain(r.id);
     for (const id of created) expect(ids).toContain(id);
