@@ -20,16 +20,19 @@ export interface C1zSink {
 
 interface Target {
   resource: Resource;
+  /** Written from a user's embedded reference, and its list has not (yet) returned it. */
+  fromReference: boolean;
   /** By slug; written the first time a listed object qualifies or a user holds it. */
   entitlements: Map<string, Entitlement>;
 }
 
 /**
  * Everything users can be granted, written to the file the first time it is seen. Objects come
- * from the list endpoints first; one that a user references but the list did not return (created
- * while the sync ran) is written from the user's embedded {id, name}, so that no grant ever points
- * at a resource missing from the file. Only the small things live here (groups, roles, licenses),
- * never users.
+ * from their list endpoints, read while the users are: one that a user references before its list
+ * returns it is written from the user's embedded {id, name} and rewritten (the store upserts) with
+ * the list's fuller record when that arrives. One its list never returns (created while the sync
+ * ran) keeps the reference's, so that no grant ever points at a resource missing from the file.
+ * Only the small things live here (groups, roles, licenses), never users.
  */
 export class Catalog {
   private readonly targets = new Map<string, Target>();
@@ -38,8 +41,14 @@ export class Catalog {
   private readonly resourceCounts = new Map<string, number>();
   private readonly grantCounts = new Map<string, number>();
   private entitlementCount = 0;
-  /** Objects written from a user's embedded reference rather than from their list endpoint. */
-  readonly lateArrivals: Array<{ type: string; id: string }> = [];
+
+  /** Objects written from a user's embedded reference that their list endpoint did not return. */
+  get lateArrivals(): Array<{ type: string; id: string }> {
+    const out: Array<{ type: string; id: string }> = [];
+    for (const t of this.targets.values())
+      if (t.fromReference) out.push({ type: t.resource.id!.resourceType, id: t.resource.id!.resource });
+    return out;
+  }
 
   constructor(private readonly sink: C1zSink) {}
 
@@ -47,11 +56,11 @@ export class Catalog {
     return `${type}:${id}`;
   }
 
-  private addResource(resource: Resource): Target {
+  private addResource(resource: Resource, fromReference = false): Target {
     this.sink.putResource(resource);
     const type = resource.id!.resourceType;
     this.resourceCounts.set(type, (this.resourceCounts.get(type) ?? 0) + 1);
-    const target: Target = { resource, entitlements: new Map() };
+    const target: Target = { resource, fromReference, entitlements: new Map() };
     this.targets.set(this.key(type, resource.id!.resource), target);
     return target;
   }
@@ -73,8 +82,22 @@ export class Catalog {
    * resource gives it (a duplicate id across pages is written once).
    */
   addListed(resource: ListedResource, obj: CoupaNamedObject): void {
-    if (this.targets.has(this.key(resource.id, String(obj.id)))) return;
-    const target = this.addResource(resource.toResource(obj));
+    let target = this.targets.get(this.key(resource.id, String(obj.id)));
+    if (target && !target.fromReference) return;
+    if (target) {
+      // A user's reference came first: the list's record replaces it, and its entitlements (same
+      // ids, so the store upserts). Grants already written keep the stub they were written with.
+      target.resource = resource.toResource(obj);
+      target.fromReference = false;
+      this.sink.putResource(target.resource);
+      for (const m of membershipsOf(resource)) {
+        const ent = target.entitlements.get(m.entitlement.slug);
+        if (!ent) continue;
+        const fresh = buildEntitlement(m.entitlement, target.resource);
+        target.entitlements.set(m.entitlement.slug, fresh);
+        this.sink.putEntitlement(fresh);
+      }
+    } else target = this.addResource(resource.toResource(obj));
     for (const m of membershipsOf(resource)) {
       if (!m.appliesTo || m.appliesTo.test(obj as unknown as Record<string, unknown>))
         this.entitlementOf(target, m);
@@ -86,10 +109,7 @@ export class Catalog {
     const { resource } = membership;
     const id = String(ref.id);
     let target = this.targets.get(this.key(resource.id, id));
-    if (!target) {
-      target = this.addResource(resource.toResource(ref));
-      this.lateArrivals.push({ type: resource.id, id });
-    }
+    target ??= this.addResource(resource.toResource(ref), true);
     this.putGrant(resource.id, memberGrant(this.entitlementOf(target, membership), userId));
   }
 

@@ -71,21 +71,20 @@ export function listFields(resource: ListedResource): FieldSpec {
   return out;
 }
 
-export async function readList(
+/**
+ * The pages of one list. One walk for every list (paginate.ts): a list of up to 49 costs its top
+ * page; a longer one is read at the rate limit. No look above the top at the end: a group or role
+ * created while it is read is still written if a user holds it (from the user's embedded reference).
+ */
+export function listPages(
   client: Pick<CoupaClient, 'paginate'>,
   resource: ListedResource,
-): Promise<CoupaNamedObject[]> {
-  const out: CoupaNamedObject[] = [];
-  // One walk for every list (paginate.ts): a list of up to 49 costs its top page; a longer one is
-  // read at the rate limit. No look above the top at the end: a group or role created while it is
-  // read is still written if a user holds it (from the user's embedded reference).
-  const pages = client.paginate(resource.spec.list.path, {
+  signal?: AbortSignal,
+): AsyncGenerator<CoupaNamedObject[]> {
+  return client.paginate(resource.spec.list.path, {
     itemSchema: resource.spec.list.schema,
     fields: listFields(resource),
     watchCreations: false,
+    signal,
   });
-  for await (const page of pages) {
-    out.push(...page);
-  }
-  return out;
 }

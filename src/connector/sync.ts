@@ -18,7 +18,7 @@ import {
   type CoupaNamedObject,
   type ListedResource,
 } from './types/index.js';
-import { readList, requestFloor, userFields } from './reads.js';
+import { listPages, requestFloor, userFields } from './reads.js';
 
 /** What the sync needs from the Coupa client. */
 export type SyncClient = Pick<CoupaClient, 'paginate' | 'stats'> &
@@ -124,22 +124,34 @@ function isMissingScope(err: unknown, path: string): boolean {
   );
 }
 
+/** A list whose first page is in: the rest is read while the users are. */
+interface OpenList {
+  resource: ListedResource;
+  first: CoupaNamedObject[];
+  rest: AsyncGenerator<CoupaNamedObject[]>;
+}
+
 /**
- * Reads one list, or answers undefined for a resource left out: asked to (its scope is optional
- * and the caller said so), or its list refused for lack of that scope (with a warning).
+ * Asks for one list's first page, or answers undefined for a resource left out: asked to (its scope
+ * is optional and the caller said so), or its list refused for lack of that scope (with a
+ * warning). Whether a list is readable shows on its first page; the rest can follow later.
  */
-async function readOrSkip(
+async function openList(
   client: SyncClient,
   resource: ListedResource,
   skip: (r: ListedResource) => boolean,
   logger: Logger,
   signal?: AbortSignal,
-): Promise<CoupaNamedObject[] | undefined> {
+  stop?: AbortSignal,
+): Promise<OpenList | undefined> {
   const optional = resource.spec.optionalScope;
   if (optional && skip(resource)) return undefined;
+  const rest = listPages(client, resource, stop);
   try {
-    return await readList(client, resource);
+    const first = await rest.next();
+    return { resource, first: first.done ? [] : first.value, rest };
   } catch (err) {
+    await rest.return(undefined).catch(() => undefined);
     if (!optional || !isMissingScope(err, resource.spec.list.path) || signal?.aborted) throw err;
     const plural = resource.spec.plural;
     logger.warn(
@@ -183,6 +195,8 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     });
 
   let earlyUsers: AsyncGenerator<User[]> | undefined;
+  // Stops the lists still being read when the sync fails (they run beside the users walk).
+  const stopLists = new AbortController();
   try {
     progress('lists');
     const skip = (r: ListedResource) =>
@@ -200,6 +214,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       granted === undefined
         ? undefined
         : client.paginate('/api/users', {
+            bothEnds: true,
             itemSchema: UserSchema,
             fields: userFields(guessSkipped),
             onEstimate: (n) => {
@@ -210,27 +225,46 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     const firstUsers = earlyUsers?.next();
     // Not left unhandled if the lists fail first; the sync rethrows it when it reads the page.
     firstUsers?.catch(() => undefined);
-    const lists = await Promise.all(LISTED_RESOURCES.map((r) => readOrSkip(client, r, skip, logger, signal)));
-    checkAbort();
-    const listed = new Map<ListedResource, CoupaNamedObject[]>();
-    LISTED_RESOURCES.forEach((r, i) => {
-      const objects = lists[i];
-      // With the early walk, memberships of a type are in the users' pages only if they were asked
-      // for: a list readable against the granted scopes' word is left out, as if skipped.
-      if (objects && !(earlyUsers && guessSkipped.includes(r.id))) listed.set(r, objects);
-    });
-    const skippedTypes = LISTED_RESOURCES.filter((r) => !listed.has(r)).map((r) => r.id);
-    logger.debug(
-      Object.fromEntries(LISTED_RESOURCES.map((r) => [r.id, listed.get(r)?.length ?? 'skipped'])),
-      'listed groups and roles',
+    const opened = await Promise.all(
+      LISTED_RESOURCES.map((r) => openList(client, r, skip, logger, signal, stopLists.signal)),
     );
+    checkAbort();
+    // With the early walk, memberships of a type are in the users' pages only if they were asked
+    // for: a list readable against the granted scopes' word is left out, as if skipped.
+    const open = opened.filter(
+      (l): l is OpenList => l !== undefined && !(earlyUsers && guessSkipped.includes(l.resource.id)),
+    );
+    for (const l of opened) if (l && !open.includes(l)) await l.rest.return(undefined);
+    const listedCounts = new Map<ListedResource, number>(open.map((l) => [l.resource, 0]));
+    const skippedTypes = LISTED_RESOURCES.filter((r) => !listedCounts.has(r)).map((r) => r.id);
 
     writer.putResourceType(userResourceType);
     for (const rt of GRANTABLE_RESOURCE_TYPES) if (!skippedTypes.includes(rt.id)) writer.putResourceType(rt);
 
     const catalog = new Catalog(writer);
-    for (const [resource, objects] of listed) for (const obj of objects) catalog.addListed(resource, obj);
+    const addListed = (resource: ListedResource, objects: CoupaNamedObject[]) => {
+      for (const obj of objects) catalog.addListed(resource, obj);
+      listedCounts.set(resource, listedCounts.get(resource)! + objects.length);
+    };
+    for (const l of open) addListed(l.resource, l.first);
     const arrays = ARRAY_MEMBERSHIPS.filter((m) => !skippedTypes.includes(m.resource.id));
+
+    // The rest of the lists is read while the users are: a long list of groups read at a slow
+    // tenant's pace must not hold the users back (their walk would wait with its pages unread).
+    let listFailure: { error: unknown } | undefined;
+    const listsRead = Promise.all(
+      open.map(async (l) => {
+        for await (const page of l.rest) addListed(l.resource, page);
+      }),
+    ).then(
+      () => undefined,
+      (error: unknown) => {
+        listFailure ??= { error };
+      },
+    );
+    const rethrowListFailure = () => {
+      if (listFailure) throw listFailure.error;
+    };
 
     // client.paginate yields each id once (it deduplicates), so users are written as they come.
     progress('users');
@@ -238,6 +272,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       earlyUsers && firstUsers
         ? resume(firstUsers, earlyUsers)
         : client.paginate('/api/users', {
+            bothEnds: true,
             itemSchema: UserSchema,
             fields: userFields(skippedTypes),
             stats: opts.walkStats,
@@ -247,6 +282,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
           });
     for await (const page of pages) {
       checkAbort();
+      rethrowListFailure();
       for (const user of page) {
         writeUser(catalog, writer, user, arrays);
         usersSynced++;
@@ -254,6 +290,13 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       progress('users');
     }
     checkAbort();
+    await listsRead;
+    rethrowListFailure();
+    checkAbort();
+    logger.debug(
+      Object.fromEntries(LISTED_RESOURCES.map((r) => [r.id, listedCounts.get(r) ?? 'skipped'])),
+      'listed groups and roles',
+    );
 
     for (const late of catalog.lateArrivals) {
       logger.info(
@@ -278,7 +321,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       requests: stats.requests,
       requestFloor: requestFloor({
         users: usersSynced,
-        lists: Object.fromEntries([...listed].map(([r, objects]) => [r.id, objects.length])),
+        lists: Object.fromEntries([...listedCounts].map(([r, n]) => [r.id, n])),
       }),
       retries: stats.retries,
       throttled: stats.throttled,
@@ -290,7 +333,8 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     logSyncFinished(logger, summary);
     return summary;
   } catch (err) {
-    // A users walk started early stops its requests too.
+    // A users walk started early stops its requests too, and so do the lists.
+    stopLists.abort(err);
     await earlyUsers?.return(undefined).catch(() => undefined);
     await writer.abort();
     if (signal?.aborted) throw err instanceof InterruptedError ? err : interrupted(signal);

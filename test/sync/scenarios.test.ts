@@ -49,8 +49,12 @@ describe('account groups without the core.accounting.read scope', () => {
       expect(file.resources).toEqual(expected.resources);
       expect(file.grantIds).toEqual(expected.grantIds);
       expect(file.dangling).toEqual([]);
-      // The one refused list call (and the client's one token renewal on a 401) is all it cost.
-      expect(sim.counters().byRoute['GET /api/account_groups']).toBe(status === 401 ? 2 : 1);
+      // The refused list call is all it cost: once on a 403; on a 401, which cannot be told from a
+      // revoked token, once per token renewal the client allows itself (at most two fresh tokens
+      // refused in a row, so at most three calls).
+      const refused = sim.counters().byRoute['GET /api/account_groups'];
+      expect(refused).toBeGreaterThanOrEqual(status === 403 ? 1 : 2);
+      expect(refused).toBeLessThanOrEqual(status === 403 ? 1 : 3);
     });
   }
 
