@@ -20,19 +20,25 @@ export interface C1zSink {
 
 interface Target {
   resource: Resource;
-  /** Written from a user's embedded reference, and its list has not (yet) returned it. */
-  fromReference: boolean;
   /** By slug; written the first time a listed object qualifies or a user holds it. */
   entitlements: Map<string, Entitlement>;
 }
 
+/** Grants of an object users reference but its list has not returned yet. */
+interface Pending {
+  resource: ListedResource;
+  ref: CoupaNamedObject;
+  grants: Array<{ membership: ArrayMembership; userId: string }>;
+}
+
 /**
  * Everything users can be granted, written to the file the first time it is seen. Objects come
- * from their list endpoints, read while the users are: one that a user references before its list
- * returns it is written from the user's embedded {id, name} and rewritten (the store upserts) with
- * the list's fuller record when that arrives. One its list never returns (created while the sync
- * ran) keeps the reference's, so that no grant ever points at a resource missing from the file.
- * Only the small things live here (groups, roles, licenses), never users.
+ * from their list endpoints, which are read while the users are: the grants of an object a user
+ * holds before its list has returned it wait (as a user id each) until it does, so that every grant
+ * embeds the list's record whatever the timing. One its list never returns (created while the sync
+ * ran) is written at the end from the user's embedded {id, name}, so that no grant ever points at
+ * a resource missing from the file. Only the small things live here (groups, roles, licenses),
+ * never users.
  */
 export class Catalog {
   private readonly targets = new Map<string, Target>();
@@ -41,14 +47,9 @@ export class Catalog {
   private readonly resourceCounts = new Map<string, number>();
   private readonly grantCounts = new Map<string, number>();
   private entitlementCount = 0;
-
-  /** Objects written from a user's embedded reference that their list endpoint did not return. */
-  get lateArrivals(): Array<{ type: string; id: string }> {
-    const out: Array<{ type: string; id: string }> = [];
-    for (const t of this.targets.values())
-      if (t.fromReference) out.push({ type: t.resource.id!.resourceType, id: t.resource.id!.resource });
-    return out;
-  }
+  /** Objects written from a user's embedded reference rather than from their list endpoint. */
+  readonly lateArrivals: Array<{ type: string; id: string }> = [];
+  private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly sink: C1zSink) {}
 
@@ -56,11 +57,11 @@ export class Catalog {
     return `${type}:${id}`;
   }
 
-  private addResource(resource: Resource, fromReference = false): Target {
+  private addResource(resource: Resource): Target {
     this.sink.putResource(resource);
     const type = resource.id!.resourceType;
     this.resourceCounts.set(type, (this.resourceCounts.get(type) ?? 0) + 1);
-    const target: Target = { resource, fromReference, entitlements: new Map() };
+    const target: Target = { resource, entitlements: new Map() };
     this.targets.set(this.key(type, resource.id!.resource), target);
     return target;
   }
@@ -82,35 +83,48 @@ export class Catalog {
    * resource gives it (a duplicate id across pages is written once).
    */
   addListed(resource: ListedResource, obj: CoupaNamedObject): void {
-    let target = this.targets.get(this.key(resource.id, String(obj.id)));
-    if (target && !target.fromReference) return;
-    if (target) {
-      // A user's reference came first: the list's record replaces it, and its entitlements (same
-      // ids, so the store upserts). Grants already written keep the stub they were written with.
-      target.resource = resource.toResource(obj);
-      target.fromReference = false;
-      this.sink.putResource(target.resource);
-      for (const m of membershipsOf(resource)) {
-        const ent = target.entitlements.get(m.entitlement.slug);
-        if (!ent) continue;
-        const fresh = buildEntitlement(m.entitlement, target.resource);
-        target.entitlements.set(m.entitlement.slug, fresh);
-        this.sink.putEntitlement(fresh);
-      }
-    } else target = this.addResource(resource.toResource(obj));
+    const key = this.key(resource.id, String(obj.id));
+    if (this.targets.has(key)) return;
+    const target = this.addResource(resource.toResource(obj));
     for (const m of membershipsOf(resource)) {
       if (!m.appliesTo || m.appliesTo.test(obj as unknown as Record<string, unknown>))
         this.entitlementOf(target, m);
     }
+    this.release(key, target);
   }
 
-  /** Grants `userId` the membership of `ref`, writing the object first if no list returned it. */
+  /** Grants `userId` the membership of `ref`; held back while its list has not returned it. */
   grantMember(membership: ArrayMembership, ref: CoupaNamedObject, userId: string): void {
     const { resource } = membership;
-    const id = String(ref.id);
-    let target = this.targets.get(this.key(resource.id, id));
-    target ??= this.addResource(resource.toResource(ref), true);
-    this.putGrant(resource.id, memberGrant(this.entitlementOf(target, membership), userId));
+    const key = this.key(resource.id, String(ref.id));
+    const target = this.targets.get(key);
+    if (target) {
+      this.putGrant(resource.id, memberGrant(this.entitlementOf(target, membership), userId));
+      return;
+    }
+    let p = this.pending.get(key);
+    if (!p) this.pending.set(key, (p = { resource, ref, grants: [] }));
+    p.grants.push({ membership, userId });
+  }
+
+  /**
+   * Once every list is read: writes the objects users hold that no list returned (created while
+   * the sync ran) from the users' references, with their grants.
+   */
+  finishReferences(): void {
+    for (const [key, p] of this.pending) {
+      const target = this.addResource(p.resource.toResource(p.ref));
+      this.lateArrivals.push({ type: p.resource.id, id: String(p.ref.id) });
+      this.release(key, target);
+    }
+  }
+
+  private release(key: string, target: Target): void {
+    const p = this.pending.get(key);
+    if (!p) return;
+    this.pending.delete(key);
+    for (const { membership, userId } of p.grants)
+      this.putGrant(p.resource.id, memberGrant(this.entitlementOf(target, membership), userId));
   }
 
   /** Writes the resource of a flag the first time any user carries it (true or false). */

@@ -15,16 +15,11 @@ export class MemorySink implements SyncSink {
   putResourceType(rt: ResourceType): void {
     this.resourceTypes.push(rt);
   }
-  // Like the c1z store, a second put of the same id replaces the first (the sync rewrites an
-  // object first seen in a user's reference once its list returns it).
-  private readonly resourceAt = new Map<string, number>();
-  private readonly entitlementAt = new Map<string, number>();
-
   putResource(r: Resource): void {
-    upsert(this.resources, this.resourceAt, `${r.id?.resourceType}:${r.id?.resource}`, r);
+    this.resources.push(r);
   }
   putEntitlement(e: Entitlement): void {
-    upsert(this.entitlements, this.entitlementAt, e.id, e);
+    this.entitlements.push(e);
   }
   putGrant(g: Grant): void {
     this.grants.push(g);
@@ -39,12 +34,4 @@ export class MemorySink implements SyncSink {
     this.state = 'aborted';
     return Promise.resolve();
   }
-}
-
-function upsert<T>(list: T[], at: Map<string, number>, key: string, item: T): void {
-  const i = at.get(key);
-  if (i === undefined) {
-    at.set(key, list.length);
-    list.push(item);
-  } else list[i] = item;
 }

@@ -293,6 +293,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     await listsRead;
     rethrowListFailure();
     checkAbort();
+    catalog.finishReferences();
     logger.debug(
       Object.fromEntries(LISTED_RESOURCES.map((r) => [r.id, listedCounts.get(r) ?? 'skipped'])),
       'listed groups and roles',

@@ -310,6 +310,13 @@ export async function* paginateById<T extends { id: number }>(
 
   /** The highest id of the top page, read first: the walk covers (0, top], then looks above. */
   let top = 0;
+  /** The lowest id of the top page. */
+  let topMin = 0;
+  /**
+   * The bottom page, asked for before the top is known, so without an upper bound: what it covers
+   * is settled once the top page is in (applyBottom).
+   */
+  let bottom: { max: number; endsHere: boolean } | undefined;
   let topRead = false;
   let topShort = false;
   let aboveDone = false;
@@ -403,16 +410,18 @@ export async function* paginateById<T extends { id: number }>(
           return;
         }
         top = max;
+        topMin = min;
         coverage.add(min - 1, max);
         // A short top page is the whole list (confirmed below it unless the server is known to
         // send full pages), and the walk's only read: nothing to look above.
         if (short) aboveDone = topShort = true;
         if (opts.watchCreations === false) aboveDone = true;
         if (endsHere) coverage.add(0, max);
+        applyBottom();
         return;
       case 'bottom':
-        // (0, max] is read; a short page is the whole list, which the top page also holds.
-        if (asked.length) coverage.add(0, endsHere ? Math.max(max, top) : max);
+        if (asked.length) bottom = { max, endsHere };
+        applyBottom();
         return;
       case 'above':
         if (!asked.length || endsHere) aboveDone = true;
@@ -455,6 +464,18 @@ export async function* paginateById<T extends { id: number }>(
         coverage.add(min - 1, endsHere ? job.hi! : max);
         return;
     }
+  };
+
+  /**
+   * (0, max] of the bottom page is read, but no further than the top page's lowest id: a page asked
+   * for without an upper bound cannot show that a record in it is out of place (a stale record from
+   * near the top would otherwise claim every id below it as read). Nothing is lost by the cap: the
+   * top page covers from its lowest id up. A short bottom page is the whole list.
+   */
+  const applyBottom = (): void => {
+    if (!bottom || !topRead) return;
+    coverage.add(0, bottom.endsHere ? Math.max(bottom.max, top) : Math.min(bottom.max, topMin));
+    bottom = undefined;
   };
 
   /** Records expected strictly between lo and hi, from the density of the pages nearest to them. */

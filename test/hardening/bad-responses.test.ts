@@ -292,8 +292,8 @@ describe('tolerated changes of the tenant (own simulators)', () => {
         match: { method: 'GET', path: '/api/users' },
         kind: 'transform',
         transform: (body, req) => {
-          const firstLaneFirstPage =
-            req.query.get('id[gt]') === null && req.query.get('id[lt_or_eq]') !== null;
+          // The bottom page: the first records in ascending order (asked for with the top one).
+          const firstLaneFirstPage = req.query.get('id[gt]') === null && req.query.get('dir') === 'asc';
           if (Array.isArray(body) && firstLaneFirstPage) {
             (body as unknown[]).push(structuredClone(byId.get(foreign)));
             injected++;
