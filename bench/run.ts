@@ -37,6 +37,7 @@ import { matrixMarkdown, renderMarkdown, overheadNotes, type MatrixCell } from '
 import { tenantFor, type TruthCounts } from './lib/tenant.js';
 import { runSoak, soakSummary, soakTable, SOAK_DEFAULTS, type SoakResult } from './lib/soak.js';
 import { reportBenchMarkdown, spliceReportSection, type ReportBenchResult } from './lib/report-bench.js';
+import { unbeatableWallS } from './lib/oracle.js';
 
 const { values } = parseArgs({
   options: {
@@ -214,9 +215,18 @@ try {
           const row = sizeRow(users, ready.truth, await sim.counters(), result, rate);
           row.walkStats = result.walkStats;
           if (medianMs === latency && layout === layouts[0]) rows.push(row);
-          matrix.push({ users, layout, medianMs, row, loadBefore, loadAfter: loadavg()[0]! });
+          const unbeatableS = unbeatableWallS({
+            requests: row.requestFloor,
+            perSecond: rate,
+            burst,
+            latency: { kind: 'lognormal', medianMs, p99Ms: 3 * medianMs },
+          });
+          matrix.push({ users, layout, medianMs, row, unbeatableS, loadBefore, loadAfter: loadavg()[0]! });
           console.log(consoleTable(sizeTable([row], rate)));
           for (const note of overheadNotes(row)) console.log(`  ${note}`);
+          console.log(
+            `  no client can beat ${unbeatableS.toFixed(1)} s here on average (${(unbeatableS / row.rateFloorS).toFixed(2)} × the rate-limit floor; bench/lib/oracle.ts)`,
+          );
           console.log(`  load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}\n`);
           rmSync(out, { force: true });
           // Partial results survive an interrupted run.

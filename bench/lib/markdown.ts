@@ -26,6 +26,8 @@ export interface MatrixCell {
   /** Lognormal median of the simulator's response time, ms (p99 = 3 × median). */
   medianMs: number;
   row: SizeRow;
+  /** The wall time no client can beat on this cell's latency model, on average (oracle.ts). */
+  unbeatableS?: number;
   /** 1-minute load average of the machine when the cell started and ended. */
   loadBefore: number;
   loadAfter: number;
@@ -49,7 +51,9 @@ export function matrixMarkdown(cells: MatrixCell[]): string[] {
         const c = row.find((x) => x.medianMs === m);
         if (!c) return '—';
         const r = c.row;
-        return `${r.requests} / ${r.requestFloor} = ${r.requestRatio.toFixed(3)} ${r.verdicts.requests}; ${fix(r.wallS, 1)} s / ${fix(r.rateFloorS, 1)} s = ${r.wallRatio.toFixed(2)}${r.verdicts.wall === 'n/a' ? '' : ` ${r.verdicts.wall}`}`;
+        const best =
+          c.unbeatableS === undefined ? '' : ` (best possible ${(c.unbeatableS / r.rateFloorS).toFixed(2)})`;
+        return `${r.requests} / ${r.requestFloor} = ${r.requestRatio.toFixed(3)} ${r.verdicts.requests}; ${fix(r.wallS, 1)} s / ${fix(r.rateFloorS, 1)} s = ${r.wallRatio.toFixed(2)}${r.verdicts.wall === 'n/a' ? '' : ` ${r.verdicts.wall}`}${best}`;
       }),
       fix(Math.max(...row.map((c) => c.row.peakRssMb)), 1),
     ];
@@ -57,7 +61,9 @@ export function matrixMarkdown(cells: MatrixCell[]): string[] {
   const details = cells.map(
     (c) =>
       `- ${sizeLabel(c.users)} ${c.layout}, ${c.medianMs} ms: ${c.row.requests} requests (floor ${c.row.requestFloor}), ` +
-      `wall ${fix(c.row.wallS, 2)} s, most in flight ${c.row.lanes}` +
+      `wall ${fix(c.row.wallS, 2)} s` +
+      (c.unbeatableS === undefined ? '' : ` (no client beats ${fix(c.unbeatableS, 2)} s on average)`) +
+      `, most in flight ${c.row.lanes}` +
       (c.row.walkStats
         ? ` (users walk: ${c.row.walkStats.seeds} seeds, ${c.row.walkStats.chains} chains, ${c.row.walkStats.emptySeeds} empty)`
         : '') +
@@ -190,6 +196,9 @@ export function renderMarkdown(r: BenchReport): string {
           '',
           'Each cell: requests / request floor, then wall time / rate-limit floor (floor / 25 s). Lognormal',
           'response time with the given median and p99 = 3 × median, on every response (token included).',
+          '"Best possible": the wall time no client can beat on that latency model, on average, over the same',
+          'floor (the token round trip, every request sent as fast as the bucket admits, the last answer;',
+          'bench/lib/oracle.ts). Where it is above the target, the target cannot be met on that cell.',
           `Targets: requests ≤ ${TARGETS.requestRatio} × floor + ${TARGETS.requestSlack}; wall ≤ ${TARGETS.wallRatio} × rate-limit floor from 10k users.`,
           '',
           ...matrixMarkdown(r.matrix),
