@@ -138,16 +138,22 @@ describe('licenses', () => {
 describe('records created while the sync runs', () => {
   it('land in the file: a new user with a new role, and a new group given to an existing user', async () => {
     const { sim, out } = await setup();
-    const firstUser = Math.min(...sim.groundTruth().users.map((u) => u.id));
+    // A user from the middle of the list: read by a page that goes out only once both ends of the
+    // list are in, so after the change below whatever order the server answers in.
+    const ids = sim
+      .groundTruth()
+      .users.map((u) => u.id)
+      .sort((a, b) => a - b);
+    const existingUser = ids[Math.floor(ids.length / 2)]!;
     let created: { userId: number; roleId: number; groupId: number } | undefined;
-    // While the first users request (the probe: ranks 51..100 from the top) is answered, i.e. after
-    // every list was read. The new user's id is above every other, so only the top, read after the
-    // lanes, can read it; the first user is read later by a bounded lane.
+    // While the top page of the users is answered (the first users request), and the lists may be
+    // read or not yet. The new user's id is above every other, so only the look above the top, sent
+    // with the last pages, can read it.
     sim.faults.add({
       match: { method: 'GET', path: '/api/users' },
-      onRequests: [1],
       kind: 'transform',
-      transform: (body) => {
+      transform: (body, req) => {
+        if (created || req.query.get('dir') !== 'desc') return body;
         const role = sim.tenant.createRole('Created Mid-Sync');
         const group = sim.tenant.createUserGroup('Joined Mid-Sync');
         const user = sim.tenant.createUser({
@@ -157,7 +163,7 @@ describe('records created while the sync runs', () => {
           lastname: 'Arrival',
           roles: [{ id: role.id }],
         });
-        sim.tenant.updateUser(firstUser, { 'user-groups': [{ id: group.id }] }, { arrayMode: 'merge' });
+        sim.tenant.updateUser(existingUser, { 'user-groups': [{ id: group.id }] }, { arrayMode: 'merge' });
         created = { userId: user.id, roleId: role.id, groupId: group.id };
         return body;
       },
@@ -168,9 +174,10 @@ describe('records created while the sync runs', () => {
     expect(file.resources.has(`user:${created!.userId}`)).toBe(true);
     expect(file.grantIds.has(`role:${created!.roleId}:member:user:${created!.userId}`)).toBe(true);
     expect(file.displayNames.get(`role:${created!.roleId}`)).toBe('Created Mid-Sync');
-    expect(file.grantIds.has(`group:${created!.groupId}:member:user:${firstUser}`)).toBe(true);
+    expect(file.grantIds.has(`group:${created!.groupId}:member:user:${existingUser}`)).toBe(true);
     expect(file.displayNames.get(`group:${created!.groupId}`)).toBe('Joined Mid-Sync');
-    // Written from the users' references if their lists had been read before they were created.
+    // Written from the users' references if their lists had been read before they were created (the
+    // lists are read beside the users, so either can happen).
     expect(summary.lateArrivals).toBeLessThanOrEqual(2);
     // And the whole file still matches the (changed) tenant exactly.
     const expected = expectedContents(sim.groundTruth(), { accountGroups: true });
