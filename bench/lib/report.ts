@@ -1,3 +1,4 @@
+import type { WalkStats } from '../../src/coupa/paginate.js';
 /**
  * Turns raw measurements into the benchmark's rows, checks them against the issue's targets and
  * renders them as a console table and as Markdown.
@@ -42,15 +43,7 @@ export interface SyncChildResult {
   lanes: number;
   /** The /api/users walk as the client saw it (fetch call to response headers). */
   walk?: WalkTrace;
-  walkStats?: {
-    requests: number;
-    top: number;
-    chains: number;
-    seeds: number;
-    above: number;
-    emptySeeds: number;
-    maxInFlight: number;
-  };
+  walkStats?: WalkStats;
 }
 
 export interface WalkTrace {

@@ -98,10 +98,7 @@ export class Catalog {
     const { resource } = membership;
     const key = this.key(resource.id, String(ref.id));
     const target = this.targets.get(key);
-    if (target) {
-      this.putGrant(resource.id, memberGrant(this.entitlementOf(target, membership), userId));
-      return;
-    }
+    if (target) return this.grant(target, membership, userId);
     let p = this.pending.get(key);
     if (!p) this.pending.set(key, (p = { resource, ref, grants: [] }));
     p.grants.push({ membership, userId });
@@ -123,8 +120,11 @@ export class Catalog {
     const p = this.pending.get(key);
     if (!p) return;
     this.pending.delete(key);
-    for (const { membership, userId } of p.grants)
-      this.putGrant(p.resource.id, memberGrant(this.entitlementOf(target, membership), userId));
+    for (const { membership, userId } of p.grants) this.grant(target, membership, userId);
+  }
+
+  private grant(target: Target, membership: ArrayMembership, userId: string): void {
+    this.putGrant(membership.resource.id, memberGrant(this.entitlementOf(target, membership), userId));
   }
 
   /** Writes the resource of a flag the first time any user carries it (true or false). */

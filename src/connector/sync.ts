@@ -210,18 +210,17 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     const guessSkipped = LISTED_RESOURCES.filter(
       (r) => r.spec.optionalScope && (skip(r) || !granted?.has(r.spec.optionalScope.scope)),
     ).map((r) => r.id);
-    earlyUsers =
-      granted === undefined
-        ? undefined
-        : client.paginate('/api/users', {
-            bothEnds: true,
-            itemSchema: UserSchema,
-            fields: userFields(guessSkipped),
-            onEstimate: (n) => {
-              usersEstimated = n;
-            },
-            stats: opts.walkStats,
-          });
+    const usersWalk = (skipped: readonly string[]) =>
+      client.paginate('/api/users', {
+        bothEnds: true,
+        itemSchema: UserSchema,
+        fields: userFields(skipped),
+        onEstimate: (n) => {
+          usersEstimated = n;
+        },
+        stats: opts.walkStats,
+      });
+    earlyUsers = granted === undefined ? undefined : usersWalk(guessSkipped);
     const firstUsers = earlyUsers?.next();
     // Not left unhandled if the lists fail first; the sync rethrows it when it reads the page.
     firstUsers?.catch(() => undefined);
@@ -259,7 +258,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
     ).then(
       () => undefined,
       (error: unknown) => {
-        listFailure ??= { error };
+        listFailure = { error };
       },
     );
     const rethrowListFailure = () => {
@@ -268,18 +267,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
 
     // client.paginate yields each id once (it deduplicates), so users are written as they come.
     progress('users');
-    const pages =
-      earlyUsers && firstUsers
-        ? resume(firstUsers, earlyUsers)
-        : client.paginate('/api/users', {
-            bothEnds: true,
-            itemSchema: UserSchema,
-            fields: userFields(skippedTypes),
-            stats: opts.walkStats,
-            onEstimate: (n) => {
-              usersEstimated = n;
-            },
-          });
+    const pages = earlyUsers && firstUsers ? resume(firstUsers, earlyUsers) : usersWalk(skippedTypes);
     for await (const page of pages) {
       checkAbort();
       rethrowListFailure();

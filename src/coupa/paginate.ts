@@ -235,8 +235,8 @@ interface Job {
 
 /**
  * Seeds for one gap (lo, hi]: pages at offsets k·stride from lo. Offsets up to `confirmed` are known
- * to hold records and are filled in freely; beyond it, one probe at a time finds where the gap ends
- * (so that a wrong size estimate costs one empty page, not a whole round of them).
+ * to hold records and are filled in freely; beyond it, probes find where the gap ends (nextSeed),
+ * so that a wrong size estimate costs an empty page or two, not a whole round of them.
  */
 interface Plan {
   lo: number;
@@ -807,7 +807,6 @@ export async function* paginateById<T extends { id: number }>(
         verdictSettled = true;
         continue;
       }
-      if (topShort && !verdictAsked && open.length === 0) verdictSettled = true;
 
       pump();
       if (ready.length || failure) continue;

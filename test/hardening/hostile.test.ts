@@ -23,6 +23,7 @@ import {
   runMeasured,
   secretEnv,
   TERMINAL_UNSAFE,
+  type MeasuredRun,
 } from './hostile-run.js';
 import { cleanEnv, cliBin } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -59,11 +60,23 @@ async function hostile(mode: HostileMode, opts?: Parameters<typeof startHostile>
   return server;
 }
 
+/** `coupa-connector sync` against the hostile server into `out`, in a child process whose peak memory is taken. */
+function syncInto(
+  s: HostileServer,
+  out: string,
+  opts: { extra?: string[]; env?: Record<string, string> } = {},
+): Promise<MeasuredRun> {
+  return runMeasured([...hostileArgs(s, opts.extra), '-f', out], {
+    env: { ...secretEnv(s), ...opts.env },
+    dir: tmp.dir,
+  });
+}
+
 describe('1. unbounded responses', () => {
   it('a body that never ends: exit 1 naming the endpoint, read once (not retried), bounded memory', async () => {
     const s = await hostile('endless-body');
     const prev = previousOutput(tmp.dir);
-    const run = await runMeasured([...hostileArgs(s), '-f', prev.path], { env: secretEnv(s), dir: tmp.dir });
+    const run = await syncInto(s, prev.path);
     expect(run.code).toBe(1);
     const line = expectOneCleanLine(run.stderr);
     expect(line).toMatch(/GET \/api\/users .*more than 16 MiB/);
@@ -77,7 +90,7 @@ describe('1. unbounded responses', () => {
   it('a small gzip body that inflates to 1 GiB: exit 1, not retried, bounded memory', async () => {
     const s = await hostile('gzip-bomb', { bombBytes: 1024 * 1024 * 1024 });
     const prev = previousOutput(tmp.dir);
-    const run = await runMeasured([...hostileArgs(s), '-f', prev.path], { env: secretEnv(s), dir: tmp.dir });
+    const run = await syncInto(s, prev.path);
     expect(run.code).toBe(1);
     expect(expectOneCleanLine(run.stderr)).toMatch(/GET \/api\/users .*more than 16 MiB .*decoded bytes/);
     // Both ends of the users list at once (see above); neither is retried.
@@ -89,7 +102,7 @@ describe('1. unbounded responses', () => {
   it('a 200 MB page announced by Content-Length: refused before reading, exit 1', async () => {
     const s = await hostile('huge-declared');
     const prev = previousOutput(tmp.dir);
-    const run = await runMeasured([...hostileArgs(s), '-f', prev.path], { env: secretEnv(s), dir: tmp.dir });
+    const run = await syncInto(s, prev.path);
     expect(run.code).toBe(1);
     expect(expectOneCleanLine(run.stderr)).toMatch(/GET \/api\/users .*Content-Length 209715200/);
     expect(run.peakMiB).toBeLessThan(PEAK_MIB);
@@ -99,10 +112,7 @@ describe('1. unbounded responses', () => {
   it('the cap is configurable: --max-response-mb 8 stops a 64 MiB chunked page at 8 MiB', async () => {
     const s = await hostile('huge-chunked');
     const prev = previousOutput(tmp.dir);
-    const run = await runMeasured([...hostileArgs(s, ['--max-response-mb', '8']), '-f', prev.path], {
-      env: secretEnv(s),
-      dir: tmp.dir,
-    });
+    const run = await syncInto(s, prev.path, { extra: ['--max-response-mb', '8'] });
     expect(run.code).toBe(1);
     expect(expectOneCleanLine(run.stderr)).toMatch(/more than 8 MiB/);
     expect(run.peakMiB).toBeLessThan(PEAK_MIB);
@@ -112,7 +122,7 @@ describe('1. unbounded responses', () => {
   it('a list that keeps growing: a clear error instead of paging forever', async () => {
     const s = await hostile('endless-list');
     const prev = previousOutput(tmp.dir);
-    const run = await runMeasured([...hostileArgs(s), '-f', prev.path], { env: secretEnv(s), dir: tmp.dir });
+    const run = await syncInto(s, prev.path);
     expect(run.code).toBe(1);
     expect(expectOneCleanLine(run.stderr)).toMatch(/GET \/api\/users kept growing while it was read/);
     // The first estimate was about 10 000 users; the walk stopped near 3× that, not at infinity.
@@ -125,7 +135,7 @@ describe('1. unbounded responses', () => {
 describe('2. non-regular output targets (checked before any request)', () => {
   async function refused(target: string, kind: RegExp): Promise<void> {
     const s = await hostile('clean');
-    const run = await runMeasured([...hostileArgs(s), '-f', target], { env: secretEnv(s), dir: tmp.dir });
+    const run = await syncInto(s, target);
     expect(run.code).toBe(2);
     expect(expectOneCleanLine(run.stderr)).toMatch(kind);
     expect(s.total()).toBe(0);
@@ -163,10 +173,7 @@ describe('2. non-regular output targets (checked before any request)', () => {
     const link = join(tmp.dir, 'latest.c1z');
     symlinkSync(target, link);
     // The old target is not a c1z, so ask for a plain replacement rather than a kept history.
-    const run = await runMeasured([...hostileArgs(s), '-f', link], {
-      env: { ...secretEnv(s), BATON_KEEP_SYNC_COUNT: '1' },
-      dir: tmp.dir,
-    });
+    const run = await syncInto(s, link, { env: { BATON_KEEP_SYNC_COUNT: '1' } });
     expect(run.code, run.stderr).toBe(0);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readFileSync(target).subarray(0, 4).toString()).toBe('C1ZF');
@@ -203,10 +210,7 @@ describe('leftover temp files of dead processes', () => {
     writeFileSync(liveTmp, 'in progress');
     await s.close();
     const clean = await hostile('clean');
-    const run = await runMeasured([...hostileArgs(clean), '-f', out], {
-      env: { ...secretEnv(clean), TMPDIR: tmpRoot },
-      dir: tmp.dir,
-    });
+    const run = await syncInto(clean, out, { env: { TMPDIR: tmpRoot } });
     expect(run.code, run.stderr).toBe(0);
     expect(readdirSync(tmpRoot)).toEqual([]);
     expect(existsSync(deadTmp)).toBe(false);
@@ -218,7 +222,7 @@ describe('3. terminal injection', () => {
   it('names full of escapes, bidi overrides and controls: the console shows them escaped, json keeps them exact', async () => {
     const s = await hostile('hostile-names');
     const out = join(tmp.dir, 'out.c1z');
-    const sync = await runMeasured([...hostileArgs(s), '-f', out], { env: secretEnv(s), dir: tmp.dir });
+    const sync = await syncInto(s, out);
     expect(sync.code, sync.stderr).toBe(0);
     for (const args of [
       ['access', '--entitlement', 'role:1:member'],
@@ -246,7 +250,7 @@ describe('3. terminal injection', () => {
   it('a proxy error page quoting escapes and the form-encoded secret: one clean line, the secret redacted in every spelling', async () => {
     const s = await hostile('echo-secret');
     const prev = previousOutput(tmp.dir);
-    const run = await runMeasured([...hostileArgs(s), '-f', prev.path], { env: secretEnv(s), dir: tmp.dir });
+    const run = await syncInto(s, prev.path);
     expect(run.code).toBe(1);
     const line = expectOneCleanLine(run.stderr);
     expect(line).toContain('[REDACTED]');
@@ -260,7 +264,7 @@ describe('3. terminal injection', () => {
   it('a 2 MB name: console cells are capped, -o json has the full value', async () => {
     const s = await hostile('wide-name');
     const out = join(tmp.dir, 'out.c1z');
-    const sync = await runMeasured([...hostileArgs(s), '-f', out], { env: secretEnv(s), dir: tmp.dir });
+    const sync = await syncInto(s, out);
     expect(sync.code, sync.stderr).toBe(0);
     const table = await runMeasured(['resources', '--resource-type', 'user', '-f', out], { dir: tmp.dir });
     expect(table.code).toBe(0);
@@ -278,7 +282,7 @@ describe('6. smaller gaps', () => {
   it('ids above 2^53: refused with exit 2 instead of rounded', async () => {
     const s = await hostile('big-id');
     const prev = previousOutput(tmp.dir);
-    const run = await runMeasured([...hostileArgs(s), '-f', prev.path], { env: secretEnv(s), dir: tmp.dir });
+    const run = await syncInto(s, prev.path);
     expect(run.code).toBe(2);
     expect(expectOneCleanLine(run.stderr)).toMatch(/GET \/api\/roles.*id above 2\^53/);
     prev.intact();
@@ -302,7 +306,7 @@ describe('6. smaller gaps', () => {
   it('the c1z is written 0600', async () => {
     const s = await hostile('clean');
     const out = join(tmp.dir, 'out.c1z');
-    const run = await runMeasured([...hostileArgs(s), '-f', out], { env: secretEnv(s), dir: tmp.dir });
+    const run = await syncInto(s, out);
     expect(run.code, run.stderr).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
   });
@@ -332,10 +336,7 @@ describe('6. smaller gaps', () => {
     [['--max-response-mb', '0'], /--max-response-mb must be a whole number from 1/],
   ])('numeric flag %j: exit 2 before any request', async (flag, message) => {
     const s = await hostile('clean');
-    const run = await runMeasured([...hostileArgs(s), ...flag, '-f', join(tmp.dir, 'x.c1z')], {
-      env: secretEnv(s),
-      dir: tmp.dir,
-    });
+    const run = await syncInto(s, join(tmp.dir, 'x.c1z'), { extra: flag });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(s.total()).toBe(0);
