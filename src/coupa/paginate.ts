@@ -478,9 +478,18 @@ export async function* paginateById<T extends { id: number }>(
     bottom = undefined;
   };
 
-  /** Records expected strictly between lo and hi, from the density of the pages nearest to them. */
+  /**
+   * Records expected strictly between lo and hi. Inside a plan whose seeds put both ends at known
+   * ranks, the difference of the ranks (exact unless a record was deleted meanwhile); else from the
+   * density of the pages nearest to them.
+   */
   const estimate = (lo: number, hi: number): number | undefined => {
     if (lo === 0) return undefined; // the list may start anywhere: wait for the bottom page
+    for (const p of plans) {
+      const from = p.lo === lo ? -1 : p.rank.get(lo);
+      const to = p.rank.get(hi);
+      if (from !== undefined && to !== undefined && to > from) return to - from - 1;
+    }
     let below: { gap: number; d: number } | undefined;
     let above: { gap: number; d: number } | undefined;
     for (const s of spans) {
@@ -616,16 +625,37 @@ export async function* paginateById<T extends { id: number }>(
     return o;
   };
 
-  /** Nothing is left to ask for below the top: every open gap has the request out that should close it. */
-  const nearlyDone = (): boolean => {
-    if (plans.some((p) => !planDone(p))) return false;
-    for (const [lo, end] of coverage.gaps(top)) {
-      if (!chainsFrom.has(lo)) return false;
-      const c = estimate(lo, end + 1);
-      if (c === undefined || c + 1 > PAGE_SIZE) return false;
+  /**
+   * The requests out will close the gap (lo, hi) if they come back as planned: inside a plan, where
+   * both ends have known ranks, the pending seeds and the chain from lo together span every rank in
+   * between; elsewhere, a chain is out from lo and the gap looks no longer than a page.
+   */
+  const spokenFor = (lo: number, hi: number): boolean => {
+    for (const p of plans) {
+      const from = p.lo === lo ? -1 : p.rank.get(lo);
+      const to = p.rank.get(hi);
+      if (from === undefined || to === undefined) continue;
+      const pieces = [...p.pending].map((o): Interval => [o, o + PAGE_SIZE - 1]);
+      if (chainsFrom.has(lo)) pieces.push([from + 1, from + PAGE_SIZE]);
+      pieces.sort((a, b) => a[0] - b[0]);
+      let next = from + 1;
+      for (const [a, b] of pieces) {
+        if (a > next) break;
+        next = Math.max(next, b + 1);
+      }
+      return next >= to;
     }
-    return true;
+    if (!chainsFrom.has(lo)) return false;
+    const c = estimate(lo, hi);
+    return c !== undefined && c + 1 <= PAGE_SIZE;
   };
+
+  /**
+   * Nothing is left to ask for below the top: no plan has a seed to choose and every open gap has
+   * the requests out that should close it.
+   */
+  const nearlyDone = (): boolean =>
+    !plans.some((p) => !planDone(p)) && coverage.gaps(top).every(([lo, end]) => spokenFor(lo, end + 1));
 
   /**
    * A seed not back yet will read the ranks just above `lo`: a chain from `lo` would read them
