@@ -32,6 +32,8 @@
  * server capping pages below 50 costs requests, never records.
  */
 
+import { setMaxListeners } from 'node:events';
+
 export const PAGE_SIZE = 50;
 
 export interface PageRequest {
@@ -290,6 +292,9 @@ export async function* paginateById<T extends { id: number }>(
   const stats = opts.stats ?? newWalkStats();
   const pace = opts.pace;
   const maxInFlight = Math.max(1, opts.maxInFlight ?? (pace ? 128 : 8));
+  // Every request out listens on this signal; at 25 req/s × 2 s that is some 60 listeners, which
+  // is the design, not a leak: without this Node prints a MaxListenersExceededWarning on stderr.
+  setMaxListeners(Math.max(maxInFlight, 10) + 10, signal);
 
   const seen = new Set<number>();
   const coverage = new Coverage();

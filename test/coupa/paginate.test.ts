@@ -284,6 +284,40 @@ describe('requests in flight: rate × latency, never more than the limiter allow
   });
 });
 
+describe('many requests in flight at once', () => {
+  it('a walk with 40 requests out prints no MaxListenersExceededWarning (each listens on its signal)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const ids = Array.from({ length: 4000 }, (_, i) => i + 1);
+      const fetchPage = async (req: PageRequest) => {
+        // What fetch does with the signal it is given.
+        const onAbort = () => {};
+        req.signal.addEventListener('abort', onAbort);
+        await new Promise((r) => setTimeout(r, 20));
+        req.signal.removeEventListener('abort', onAbort);
+        const gt = Number(req.query['id[gt]'] ?? 0);
+        const le = Number(req.query['id[lt_or_eq]'] ?? Infinity);
+        let list = ids.filter((id) => id > gt && id <= le);
+        if (req.query.dir === 'desc') list = list.reverse();
+        const offset = Number(req.query.offset ?? 0);
+        return list.slice(offset, offset + PAGE_SIZE).map((id) => ({ id }));
+      };
+      const stats = newWalkStats();
+      let read = 0;
+      for await (const page of paginateById(fetchPage, { maxInFlight: 40, stats })) read += page.length;
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(read).toBe(4000);
+      expect(stats.maxInFlight).toBeGreaterThan(10);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
 describe('servers that cap, ignore or repeat', () => {
   it.each(['dense', 'sparse'] as const)(
     'a server capping pages at 25 is read to the end (%s)',
