@@ -639,7 +639,8 @@ export async function* paginateById<T extends { id: number }>(
     for (const p of plans) {
       const from = p.lo === lo ? -1 : p.rank.get(lo);
       const to = p.rank.get(hi);
-      if (from === undefined || to === undefined) continue;
+      // Ranks out of order (records deleted between the answers that set them) prove nothing.
+      if (from === undefined || to === undefined || to <= from) continue;
       const pieces = [...p.pending].map((o): Interval => [o, o + PAGE_SIZE - 1]);
       if (chainsFrom.has(lo)) pieces.push([from + 1, from + PAGE_SIZE]);
       pieces.sort((a, b) => a[0] - b[0]);
