@@ -33,7 +33,13 @@ import {
   type WriterRow,
 } from './lib/report.js';
 import { ensureBuilt } from './lib/build.js';
-import { matrixMarkdown, renderMarkdown, overheadNotes, type MatrixCell } from './lib/markdown.js';
+import {
+  matrixMarkdown,
+  renderMarkdown,
+  overheadNotes,
+  verdictCounts,
+  type MatrixCell,
+} from './lib/markdown.js';
 import { tenantFor, type TruthCounts } from './lib/tenant.js';
 import { runSoak, soakSummary, soakTable, SOAK_DEFAULTS, type SoakResult } from './lib/soak.js';
 import { reportBenchMarkdown, spliceReportSection, type ReportBenchResult } from './lib/report-bench.js';
@@ -274,13 +280,7 @@ if (matrix.length > 1) {
   console.log('Latency × id layout × size (requests / floor; wall / rate-limit floor):');
   console.log(matrixMarkdown(matrix).join('\n'));
 }
-const verdicts = [
-  ...matrix.flatMap((c) => Object.values(c.row.verdicts)),
-  ...(writer ? [writer.verdict] : []),
-  ...(soak ? Object.values(soak.verdicts) : []),
-];
-const pass = verdicts.filter((v) => v === 'PASS').length;
-const miss = verdicts.filter((v) => v === 'MISS').length;
+const { pass, miss } = verdictCounts({ rows, matrix, writer, soak });
 console.log(`\ntargets: ${pass} PASS, ${miss} MISS`);
 const mismatched = matrix.map((c) => c.row).filter((r) => !r.exact);
 if (mismatched.length) {

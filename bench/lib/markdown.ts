@@ -116,7 +116,9 @@ function sizeLabel(users: number): string {
 }
 
 /** The syncs a run judged: every cell of the grid when there is one (the detailed table's syncs among them). */
-function judgedSyncs(r: BenchReport): Array<{ row: SizeRow; at: string; best?: number }> {
+function judgedSyncs(
+  r: Pick<BenchReport, 'rows' | 'matrix'>,
+): Array<{ row: SizeRow; at: string; best?: number }> {
   if (!r.matrix?.length) return r.rows.map((row) => ({ row, at: `${sizeLabel(row.users)} users` }));
   return r.matrix.map((c) => ({
     row: c.row,
@@ -169,15 +171,25 @@ function missNotes(r: BenchReport): string[] {
   return out;
 }
 
-export function renderMarkdown(r: BenchReport): string {
-  const m = r.machine;
+/** PASS and MISS over every target a run judged: each sync of the grid, the writer, the soak. */
+export function verdictCounts(r: Pick<BenchReport, 'rows' | 'matrix' | 'writer' | 'soak'>): {
+  pass: number;
+  miss: number;
+} {
   const verdicts = [
     ...judgedSyncs(r).flatMap(({ row }) => Object.values(row.verdicts)),
     ...(r.writer ? [r.writer.verdict] : []),
     ...(r.soak ? Object.values(r.soak.verdicts) : []),
   ];
-  const pass = verdicts.filter((v) => v === 'PASS').length;
-  const miss = verdicts.filter((v) => v === 'MISS').length;
+  return {
+    pass: verdicts.filter((v) => v === 'PASS').length,
+    miss: verdicts.filter((v) => v === 'MISS').length,
+  };
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const m = r.machine;
+  const { pass, miss } = verdictCounts(r);
   const misses = missNotes(r);
   const lines = [
     '# Benchmarks',

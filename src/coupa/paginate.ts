@@ -294,7 +294,8 @@ export async function* paginateById<T extends { id: number }>(
   const maxInFlight = Math.max(1, opts.maxInFlight ?? (pace ? 128 : 8));
   // Every request out listens on this signal; at 25 req/s × 2 s that is some 60 listeners, which
   // is the design, not a leak: without this Node prints a MaxListenersExceededWarning on stderr.
-  setMaxListeners(Math.max(maxInFlight, 10) + 10, signal);
+  // (The 10 more are the default allowance, for the caller's own listeners on its signal.)
+  setMaxListeners(maxInFlight + 10, signal);
 
   const seen = new Set<number>();
   const coverage = new Coverage();
@@ -350,6 +351,9 @@ export async function* paginateById<T extends { id: number }>(
   const plans: Plan[] = [];
   /** Gaps already sized (planned, or too small for seeds): "lo:hi". */
   const sized = new Set<string>();
+
+  /** The plan a seed belongs to (gone once the plan is finished). */
+  const planOf = (job: Job): Plan | undefined => plans.find((p) => p.lo === job.lo && p.hi === job.hi);
 
   const fresh = (page: T[]): T[] =>
     page.filter((item) => {
@@ -447,12 +451,12 @@ export async function* paginateById<T extends { id: number }>(
         if (!asked.length) {
           stats.emptySeeds++;
           misses++;
-          const p = plans.find((q) => q.lo === job.lo && q.hi === job.hi);
+          const p = planOf(job);
           if (p) p.upper = Math.min(p.upper, job.offset);
           return;
         }
         {
-          const p = plans.find((q) => q.lo === job.lo && q.hi === job.hi);
+          const p = planOf(job);
           p?.rank.set(min, job.offset);
           p?.rank.set(max, job.offset + asked.length - 1);
           if (p && (raw.length === PAGE_SIZE || !evidence.trusted) && job.offset > p.confirmed) {
@@ -484,17 +488,27 @@ export async function* paginateById<T extends { id: number }>(
   };
 
   /**
+   * The ranks of a gap's two ends inside the plan that read both (lo itself is -1 at the plan's
+   * start). Ranks out of order (records deleted between the answers that set them) prove nothing.
+   */
+  const rankedSpan = (lo: number, hi: number): { plan: Plan; from: number; to: number } | undefined => {
+    for (const plan of plans) {
+      const from = plan.lo === lo ? -1 : plan.rank.get(lo);
+      const to = plan.rank.get(hi);
+      if (from !== undefined && to !== undefined && to > from) return { plan, from, to };
+    }
+    return undefined;
+  };
+
+  /**
    * Records expected strictly between lo and hi. Inside a plan whose seeds put both ends at known
    * ranks, the difference of the ranks (exact unless a record was deleted meanwhile); else from the
    * density of the pages nearest to them.
    */
   const estimate = (lo: number, hi: number): number | undefined => {
     if (lo === 0) return undefined; // the list may start anywhere: wait for the bottom page
-    for (const p of plans) {
-      const from = p.lo === lo ? -1 : p.rank.get(lo);
-      const to = p.rank.get(hi);
-      if (from !== undefined && to !== undefined && to > from) return to - from - 1;
-    }
+    const ranked = rankedSpan(lo, hi);
+    if (ranked) return ranked.to - ranked.from - 1;
     let below: { gap: number; d: number } | undefined;
     let above: { gap: number; d: number } | undefined;
     for (const s of spans) {
@@ -636,12 +650,10 @@ export async function* paginateById<T extends { id: number }>(
    * between; elsewhere, a chain is out from lo and the gap looks no longer than a page.
    */
   const spokenFor = (lo: number, hi: number): boolean => {
-    for (const p of plans) {
-      const from = p.lo === lo ? -1 : p.rank.get(lo);
-      const to = p.rank.get(hi);
-      // Ranks out of order (records deleted between the answers that set them) prove nothing.
-      if (from === undefined || to === undefined || to <= from) continue;
-      const pieces = [...p.pending].map((o): Interval => [o, o + PAGE_SIZE - 1]);
+    const ranked = rankedSpan(lo, hi);
+    if (ranked) {
+      const { plan, from, to } = ranked;
+      const pieces = [...plan.pending].map((o): Interval => [o, o + PAGE_SIZE - 1]);
       if (chainsFrom.has(lo)) pieces.push([from + 1, from + PAGE_SIZE]);
       pieces.sort((a, b) => a[0] - b[0]);
       let next = from + 1;
@@ -746,7 +758,7 @@ export async function* paginateById<T extends { id: number }>(
         if (job.kind === 'chain' || job.kind === 'bottom') chainsFrom.delete(job.lo);
         else if (job.kind === 'above') aboveInFlight = false;
         else if (job.kind === 'seed') {
-          const plan = plans.find((p) => p.lo === job.lo && p.hi === job.hi);
+          const plan = planOf(job);
           if (plan) {
             plan.pending.delete(job.offset);
             plan.done.add(job.offset);
