@@ -5,8 +5,10 @@ import type { GroundTruth } from '../../src/simulator/index.js';
 /**
  * The simulator's ground truth per membership type. The types come from the list (MEMBERSHIP_TYPES)
  * and reach the ground truth through the simulator's association table (by user field), so a type
- * added to the list is expected by every test that enumerates types, with no line here. The ids are
- * spelled by the test from baton-coupa's conventions, not taken from the connector's code.
+ * added to the list is expected by every test that enumerates types, with no line here. The ids
+ * are built from the descriptors' resource type ids and slugs (only the license id mapping is
+ * written out here); test/connector/entitlement-ids.test.ts pins every type's id as a literal, so
+ * a changed prefix or slug, or a type dropped from the list, still fails.
  */
 
 /**
