@@ -168,7 +168,8 @@ describe('sync of a sparse 10k-user tenant (ids far from 1, gaps, runs of holes,
     const gt = run.sim.groundTruth();
     const counters = run.sim.counters();
     expect(counters.total).toBeLessThanOrEqual(budget(gt));
-    // Measured when this walk landed (floor 208): a change that costs requests fails here.
+    // The tenant is the one MEASURED_SPARSE_10K was measured on (floor 208); on it, a change that
+    // costs requests fails on the next line.
     expect(floorFor(gt)).toBe(208);
     expect(counters.total).toBeLessThanOrEqual(MEASURED_SPARSE_10K);
     // Lists shorter than a page: one request each (the users walk showed the server sends 50).

@@ -113,14 +113,6 @@ export function expectedContents(gt: ReturnType<Simulator['groundTruth']>, opts:
   return { resources, grantTuples, grantIds, entitlements };
 }
 
-/**
- * Requests a walk from the top costs over `n` records with ids 1..n, at 50 a page: the page that
- * reaches id 1 ends it, so ceil(n/50), and one (empty) answer for an empty list.
- */
-export function topDownPages(n: number): number {
-  return Math.max(1, Math.ceil(n / 50));
-}
-
 export function floorOf(counts: {
   users: number;
   userGroups: number;
