@@ -17,7 +17,7 @@ import { tempDir } from '../helpers/temp-dir.js';
  */
 
 const TENANT = { seed: 62, users: 300 };
-/** The third users request: a bounded lane's page, after the probe page was read: something mid-walk. */
+/** The third users request: after the top and bottom pages, a page from the middle of the walk. */
 const MID_WALK: { match: { method: string; path: string }; onRequests: number[] } = {
   match: { method: 'GET', path: '/api/users' },
   onRequests: [3],
@@ -266,10 +266,10 @@ describe('tolerated changes of the tenant (own simulators)', () => {
     }
   });
 
-  it("a record from another lane's id range inside a page: the lane is not cut short", async () => {
-    // Pages are asked for `id[gt]=cursor&id[lt_or_eq]=hi`. A server that slips in a record outside
-    // that range (a repeat from a stale cache, another lane's record) must not move the cursor
-    // past ids nobody has read yet, or a whole range is silently skipped.
+  it('a record from near the top inside the bottom page: the walk is not cut short', async () => {
+    // Pages cover the id range their records span. A server that slips in a record from elsewhere
+    // (a repeat from a stale cache) must not make a page claim ids nobody has read yet, or a whole
+    // range is silently skipped.
     const own = await testSimulator({ tenant: TENANT });
     try {
       const byId = new Map<number, unknown>();
@@ -282,26 +282,26 @@ describe('tolerated changes of the tenant (own simulators)', () => {
           return body;
         },
       });
-      const base = join(tmp.dir, 'lanes-base.c1z');
+      const base = join(tmp.dir, 'stray-base.c1z');
       await syncOnce(own, base);
       capture();
       const before = await decode(base);
-      const foreign = Math.max(...byId.keys()) - 5; // in the last lane's range
+      const foreign = Math.max(...byId.keys()) - 5; // near the top of the list
       let injected = 0;
       own.faults.add({
         match: { method: 'GET', path: '/api/users' },
         kind: 'transform',
         transform: (body, req) => {
           // The bottom page: the first records in ascending order (asked for with the top one).
-          const firstLaneFirstPage = req.query.get('id[gt]') === null && req.query.get('dir') === 'asc';
-          if (Array.isArray(body) && firstLaneFirstPage) {
+          const bottomPage = req.query.get('id[gt]') === null && req.query.get('dir') === 'asc';
+          if (Array.isArray(body) && bottomPage) {
             (body as unknown[]).push(structuredClone(byId.get(foreign)));
             injected++;
           }
           return body;
         },
       });
-      const out = join(tmp.dir, 'lanes-foreign.c1z');
+      const out = join(tmp.dir, 'stray-foreign.c1z');
       await syncOnce(own, out);
       expect(injected).toBe(1);
       const d = await decode(out);
@@ -332,7 +332,7 @@ describe('tolerated changes of the tenant (own simulators)', () => {
         },
       });
       const out = join(tmp.dir, 'cap.c1z');
-      await syncOnce(own, out); // the sync's default: 4 lanes for users, top first for the lists
+      await syncOnce(own, out); // the sync's default walk for every list
       expect(capped.get('/api/users')).toBeGreaterThan(3);
       expect(capped.get('/api/user_groups')).toBeGreaterThan(0);
       expect(capped.get('/api/roles')).toBeGreaterThan(0);
