@@ -22,7 +22,7 @@ import { buildsAfterLoad, C1Z_MAGIC, GRANTS_UNIQUE_INDEX, SCHEMA_STATEMENTS, TAB
 import { newKsuid } from './ksuid.js';
 import { goTimestampNow } from './timestamp.js';
 import { C1zWriteError } from './errors.js';
-import { carryOverSyncs, endAfter, type SyncRunRow } from './history.js';
+import { carryOverSyncs, endAfter, type CarriedOver, type SyncRunRow } from './history.js';
 import { encodeSimpleGrantTail } from './grant-encoding.js';
 import { fsyncDir } from '../util/durable-file.js';
 import { checkOutputTarget } from '../util/output-target.js';
@@ -57,7 +57,9 @@ const FINISHED_SYNC_TOKEN =
 
 // Baton's store keeps the v0.2.58 upsert key (external_id, sync_id). On conflict we refresh every
 // column, not just `data` as Go does, so the text columns can never disagree with the blob.
-// Grants are plain inserts: their key index is built at finish, and duplicates are removed then.
+// Grants have no key index while they load (it is built at finish, or by prepareFinish once few
+// rows are left), so `or replace` is a plain insert until then: duplicates are removed when the
+// index is built, the last write winning; after it, `or replace` keeps the last write itself.
 const SQL = {
   resourceType: `insert into ${TABLES.resourceTypes} (external_id, data, sync_id, discovered_at) values (?, ?, ?, ?)
     on conflict (external_id, sync_id) do update set data = excluded.data, discovered_at = excluded.discovered_at`,
@@ -70,7 +72,7 @@ const SQL = {
     values (?, ?, ?, ?, ?, ?)
     on conflict (external_id, sync_id) do update set resource_type_id = excluded.resource_type_id,
       resource_id = excluded.resource_id, data = excluded.data, discovered_at = excluded.discovered_at`,
-  grant: `insert into ${TABLES.grants} (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at)
+  grant: `insert or replace into ${TABLES.grants} (resource_type_id, resource_id, entitlement_id, principal_resource_type_id, principal_resource_id, external_id, data, sync_id, discovered_at)
     values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 } as const;
 
@@ -96,6 +98,9 @@ export class C1zWriter {
   private rowsInBatch = 0;
   private batchTimestamp = '';
   private state: 'open' | 'finishing' | 'done' | 'aborted' = 'open';
+  /** prepareFinish()'s work, started once; finish() awaits it (or starts it). */
+  private prepared: Promise<CarriedOver> | undefined;
+  private preparing = false;
   /** Serialized `entitlement` field of grants, per Entitlement object: grants of one entitlement share it. */
   private entitlementBytes = new WeakMap<Entitlement, Uint8Array>();
   /**
@@ -256,18 +261,47 @@ export class C1zWriter {
   }
 
   /**
+   * Does now what finish() can do before the last rows: copies in the earlier syncs that are
+   * kept, then builds the indexes left out while loading. Rows written afterwards go into indexed
+   * tables, which is slower per row, so call it when few rows are left and the process is
+   * otherwise waiting: the sync does, once the users walk has its last requests out, so that this
+   * work overlaps the last round trips instead of following them. The file is the same either way.
+   * Nothing may be written until it resolves; calling it again returns the same promise.
+   */
+  prepareFinish(): Promise<void> {
+    return this.prepare().then(() => undefined);
+  }
+
+  private prepare(): Promise<CarriedOver> {
+    this.prepared ??= (async () => {
+      const db = this.openDb();
+      this.preparing = true;
+      try {
+        if (db.inTransaction) db.exec('commit');
+        this.rowsInBatch = 0;
+        // Copy, add, compact: only the kept runs are copied in, so the new file never holds rows
+        // of dropped syncs and needs no VACUUM; copied before the index build, which is faster.
+        const history = await carryOverSyncs(db, this.outPath, this.keepSyncs, this.dir);
+        this.buildDeferredIndexes(db);
+        return history;
+      } finally {
+        this.preparing = false;
+      }
+    })();
+    return this.prepared;
+  }
+
+  /**
    * Ends the sync run, closes the database and atomically replaces the target: magic + zstd go to
    * `<out>.tmp-*` in the target's directory, which is fsynced and renamed over the target.
    */
   async finish(): Promise<C1zWriteResult> {
     const db = this.openDb();
+    const prepared = this.prepare(); // started while the writer is still open, if not yet
     this.state = 'finishing';
     try {
+      const history = await prepared;
       if (db.inTransaction) db.exec('commit');
-      // Copy, add, compact: only the kept runs are copied in, so the new file never holds rows
-      // of dropped syncs and needs no VACUUM.
-      const history = await carryOverSyncs(db, this.outPath, this.keepSyncs, this.dir);
-      this.buildDeferredIndexes(db);
       let endedAt = goTimestampNow();
       if (endedAt < this.startedAt) endedAt = this.startedAt;
       endedAt = endAfter(endedAt, history.latestEndedAt);
@@ -409,6 +443,11 @@ export class C1zWriter {
 
   private begin(): Database.Database {
     const db = this.openDb();
+    if (this.preparing) {
+      throw new C1zWriteError(
+        `A row was written to ${this.outPath} while prepareFinish() was running; await it first.`,
+      );
+    }
     if (!db.inTransaction) {
       db.exec('begin');
       this.batchTimestamp = goTimestampNow();

@@ -38,6 +38,12 @@ export interface SyncProgress {
  * makes the result durable and says where it went; `abort` throws everything away.
  */
 export interface SyncSink extends C1zSink {
+  /**
+   * Optional: do now what finish() can do before the last rows arrive (the c1z writer builds its
+   * indexes). Called once, when the users walk has its last requests out, so that the work
+   * overlaps the wait for them; writes may follow.
+   */
+  prepareFinish?(): Promise<void>;
   finish(): Promise<{ path: string; bytes: number; syncId: string; previousSyncIds?: string[] }>;
   abort(): Promise<void>;
 }
@@ -185,6 +191,9 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
   const target = opts.outPath ?? 'the sync sink';
   let usersSynced = 0;
   let usersEstimated: number | undefined;
+  /** The users walk has asked for its last pages: the sink may get ready to finish. */
+  let lastPagesAsked = false;
+  let finishPrepared = false;
   const progress = (phase: SyncProgress['phase']) =>
     opts.onProgress?.({
       phase,
@@ -217,6 +226,9 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
         fields: userFields(skipped),
         onEstimate: (n) => {
           usersEstimated = n;
+        },
+        onAllAsked: () => {
+          lastPagesAsked = true;
         },
         stats: opts.walkStats,
       });
@@ -276,6 +288,13 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
         usersSynced++;
       }
       progress('users');
+      // Between pages, not inside the walk's callback: nothing may be written meanwhile, and the
+      // work blocks (SQLite) for seconds on a large tenant. The walk has nothing left to send
+      // then, only answers to receive, which wait in the socket or in its queue of pages.
+      if (lastPagesAsked && !finishPrepared) {
+        finishPrepared = true;
+        await writer.prepareFinish?.();
+      }
     }
     checkAbort();
     await listsRead;
@@ -398,6 +417,7 @@ async function c1zSink(opts: SyncOptions): Promise<SyncSink> {
     putResource: (r) => writer.putResource(r),
     putEntitlement: (e) => writer.putEntitlement(e),
     putGrant: (g) => writer.putGrant(g),
+    prepareFinish: () => writer.prepareFinish(),
     abort: () => writer.abort(),
     finish: async () => {
       const written = await writer.finish();

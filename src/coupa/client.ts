@@ -65,6 +65,8 @@ export interface PaginateCallOptions<T> {
   watchCreations?: boolean;
   /** Ask for the bottom page with the top one: for lists rarely shorter than a page (see paginate.ts). */
   bothEnds?: boolean;
+  /** Called once the walk has asked for all it expects to need (see paginate.ts). */
+  onAllAsked?: () => void;
   /** Stops the walk and its requests (besides the client's own signal). */
   signal?: AbortSignal;
 }
@@ -198,6 +200,7 @@ export class CoupaClient {
         stats: opts.stats,
         watchCreations: opts.watchCreations,
         bothEnds: opts.bothEnds,
+        onAllAsked: opts.onAllAsked,
         signal: opts.signal,
       });
       for await (const page of pages) {

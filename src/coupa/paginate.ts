@@ -154,6 +154,13 @@ export interface PaginateOptions {
    * saves a round trip; on a list of up to 49 records it costs one request.
    */
   bothEnds?: boolean;
+  /**
+   * Called once, when the walk has asked for everything it expects to need: what is left is the
+   * answers on their way, and whatever a surprise in them calls for (a page that is not where it
+   * was planned, records created meanwhile). A caller with work of its own for the end (the sync
+   * builds its indexes) can do it during that last wait instead of after it.
+   */
+  onAllAsked?: () => void;
 }
 
 export interface WalkStats {
@@ -801,7 +808,18 @@ export async function* paginateById<T extends { id: number }>(
     });
   };
 
+  let allAskedSaid = false;
   const sendWhatIsDue = (): void => {
+    sendNow();
+    if (allAskedSaid || !opts.onAllAsked || failure || finished || !topRead) return;
+    // Nothing below the top is left to choose, and the look above is out (or not needed).
+    if ((aboveDone || aboveInFlight) && nearlyDone()) {
+      allAskedSaid = true;
+      opts.onAllAsked();
+    }
+  };
+
+  const sendNow = (): void => {
     if (failure || finished || !topRead) return;
     // A short top page waits for the verdict on short pages before anything else is asked for.
     if (topShort && !verdictSettled && coverage.gaps(top).length) return;

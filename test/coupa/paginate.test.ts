@@ -284,6 +284,32 @@ describe('requests in flight: rate × latency, never more than the limiter allow
   });
 });
 
+describe('the end of a walk', () => {
+  it('says once that all is asked for, while the last pages are still out, and asks for nothing after', async () => {
+    const slow = await startSlowFake(sparseRows(3000), 40);
+    const c = fakeClient(slow.url, { rateLimit: { perSecond: 100, burst: 10 } });
+    const stats = newWalkStats();
+    let said = 0;
+    let askedWhenSaid = -1;
+    let usersAfter = 0;
+    const ids: number[] = [];
+    const onAllAsked = () => {
+      said++;
+      askedWhenSaid = stats.requests;
+    };
+    for await (const page of c.paginate('/api/users', { itemSchema: Item, stats, onAllAsked })) {
+      ids.push(...page.map((u) => u.id));
+      if (said) usersAfter += page.length;
+    }
+    expect(new Set(ids).size).toBe(3000);
+    expect(said).toBe(1);
+    // Every request of the walk was out by then (nothing changed in the list meanwhile)...
+    expect(askedWhenSaid).toBe(stats.requests);
+    // ...and it came early enough to be of use: pages were still on their way.
+    expect(usersAfter).toBeGreaterThan(0);
+  });
+});
+
 describe('many requests in flight at once', () => {
   it('a walk with 40 requests out prints no MaxListenersExceededWarning (each listens on its signal)', async () => {
     const warnings: string[] = [];

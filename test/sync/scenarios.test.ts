@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
+import { MemorySink } from '../../src/connector/memory-sink.js';
 import { InterruptedError } from '../../src/errors.js';
 import { CoupaUnavailableError, InvalidScopeError } from '../../src/coupa/errors.js';
 import { capturingLogger, expectedContents, readFile } from './helpers.js';
@@ -184,6 +185,36 @@ describe('records created while the sync runs', () => {
     expect(file.resources).toEqual(expected.resources);
     expect(file.grantIds).toEqual(expected.grantIds);
     expect(file.dangling).toEqual([]);
+  });
+});
+
+describe('the end of a sync', () => {
+  it('gets the file ready to finish once the last user pages are asked for, with users still to write', async () => {
+    // 40 ms per answer: the last pages are still on their way when the walk has asked for them.
+    const { sim } = await setup({ tenant: { seed: 5, users: 3000 }, latencyMs: 40 });
+    const sink = new MemorySink();
+    const calls: string[] = [];
+    let usersAfter = 0;
+    const user = (r: { id?: { resourceType?: string } }) => r.id?.resourceType === 'user';
+    const recording = Object.assign(Object.create(sink) as MemorySink, {
+      putResource: (r: Parameters<MemorySink['putResource']>[0]) => {
+        if (calls.includes('prepareFinish') && user(r)) usersAfter++;
+        sink.putResource(r);
+      },
+      prepareFinish: () => {
+        calls.push('prepareFinish');
+        return Promise.resolve();
+      },
+      finish: () => {
+        calls.push('finish');
+        return sink.finish();
+      },
+    });
+    const summary = await syncToC1z({ client: testClient(sim), sink: recording });
+    expect(summary.resources.user).toBe(3000);
+    expect(sink.resources.filter(user)).toHaveLength(3000);
+    expect(calls).toEqual(['prepareFinish', 'finish']);
+    expect(usersAfter).toBeGreaterThan(0);
   });
 });
 

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { clone, equals } from '@bufbuild/protobuf';
+import { C1zReader } from '../../src/c1z/reader.js';
+import { C1zWriter } from '../../src/c1z/writer.js';
+import { C1zWriteError } from '../../src/c1z/errors.js';
+import { GrantSchema, ResourceSchema } from '../../src/c1z/messages.js';
+import { openRawDb, sampleData, schemaOf, useTempDirs, type Sample } from './helpers.js';
+
+const tempDir = useTempDirs();
+
+/** Writes `s` without prepareFinish(); the caller finishes. */
+async function write(out: string, s: Sample, keepSyncs = 1) {
+  const w = await C1zWriter.create(out, { batchSize: 4, keepSyncs });
+  s.resourceTypes.forEach((x) => w.putResourceType(x));
+  s.resources.forEach((x) => w.putResource(x));
+  s.entitlements.forEach((x) => w.putEntitlement(x));
+  s.grants.forEach((x) => w.putGrant(x));
+  return w;
+}
+
+/** The sync's order: most rows, prepareFinish(), the last rows (here: grants), finish(). */
+async function writeAround(out: string, s: Sample, split: number, keepSyncs = 1) {
+  const w = await C1zWriter.create(out, { batchSize: 4, keepSyncs });
+  s.resourceTypes.forEach((x) => w.putResourceType(x));
+  s.resources.forEach((x) => w.putResource(x));
+  s.entitlements.forEach((x) => w.putEntitlement(x));
+  s.grants.slice(0, split).forEach((x) => w.putGrant(x));
+  await w.prepareFinish();
+  s.grants.slice(split).forEach((x) => w.putGrant(x));
+  return w.finish();
+}
+
+function contents(path: string) {
+  return C1zReader.open(path).then((reader) => {
+    try {
+      return { resources: [...reader.resources()], grants: [...reader.grants()] };
+    } finally {
+      reader.close();
+    }
+  });
+}
+
+describe('C1zWriter.prepareFinish: the indexes built before the last rows', () => {
+  it('gives the same rows and the same schema as a file finished in one go', async () => {
+    const dir = tempDir();
+    const s = sampleData(6);
+    const split = Math.floor(s.grants.length / 2);
+    const early = await writeAround(`${dir}/early.c1z`, s, split);
+    const plain = await (await write(`${dir}/plain.c1z`, s)).finish();
+
+    const [a, b] = await Promise.all([contents(early.path), contents(plain.path)]);
+    expect(a.grants).toHaveLength(s.grants.length);
+    a.grants.forEach((g, i) => expect(equals(GrantSchema, g, b.grants[i]!)).toBe(true));
+    a.resources.forEach((r, i) => expect(equals(ResourceSchema, r, b.resources[i]!)).toBe(true));
+
+    const schema = (p: string) => {
+      const db = openRawDb(p, dir);
+      try {
+        return schemaOf(db);
+      } finally {
+        db.close();
+      }
+    };
+    expect(schema(early.path)).toEqual(schema(plain.path));
+  });
+
+  it('a grant repeated after it keeps the last version, in one row', async () => {
+    const dir = tempDir();
+    const s = sampleData(2);
+    const first = s.grants[0]!;
+    const again = clone(GrantSchema, first);
+    again.principal!.displayName = 'written again after the indexes';
+    const w = await C1zWriter.create(`${dir}/dup.c1z`, { batchSize: 1 });
+    w.putGrant(first);
+    w.putGrant(s.grants[1]!);
+    await w.prepareFinish();
+    w.putGrant(again);
+    const { path } = await w.finish();
+    const reader = await C1zReader.open(path);
+    try {
+      expect([...reader.grants()]).toHaveLength(2);
+      expect(equals(GrantSchema, reader.getGrant(first.id)!, again)).toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('a grant repeated before it is deduplicated by the index build, the last version kept', async () => {
+    const dir = tempDir();
+    const s = sampleData(2);
+    const first = s.grants[0]!;
+    const again = clone(GrantSchema, first);
+    again.principal!.displayName = 'written twice before the indexes';
+    const w = await C1zWriter.create(`${dir}/dup-before.c1z`, { batchSize: 1 });
+    w.putGrant(first);
+    w.putGrant(again);
+    await w.prepareFinish();
+    w.putGrant(s.grants[1]!);
+    const { path } = await w.finish();
+    const reader = await C1zReader.open(path);
+    try {
+      expect([...reader.grants()]).toHaveLength(2);
+      expect(equals(GrantSchema, reader.getGrant(first.id)!, again)).toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('keeps the earlier sync of the target when history is kept', async () => {
+    const dir = tempDir();
+    const out = `${dir}/history.c1z`;
+    const s = sampleData(3);
+    const firstRun = await (await write(out, s, 2)).finish();
+    const second = await writeAround(out, s, 2, 2);
+    expect(second.history.kept.map((r) => r.syncId)).toEqual([firstRun.syncId]);
+    const db = openRawDb(out, dir);
+    try {
+      const runs = db.prepare('select sync_id from v1_sync_runs').all() as { sync_id: string }[];
+      expect(runs.map((r) => r.sync_id).sort()).toEqual([firstRun.syncId, second.syncId].sort());
+      const grants = (id: string) =>
+        (db.prepare('select count(*) n from v1_grants where sync_id = ?').get(id) as { n: number }).n;
+      expect(grants(firstRun.syncId)).toBe(s.grants.length);
+      expect(grants(second.syncId)).toBe(s.grants.length);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a row written while it runs, and is done once however often it is called', async () => {
+    const dir = tempDir();
+    const s = sampleData(2);
+    const w = await C1zWriter.create(`${dir}/busy.c1z`);
+    w.putResource(s.resources[0]!);
+    const running = w.prepareFinish();
+    expect(() => w.putGrant(s.grants[0]!)).toThrow(C1zWriteError);
+    expect(() => w.putGrant(s.grants[0]!)).toThrow(/while prepareFinish\(\) was running; await it first/);
+    await running;
+    await w.prepareFinish();
+    w.putGrant(s.grants[0]!);
+    const { path } = await w.finish();
+    expect((await contents(path)).grants).toHaveLength(1);
+  });
+});
