@@ -1,6 +1,6 @@
 import { access, mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { constants, createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -77,6 +77,15 @@ const SQL = {
 } as const;
 
 type Statement = Database.Statement<unknown[]>;
+
+/**
+ * zstd's own threads compress the file; the result is one standard frame, as a single thread
+ * writes it. The 444 MB database of a 100k-user sync: 1.0 s on one thread, 0.55 s on two (2 cores),
+ * for 1.4% more bytes. Jobs of 2 MiB keep the threads' buffers to some 10 MB (zstd's default job
+ * for level 3 is 8 MiB: +45 MB of RSS). At most 4 threads: beyond that the disk is the limit.
+ */
+const COMPRESSION_THREADS = Math.min(4, availableParallelism());
+const COMPRESSION_JOB_BYTES = 2 << 20;
 
 /**
  * Writes one finished sync into a new c1z (baton-sdk v0.2.58's v1 format: `C1ZF\0` + zstd of an
@@ -380,7 +389,12 @@ export class C1zWriter {
     // Level 3 keeps the window at 2^21, far below baton's 2^27 cap; CRC on as Go writes it.
     await pipeline(
       createReadStream(this.dbPath, { highWaterMark: 1 << 20 }),
-      new CompressStream({ compressionLevel: this.compressionLevel, checksumFlag: true }),
+      new CompressStream({
+        compressionLevel: this.compressionLevel,
+        checksumFlag: true,
+        nbWorkers: COMPRESSION_THREADS,
+        jobSize: COMPRESSION_JOB_BYTES,
+      }),
       createWriteStream(tmpOut, { flags: 'a' }),
     );
     const fh = await open(tmpOut, 'r+');
