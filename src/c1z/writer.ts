@@ -275,10 +275,15 @@ export class C1zWriter {
    * tables, which is slower per row, so call it when few rows are left and the process is
    * otherwise waiting: the sync does, once the users walk has its last requests out, so that this
    * work overlaps the last round trips instead of following them. The file is the same either way.
-   * Nothing may be written until it resolves; calling it again returns the same promise.
+   * Nothing may be written until it resolves; calling it again returns the same promise. It never
+   * rejects: a failure (an earlier file that is not a readable c1z) is finish()'s to report, as
+   * before, so that it cannot hide an error the sync itself runs into meanwhile.
    */
   prepareFinish(): Promise<void> {
-    return this.prepare().then(() => undefined);
+    return this.prepare().then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   private prepare(): Promise<CarriedOver> {

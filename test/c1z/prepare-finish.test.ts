@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { clone, equals } from '@bufbuild/protobuf';
 import { C1zReader } from '../../src/c1z/reader.js';
@@ -124,6 +125,19 @@ describe('C1zWriter.prepareFinish: the indexes built before the last rows', () =
     } finally {
       db.close();
     }
+  });
+
+  it('leaves a failure to finish(): an earlier file that is not a c1z fails the finish, and stays as it was', async () => {
+    const dir = tempDir();
+    const out = `${dir}/not-a-c1z.c1z`;
+    writeFileSync(out, 'previous output, not a c1z');
+    const s = sampleData(2);
+    const w = await C1zWriter.create(out, { keepSyncs: 2 });
+    s.resources.forEach((x) => w.putResource(x));
+    await expect(w.prepareFinish()).resolves.toBeUndefined();
+    w.putGrant(s.grants[0]!);
+    await expect(w.finish()).rejects.toThrow(/Cannot add this sync to .*not a readable c1z/);
+    expect(readFileSync(out, 'utf8')).toBe('previous output, not a c1z');
   });
 
   it('refuses a row written while it runs, and is done once however often it is called', async () => {
