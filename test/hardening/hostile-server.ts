@@ -38,6 +38,8 @@ export interface HostileServer {
   clientSecret: string;
   /** Requests by path (token included). */
   requests: Map<string, number>;
+  /** The most times one URL (path and query) was asked for: above 1, something was retried. */
+  mostAsksOfOneUrl(): number;
   total(): number;
   tokenRequests(): number;
   close(): Promise<void>;
@@ -112,6 +114,7 @@ export async function startHostile(
   const clientId = 'hostile-client';
   const clientSecret = "s3cr~t!'( )x";
   const requests = new Map<string, number>();
+  const byUrl = new Map<string, number>();
   let tokens = 0;
   let endlessTop = 10_000;
   const users = Array.from({ length: opts.users ?? 3 }, (_, i) =>
@@ -129,6 +132,7 @@ export async function startHostile(
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.set(url.pathname, (requests.get(url.pathname) ?? 0) + 1);
+    byUrl.set(req.url ?? '/', (byUrl.get(req.url ?? '/') ?? 0) + 1);
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('latin1')));
     req.on('end', () => {
@@ -265,6 +269,8 @@ export async function startHostile(
     clientId,
     clientSecret,
     requests,
+    mostAsksOfOneUrl: () =>
+      Math.max(0, ...[...byUrl.entries()].filter(([u]) => !u.startsWith('/oauth2/')).map(([, n]) => n)),
     total: () => [...requests.values()].reduce((a, b) => a + b, 0),
     tokenRequests: () => tokens,
     close: () =>

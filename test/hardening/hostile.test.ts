@@ -81,8 +81,9 @@ describe('1. unbounded responses', () => {
     const line = expectOneCleanLine(run.stderr);
     expect(line).toMatch(/GET \/api\/users .*more than 16 MiB/);
     expect(line).toMatch(/not retried/);
-    // The users walk asks for both ends of the list at once; neither is retried.
+    // The users walk asks for both ends of the list at once; neither is asked for twice.
     expect(s.requests.get('/api/users')).toBeLessThanOrEqual(2);
+    expect(s.mostAsksOfOneUrl()).toBe(1);
     expect(run.peakMiB).toBeLessThan(PEAK_MIB);
     prev.intact();
   });
@@ -93,8 +94,9 @@ describe('1. unbounded responses', () => {
     const run = await syncInto(s, prev.path);
     expect(run.code).toBe(1);
     expect(expectOneCleanLine(run.stderr)).toMatch(/GET \/api\/users .*more than 16 MiB .*decoded bytes/);
-    // Both ends of the users list at once (see above); neither is retried.
+    // Both ends of the users list at once (see above); neither is asked for twice.
     expect(s.requests.get('/api/users')).toBeLessThanOrEqual(2);
+    expect(s.mostAsksOfOneUrl()).toBe(1);
     expect(run.peakMiB).toBeLessThan(PEAK_MIB);
     prev.intact();
   });
