@@ -65,47 +65,30 @@ describe('C1zWriter.prepareFinish: the indexes built before the last rows', () =
     expect(schema(early.path)).toEqual(schema(plain.path));
   });
 
-  it('a grant repeated after it keeps the last version, in one row', async () => {
-    const dir = tempDir();
-    const s = sampleData(2);
-    const first = s.grants[0]!;
-    const again = clone(GrantSchema, first);
-    again.principal!.displayName = 'written again after the indexes';
-    const w = await C1zWriter.create(`${dir}/dup.c1z`, { batchSize: 1 });
-    w.putGrant(first);
-    w.putGrant(s.grants[1]!);
-    await w.prepareFinish();
-    w.putGrant(again);
-    const { path } = await w.finish();
-    const reader = await C1zReader.open(path);
-    try {
-      expect([...reader.grants()]).toHaveLength(2);
-      expect(equals(GrantSchema, reader.getGrant(first.id)!, again)).toBe(true);
-    } finally {
-      reader.close();
-    }
-  });
-
-  it('a grant repeated before it is deduplicated by the index build, the last version kept', async () => {
-    const dir = tempDir();
-    const s = sampleData(2);
-    const first = s.grants[0]!;
-    const again = clone(GrantSchema, first);
-    again.principal!.displayName = 'written twice before the indexes';
-    const w = await C1zWriter.create(`${dir}/dup-before.c1z`, { batchSize: 1 });
-    w.putGrant(first);
-    w.putGrant(again);
-    await w.prepareFinish();
-    w.putGrant(s.grants[1]!);
-    const { path } = await w.finish();
-    const reader = await C1zReader.open(path);
-    try {
-      expect([...reader.grants()]).toHaveLength(2);
-      expect(equals(GrantSchema, reader.getGrant(first.id)!, again)).toBe(true);
-    } finally {
-      reader.close();
-    }
-  });
+  // The repeat lands after the key exists ('or replace' keeps it) or before (the build's dedupe does).
+  for (const repeat of ['after', 'before'] as const) {
+    it(`a grant repeated ${repeat} it keeps the last version, in one row`, async () => {
+      const dir = tempDir();
+      const s = sampleData(2);
+      const first = s.grants[0]!;
+      const again = clone(GrantSchema, first);
+      again.principal!.displayName = `written again ${repeat} the indexes`;
+      const w = await C1zWriter.create(`${dir}/dup-${repeat}.c1z`, { batchSize: 1 });
+      w.putGrant(first);
+      if (repeat === 'before') w.putGrant(again);
+      await w.prepareFinish();
+      if (repeat === 'after') w.putGrant(again);
+      w.putGrant(s.grants[1]!);
+      const { path } = await w.finish();
+      const reader = await C1zReader.open(path);
+      try {
+        expect([...reader.grants()]).toHaveLength(2);
+        expect(equals(GrantSchema, reader.getGrant(first.id)!, again)).toBe(true);
+      } finally {
+        reader.close();
+      }
+    });
+  }
 
   it('keeps the earlier sync of the target when history is kept', async () => {
     const dir = tempDir();
