@@ -293,7 +293,14 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       // then, only answers to receive, which wait in the socket or in its queue of pages.
       if (lastPagesAsked && !finishPrepared) {
         finishPrepared = true;
-        await writer.prepareFinish?.();
+        if (writer.prepareFinish) {
+          const t0 = Date.now();
+          await writer.prepareFinish();
+          logger.debug(
+            { usersSynced, ms: Date.now() - t0 },
+            'last user pages asked for; the file was readied to finish meanwhile',
+          );
+        }
       }
     }
     checkAbort();
