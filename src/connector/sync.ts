@@ -191,9 +191,8 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
   const target = opts.outPath ?? 'the sync sink';
   let usersSynced = 0;
   let usersEstimated: number | undefined;
-  /** The users walk has asked for its last pages: the sink may get ready to finish. */
-  let lastPagesAsked = false;
-  let finishPrepared = false;
+  /** The users walk has asked for its last pages (it says so once): the sink may get ready to finish. */
+  let finishDue = false;
   const progress = (phase: SyncProgress['phase']) =>
     opts.onProgress?.({
       phase,
@@ -228,7 +227,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
           usersEstimated = n;
         },
         onAllAsked: () => {
-          lastPagesAsked = true;
+          finishDue = true;
         },
         stats: opts.walkStats,
       });
@@ -291,16 +290,14 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       // Between pages, not inside the walk's callback: nothing may be written meanwhile, and the
       // work blocks (SQLite) for seconds on a large tenant. The walk has nothing left to send
       // then, only answers to receive, which wait in the socket or in its queue of pages.
-      if (lastPagesAsked && !finishPrepared) {
-        finishPrepared = true;
-        if (writer.prepareFinish) {
-          const t0 = Date.now();
-          await writer.prepareFinish();
-          logger.debug(
-            { usersSynced, ms: Date.now() - t0 },
-            'last user pages asked for; the file was readied to finish meanwhile',
-          );
-        }
+      if (finishDue && writer.prepareFinish) {
+        finishDue = false;
+        const t0 = Date.now();
+        await writer.prepareFinish();
+        logger.debug(
+          { usersSynced, ms: Date.now() - t0 },
+          'last user pages asked for; the file was readied to finish meanwhile',
+        );
       }
     }
     checkAbort();
