@@ -9,24 +9,18 @@ import { openRawDb, sampleData, schemaOf, useTempDirs, type Sample } from './hel
 
 const tempDir = useTempDirs();
 
-/** Writes `s` without prepareFinish(); the caller finishes. */
-async function write(out: string, s: Sample, keepSyncs = 1) {
-  const w = await C1zWriter.create(out, { batchSize: 4, keepSyncs });
-  s.resourceTypes.forEach((x) => w.putResourceType(x));
-  s.resources.forEach((x) => w.putResource(x));
-  s.entitlements.forEach((x) => w.putEntitlement(x));
-  s.grants.forEach((x) => w.putGrant(x));
-  return w;
-}
-
-/** The sync's order: most rows, prepareFinish(), the last rows (here: grants), finish(). */
-async function writeAround(out: string, s: Sample, split: number, keepSyncs = 1) {
-  const w = await C1zWriter.create(out, { batchSize: 4, keepSyncs });
+/**
+ * Writes `s` and finishes. With `prepareAfter`, in the sync's order: every row but the grants from
+ * that index on, prepareFinish(), the last grants, finish().
+ */
+async function write(out: string, s: Sample, opts: { keepSyncs?: number; prepareAfter?: number } = {}) {
+  const w = await C1zWriter.create(out, { batchSize: 4, keepSyncs: opts.keepSyncs ?? 1 });
+  const split = opts.prepareAfter ?? s.grants.length;
   s.resourceTypes.forEach((x) => w.putResourceType(x));
   s.resources.forEach((x) => w.putResource(x));
   s.entitlements.forEach((x) => w.putEntitlement(x));
   s.grants.slice(0, split).forEach((x) => w.putGrant(x));
-  await w.prepareFinish();
+  if (opts.prepareAfter !== undefined) await w.prepareFinish();
   s.grants.slice(split).forEach((x) => w.putGrant(x));
   return w.finish();
 }
@@ -46,8 +40,8 @@ describe('C1zWriter.prepareFinish: the indexes built before the last rows', () =
     const dir = tempDir();
     const s = sampleData(6);
     const split = Math.floor(s.grants.length / 2);
-    const early = await writeAround(`${dir}/early.c1z`, s, split);
-    const plain = await (await write(`${dir}/plain.c1z`, s)).finish();
+    const early = await write(`${dir}/early.c1z`, s, { prepareAfter: split });
+    const plain = await write(`${dir}/plain.c1z`, s);
 
     const [a, b] = await Promise.all([contents(early.path), contents(plain.path)]);
     expect(a.grants).toHaveLength(s.grants.length);
@@ -94,8 +88,8 @@ describe('C1zWriter.prepareFinish: the indexes built before the last rows', () =
     const dir = tempDir();
     const out = `${dir}/history.c1z`;
     const s = sampleData(3);
-    const firstRun = await (await write(out, s, 2)).finish();
-    const second = await writeAround(out, s, 2, 2);
+    const firstRun = await write(out, s, { keepSyncs: 2 });
+    const second = await write(out, s, { keepSyncs: 2, prepareAfter: 2 });
     expect(second.history.kept.map((r) => r.syncId)).toEqual([firstRun.syncId]);
     const db = openRawDb(out, dir);
     try {

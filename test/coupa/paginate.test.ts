@@ -76,6 +76,32 @@ const pagesFor = (n: number) => Math.max(1, Math.ceil(n / PAGE_SIZE));
 
 const qp = (r: { url: URL }, k: string) => r.url.searchParams.get(k);
 
+/**
+ * A list of `ids` in memory as the walk's fetcher: each answer after floor(rand() × 4) ms (so answers
+ * can come back out of order), `onServe` told the request's number first, pages capped at `cap`.
+ */
+function memoryIndex(
+  ids: Set<number>,
+  opts: { cap: number; repeatEdge: boolean; rand: () => number; onServe: (calls: number) => void },
+) {
+  let calls = 0;
+  const fetchPage = async (req: PageRequest) => {
+    calls++;
+    // Random latency: answers are evaluated in a different order than they were asked.
+    await new Promise((r) => setTimeout(r, Math.floor(opts.rand() * 4)));
+    opts.onServe(calls);
+    const q = req.query;
+    let list = [...ids].sort((a, b) => a - b);
+    if (q.dir === 'desc') list.reverse();
+    const slack = opts.repeatEdge ? 1 : 0;
+    if (q['id[gt]']) list = list.filter((id) => id > Number(q['id[gt]']) - slack);
+    if (q['id[lt_or_eq]']) list = list.filter((id) => id <= Number(q['id[lt_or_eq]']));
+    const offset = Number(q.offset ?? 0);
+    return list.slice(offset, offset + Math.min(opts.cap, Number(q.limit))).map((id) => ({ id }));
+  };
+  return { fetchPage, calls: () => calls };
+}
+
 describe('one walk for every list', () => {
   it.each([
     ['dense', 0],
@@ -316,19 +342,22 @@ describe('many requests in flight at once', () => {
     const onWarning = (w: Error) => warnings.push(w.name);
     process.on('warning', onWarning);
     try {
-      const ids = Array.from({ length: 4000 }, (_, i) => i + 1);
+      // 20 ms per page (rand() × 4 ms, floored), every record 1..4000 present.
+      const idx = memoryIndex(new Set(Array.from({ length: 4000 }, (_, i) => i + 1)), {
+        cap: PAGE_SIZE,
+        repeatEdge: false,
+        rand: () => 5,
+        onServe: () => {},
+      });
       const fetchPage = async (req: PageRequest) => {
         // What fetch does with the signal it is given.
         const onAbort = () => {};
         req.signal.addEventListener('abort', onAbort);
-        await new Promise((r) => setTimeout(r, 20));
-        req.signal.removeEventListener('abort', onAbort);
-        const gt = Number(req.query['id[gt]'] ?? 0);
-        const le = Number(req.query['id[lt_or_eq]'] ?? Infinity);
-        let list = ids.filter((id) => id > gt && id <= le);
-        if (req.query.dir === 'desc') list = list.reverse();
-        const offset = Number(req.query.offset ?? 0);
-        return list.slice(offset, offset + PAGE_SIZE).map((id) => ({ id }));
+        try {
+          return await idx.fetchPage(req);
+        } finally {
+          req.signal.removeEventListener('abort', onAbort);
+        }
       };
       const stats = newWalkStats();
       let read = 0;
@@ -493,27 +522,6 @@ describe('drift: records created, deactivated and deleted while the walk reads',
 
 describe('property: any id set, any drift, any answer order → each surviving id exactly once', () => {
   /** An in-memory index whose answers come back in random order, evaluated when they are served. */
-  function memoryIndex(
-    ids: Set<number>,
-    opts: { cap: number; repeatEdge: boolean; rand: () => number; onServe: (calls: number) => void },
-  ) {
-    let calls = 0;
-    const fetchPage = async (req: PageRequest) => {
-      calls++;
-      // Random latency: answers are evaluated in a different order than they were asked.
-      await new Promise((r) => setTimeout(r, Math.floor(opts.rand() * 4)));
-      opts.onServe(calls);
-      const q = req.query;
-      let list = [...ids].sort((a, b) => a - b);
-      if (q.dir === 'desc') list.reverse();
-      const slack = opts.repeatEdge ? 1 : 0;
-      if (q['id[gt]']) list = list.filter((id) => id > Number(q['id[gt]']) - slack);
-      if (q['id[lt_or_eq]']) list = list.filter((id) => id <= Number(q['id[lt_or_eq]']));
-      const offset = Number(q.offset ?? 0);
-      return list.slice(offset, offset + Math.min(opts.cap, Number(q.limit))).map((id) => ({ id }));
-    };
-    return { fetchPage, calls: () => calls };
-  }
 
   it('holds under creations, deletions and deactivations at random moments, on any layout', async () => {
     await fc.assert(

@@ -132,7 +132,8 @@ export async function startHostile(
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.set(url.pathname, (requests.get(url.pathname) ?? 0) + 1);
-    byUrl.set(req.url ?? '/', (byUrl.get(req.url ?? '/') ?? 0) + 1);
+    const asked = req.url ?? '/';
+    byUrl.set(asked, (byUrl.get(asked) ?? 0) + 1);
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('latin1')));
     req.on('end', () => {

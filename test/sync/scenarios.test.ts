@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
 import { MemorySink } from '../../src/connector/memory-sink.js';
+import type { Resource } from '../../src/c1z/messages.js';
 import { InterruptedError } from '../../src/errors.js';
 import { CoupaUnavailableError, InvalidScopeError } from '../../src/coupa/errors.js';
 import { capturingLogger, expectedContents, readFile } from './helpers.js';
@@ -192,25 +193,25 @@ describe('the end of a sync', () => {
   it('gets the file ready to finish once the last user pages are asked for, with users still to write', async () => {
     // 40 ms per answer: the last pages are still on their way when the walk has asked for them.
     const { sim } = await setup({ tenant: { seed: 5, users: 3000 }, latencyMs: 40 });
-    const sink = new MemorySink();
     const calls: string[] = [];
     let usersAfter = 0;
-    const user = (r: { id?: { resourceType?: string } }) => r.id?.resourceType === 'user';
-    const recording = Object.assign(Object.create(sink) as MemorySink, {
-      putResource: (r: Parameters<MemorySink['putResource']>[0]) => {
+    const user = (r: Resource) => r.id?.resourceType === 'user';
+    class Recording extends MemorySink {
+      override putResource(r: Resource): void {
         if (calls.includes('prepareFinish') && user(r)) usersAfter++;
-        sink.putResource(r);
-      },
-      prepareFinish: () => {
+        super.putResource(r);
+      }
+      prepareFinish(): Promise<void> {
         calls.push('prepareFinish');
         return Promise.resolve();
-      },
-      finish: () => {
+      }
+      override finish() {
         calls.push('finish');
-        return sink.finish();
-      },
-    });
-    const summary = await syncToC1z({ client: testClient(sim), sink: recording });
+        return super.finish();
+      }
+    }
+    const sink = new Recording();
+    const summary = await syncToC1z({ client: testClient(sim), sink });
     expect(summary.resources.user).toBe(3000);
     expect(sink.resources.filter(user)).toHaveLength(3000);
     expect(calls).toEqual(['prepareFinish', 'finish']);
