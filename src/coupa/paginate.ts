@@ -644,6 +644,14 @@ export async function* paginateById<T extends { id: number }>(
       if (p.lastEnd !== undefined) p.step = end > p.lastEnd + p.stride ? Math.min(2 * p.step, 64) : 1;
       p.lastEnd = end;
       target = Math.min(target, Math.max(p.confirmed + p.step * p.stride, end - PAGE_SIZE));
+      // The ids bound what is left: at most hi − confirmedMax − 1 records lie above the confirmed
+      // page. Near the end of a gap that bound can be far below where `step` sends the probe, which
+      // would then be empty for sure. Between the density's guess and that bound, the probe goes
+      // to their geometric mean: the guess falls short when runs of holes lie behind, the bound is
+      // far too high when they lie ahead, and either way a probe there is off by the same factor.
+      const most = p.hi - p.confirmedMax - 1;
+      const likely = Math.max(1, end - PAGE_SIZE - p.confirmed);
+      target = Math.min(target, p.confirmed + Math.min(most, Math.sqrt(likely * most)));
     }
     const o = onGrid(target);
     if (o <= p.confirmed) return undefined;
