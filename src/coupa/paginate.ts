@@ -137,7 +137,10 @@ export interface PaginateOptions {
   /** Ceiling on requests in flight (default 128 with a pace, 8 without). */
   maxInFlight?: number;
   evidence?: PageEvidence;
-  /** Called once, when the walk first knows both ends of the list: an estimate of the item count. */
+  /**
+   * An estimate of the item count: first when the walk knows both ends of the list, then again
+   * whenever what it has read since moves the estimate by more than 5% (sparse ids fool the first).
+   */
   onEstimate?: (approxTotal: number) => void;
   signal?: AbortSignal;
   /** Walk figures, for benchmarks: requests by kind, most requests in flight. */
@@ -343,7 +346,6 @@ export async function* paginateById<T extends { id: number }>(
   let finished = false;
   let latencyMs = 0;
   let latencySamples = 0;
-  let estimated = false;
   let uselessSeeds = 0;
   /**
    * Seeds this walk may still see come back empty: one, plus one per 100 pages read (half of the
@@ -786,15 +788,38 @@ export async function* paginateById<T extends { id: number }>(
     })();
   };
 
+  /**
+   * Records expected in the gap (lo, hi) for the caller's progress: where a plan has read pages
+   * inside its gap, the ids per record over everything it read there (runs of holes included)
+   * size what is left of it. The neighbours' density that planned the gap cannot see those runs,
+   * and on sparse ids it over-counts many times over: a progress bar stuck at 6% until the end.
+   */
+  const progressEstimate = (lo: number, hi: number): number | undefined => {
+    if (rankedSpan(lo, hi)) return estimate(lo, hi);
+    for (const p of plans) {
+      if (p.confirmedMax === undefined || p.confirmed === 0 || lo < p.lo || hi > p.hi) continue;
+      const perRecord = (p.confirmedMax - p.lo) / (p.confirmed + PAGE_SIZE);
+      return Math.round((hi - lo - 1) / Math.max(perRecord, 1));
+    }
+    return estimate(lo, hi);
+  };
+
+  let reported: number | undefined;
+  let lookedAt = -Infinity;
   const report = (): void => {
-    if (estimated || !opts.onEstimate || !topRead) return;
+    if (!opts.onEstimate || !topRead) return;
+    // Once per 10 pages read: each look sizes every open gap.
+    if (seen.size < lookedAt + 10 * PAGE_SIZE) return;
     let total = seen.size;
     for (const [lo, end] of coverage.gaps(top)) {
-      const c = estimate(lo, end + 1);
+      const c = progressEstimate(lo, end + 1);
       if (c === undefined) return;
       total += c;
     }
-    estimated = true;
+    lookedAt = seen.size;
+    // Said again only when it has moved by more than 5%.
+    if (reported !== undefined && Math.abs(total - reported) <= 0.05 * reported) return;
+    reported = total;
     opts.onEstimate(total);
   };
 

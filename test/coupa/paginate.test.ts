@@ -121,8 +121,9 @@ describe('one walk for every list', () => {
     async (layout, n) => {
       const rows = layout === 'dense' ? denseRows(n) : sparseRows(n);
       fake = await startFake({ api: (req, res) => serveIndex(rows, req, res) });
-      let estimate = -1;
-      const ids = await collect(fakeClient(fake.url), { onEstimate: (e) => (estimate = e) });
+      const estimates: number[] = [];
+      const ids = await collect(fakeClient(fake.url), { onEstimate: (e) => estimates.push(e) });
+      const estimate = estimates.at(-1) ?? -1;
       expect(ids.sort((a, b) => a - b)).toEqual(rows.map((r) => r.id));
       const reqs = fake.apiRequests();
       expect(reqs.length).toBeLessThanOrEqual(pagesFor(n) + 3);
@@ -139,8 +140,10 @@ describe('one walk for every list', () => {
         null,
         null,
       ]);
-      // Ids spread like these (runs of holes every 97 records) fool any density estimate; dense ids do not.
-      if (n > 100 && layout === 'dense') expect(Math.abs(estimate - n) / n).toBeLessThan(0.5);
+      // Runs of holes (every 97 records here) fool the first estimate, made from the ids at both
+      // ends; the density of what the walk reads inside the list corrects it before the end.
+      if (n > 100) expect(Math.abs(estimate - n) / n).toBeLessThan(0.25);
+      expect(estimates.length).toBeLessThanOrEqual(n > 100 ? 5 : 1);
     },
   );
 
