@@ -70,6 +70,16 @@ export function progressLine(p: Payload, width: number): string {
 }
 
 /**
+ * The users the bar counts to: unknown (0, shown as "?") until the walk has an estimate, never less
+ * than what is already read, and exactly that once the users are all read (the estimate can be a
+ * little off either way, and a bar ending at 98% or 102% would look like a lost user).
+ */
+export function barTotal(p: Pick<SyncProgress, 'phase' | 'usersSynced' | 'usersEstimated'>): number {
+  if (p.phase === 'writing') return p.usersSynced;
+  return p.usersEstimated === undefined ? 0 : Math.max(p.usersEstimated, p.usersSynced);
+}
+
+/**
  * A progress bar on stderr, only on a terminal: on a pipe or in CI it would fill logs with
  * carriage-return frames. While it runs, log lines bound for stderr are printed above it (the bar
  * redraws below them) instead of over it, and the bar follows the terminal's width as it changes.
@@ -99,7 +109,7 @@ export function createProgress(
   return {
     update(p) {
       if (stopped) return;
-      const total = Math.max(p.usersEstimated ?? 0, p.usersSynced);
+      const total = barTotal(p);
       const payload: Payload = {
         phase: p.phase,
         requests: p.requests,

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
-import { progressLine } from '../../src/cli/progress.js';
+import { barTotal, progressLine } from '../../src/cli/progress.js';
 import { cliBin, simulatorFlags } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { testSimulator } from '../helpers/simulator.js';
@@ -112,6 +112,16 @@ describe('progress bar and logs in a terminal', () => {
 
 describe('progressLine', () => {
   const p = { phase: 'users' as const, requests: 120, elapsedMs: 10_000, users: 5_000, total: 20_000 };
+  it('counts to "?" before an estimate, never below what is read, and to exactly what was read at the end', () => {
+    const at = (phase: 'lists' | 'users' | 'writing', usersSynced: number, usersEstimated?: number) =>
+      barTotal({ phase, usersSynced, usersEstimated });
+    expect(at('users', 100)).toBe(0);
+    expect(progressLine({ ...p, users: 100, total: at('users', 100) }, 100)).toContain('100/? users');
+    expect(at('users', 5_000, 20_000)).toBe(20_000);
+    expect(at('users', 21_000, 20_000)).toBe(21_000);
+    expect(at('writing', 19_990, 20_000)).toBe(19_990);
+  });
+
   it('fits every width, shows counts, rate and ETA, and drops detail before the bar gets tiny', () => {
     for (let w = 20; w <= 200; w++)
       expect(progressLine(p, w).length, String(w)).toBeLessThanOrEqual(w - 1 < 20 ? 20 : w - 1);

@@ -258,26 +258,23 @@ describe('probes past what is confirmed', () => {
     [400, [256, 64, 16, 4, 1]],
     [1000, [9, 7, 5, 3, 1]],
     [300, [50, 40, 30, 20, 10, 5, 1]],
-  ])(
-    '%i records at each of the gaps %j: no probe lands past the end of the list',
-    async (per, gaps) => {
-      // Each size estimate falls short here (the ids ahead are denser than those read), so the walk
-      // keeps doubling how far its probes go; near the top, the ids left between the last page
-      // read and the top page hold fewer records than that, and a probe there would be empty.
-      const ids = denserTowardsTop(per, gaps);
-      const all = new Set(ids);
-      const idx = memoryIndex(all, { cap: PAGE_SIZE, repeatEdge: false, rand: () => 0, onServe: () => {} });
-      const stats = newWalkStats();
-      const got: number[] = [];
-      for await (const page of paginateById(idx.fetchPage, { bothEnds: true, stats })) {
-        got.push(...page.map((r) => r.id));
-      }
-      expect(got.sort((a, b) => a - b)).toEqual(ids);
-      expect(stats.seeds).toBeGreaterThan(10);
-      expect(stats.emptySeeds).toBe(0);
-      expect(idx.calls()).toBeLessThanOrEqual(pagesFor(ids.length) * 1.02 + 2);
-    },
-  );
+  ])('%i records at each of the gaps %j: no probe lands past the end of the list', async (per, gaps) => {
+    // Each size estimate falls short here (the ids ahead are denser than those read), so the walk
+    // keeps doubling how far its probes go; near the top, the ids left between the last page
+    // read and the top page hold fewer records than that, and a probe there would be empty.
+    const ids = denserTowardsTop(per, gaps);
+    const all = new Set(ids);
+    const idx = memoryIndex(all, { cap: PAGE_SIZE, repeatEdge: false, rand: () => 0, onServe: () => {} });
+    const stats = newWalkStats();
+    const got: number[] = [];
+    for await (const page of paginateById(idx.fetchPage, { bothEnds: true, stats })) {
+      got.push(...page.map((r) => r.id));
+    }
+    expect(got.sort((a, b) => a - b)).toEqual(ids);
+    expect(stats.seeds).toBeGreaterThan(10);
+    expect(stats.emptySeeds).toBe(0);
+    expect(idx.calls()).toBeLessThanOrEqual(pagesFor(ids.length) * 1.02 + 2);
+  });
 });
 
 /** The ids each answer carried, to tell whether any record was read twice. */
