@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { SyncProgress } from '../connector/sync.js';
-import { divertStderrLogs } from '../log.js';
+import { divertStderrLogs, type Logger } from '../log.js';
 
 export interface ProgressReporter {
   update(p: SyncProgress): void;
@@ -134,5 +134,41 @@ export function createProgress(
       multi.update();
       multi.stop();
     },
+  };
+}
+
+/** How often a sync without a bar logs where it is. */
+export const PROGRESS_LOG_EVERY_MS = 30_000;
+
+/**
+ * Where there is no bar (a pipe, CI, a container's log), an info record every 30 s: a long sync
+ * would otherwise say nothing between its start and its `sync finished` record, and whoever reads
+ * the log cannot tell a slow tenant from a hung job. A sync shorter than that logs none.
+ */
+export function createProgressLog(
+  logger: Pick<Logger, 'info'>,
+  everyMs = PROGRESS_LOG_EVERY_MS,
+  now: () => number = Date.now,
+): ProgressReporter {
+  const started = now();
+  let next = started + everyMs;
+  return {
+    update(p) {
+      const t = now();
+      if (t < next) return;
+      next = t + everyMs;
+      const total = barTotal(p);
+      logger.info(
+        {
+          phase: p.phase,
+          users: p.usersSynced,
+          ...(total > 0 ? { usersEstimated: total } : {}),
+          requests: p.requests,
+          elapsedMs: p.elapsedMs,
+        },
+        'sync progress',
+      );
+    },
+    stop() {},
   };
 }

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import { addConnectionOptions, clientFromOptions, type ConnectionOptions } from '../connection.js';
 import { addLogOptions, option, type LogOptions } from '../options.js';
-import { createProgress } from '../progress.js';
+import { createProgress, createProgressLog } from '../progress.js';
 import { formatSummary } from '../summary.js';
 import { createLogger, type Logger } from '../../log.js';
 import { InterruptedError } from '../../errors.js';
@@ -71,7 +71,7 @@ export async function syncWithProgress(
   client: SyncClient,
   opts: { file: string; skipAccountGroups?: boolean; progress: boolean; logger: Logger; signal: AbortSignal },
 ): Promise<SyncSummary> {
-  const bar = createProgress(opts.progress);
+  const bar = opts.progress && process.stderr.isTTY ? createProgress(true) : createProgressLog(opts.logger);
   try {
     return await syncToC1z({
       client,
