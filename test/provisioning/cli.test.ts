@@ -205,6 +205,22 @@ describe('subcommands', () => {
     expect(sim.groundTruth().users.find((u) => u.id === 6)?.active).toBe(true);
   });
 
+  it('treats the approver of a group that cannot approve as an unknown entitlement (exit 2), for revoke as for grant', async () => {
+    const group = sim.tenant.userGroups.list.find((g) => !g.canApprove)!;
+    arrange(sim, 8, 'group', []);
+    const writes = writeCount(sim);
+    for (const verb of ['revoke', 'grant']) {
+      const r = await cli([verb, `group:${group.id}:approver`, '8', '-p', ...conn, ...files]);
+      expect(r.code, verb).toBe(2);
+      expect(r.stderr, verb).toContain(`Unknown entitlement "group:${group.id}:approver"`);
+      expect(r.stderr, verb).toContain('cannot approve');
+      expect(r.stdout, verb).not.toContain('nothing to do');
+    }
+    // The revoke wrote nothing; the grant's one write was Coupa's 400.
+    expect(writeCount(sim)).toBe(writes + 1);
+    expect(holdings(sim, 8, 'group')).toEqual([]);
+  });
+
   it('exits 5 naming the list when a removal is left half-done, and recover finishes it', async () => {
     // A first revoke teaches the CLI (array-modes.json next to the journal) that this tenant merges.
     arrange(sim, 7, 'account_group', [1, 2, 3, 4]);

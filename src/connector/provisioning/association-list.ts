@@ -80,25 +80,45 @@ function sameIds(a: readonly Ref[], b: readonly Ref[]): boolean {
 }
 
 /**
- * Whether the role/group/… exists, to tell "not held" from "no such thing". Undefined when the
- * check itself failed (e.g. the token lacks the read scope for that resource).
+ * Whether Coupa has the entitlement, to tell "not held" from "no such thing". The object must
+ * exist, and where only some objects carry the entitlement (approvers exist only on groups that
+ * can approve) it must be one of those. `reason` says what the API answered.
  */
-export async function associationExists(
+export type EntitlementCheck =
+  | { exists: true }
+  | { exists: false; reason: string }
+  /** The check itself failed (e.g. the token lacks the read scope for that resource). */
+  | { exists: undefined };
+
+export async function checkEntitlement(
   ctx: ProvisioningContext,
   membership: ArrayMembership,
   id: number,
-): Promise<boolean | undefined> {
+): Promise<EntitlementCheck> {
+  const path = `${membership.resource.spec.list.path}/${id}`;
+  const { appliesTo } = membership;
+  let obj: Record<string, unknown>;
   try {
-    await ctx.api.get(`${membership.resource.spec.list.path}/${id}`, {
-      fields: ['id'],
+    obj = await ctx.api.get(path, {
+      fields: ['id', ...(appliesTo?.listFields ?? [])],
       schema: IdOnlySchema,
     });
-    return true;
   } catch (err) {
-    if (err instanceof CoupaHttpError && err.status === 404) return false;
+    if (err instanceof CoupaHttpError && err.status === 404)
+      return {
+        exists: false,
+        reason: `Coupa has no ${membership.noun} ${id} (${ctx.baseUrl}${path} answered 404)`,
+      };
     ctx.logger.debug({ err: String(err) }, 'existence check failed; treating the entitlement as existing');
-    return undefined;
+    return { exists: undefined };
   }
+  if (appliesTo && !appliesTo.test(obj)) {
+    return {
+      exists: false,
+      reason: `Coupa has no ${membership.noun} ${id}: ${membership.resource.spec.noun} ${id} (${ctx.baseUrl}${path}) ${appliesTo.unmet}`,
+    };
+  }
+  return { exists: true };
 }
 
 export const ids = (list: readonly Ref[]): Set<number> => new Set(list.map((r) => r.id));

@@ -2,7 +2,7 @@ import { CoupaHttpError } from '../../coupa/errors.js';
 import type { MembershipTarget } from './entitlement-ref.js';
 import { coupaMessageOf, withUserLock, userPath, type ProvisioningContext } from './context.js';
 import {
-  associationExists,
+  checkEntitlement,
   describeList,
   holdsAll,
   listBody,
@@ -53,15 +53,14 @@ export function grantAssociation(
         after = await putList(ctx, userId, target.membership, desired);
       } catch (err) {
         if (!(err instanceof CoupaHttpError) || err.status !== 400) throw err;
-        const exists = await associationExists(ctx, target.membership, target.id);
+        const check = await checkEntitlement(ctx, target.membership, target.id);
+        if (check.exists === false) throw new UnknownEntitlementError(target.entitlementId, check.reason);
         // Without the read scope for the object (e.g. core.accounting.read) the check cannot tell;
         // Coupa's own wording for an unknown reference still can.
-        if (exists === false || (exists === undefined && UNKNOWN_REFERENCE.test(coupaMessageOf(err) ?? ''))) {
+        if (check.exists === undefined && UNKNOWN_REFERENCE.test(coupaMessageOf(err) ?? '')) {
           throw new UnknownEntitlementError(
             target.entitlementId,
-            exists === false
-              ? `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${target.membership.resource.spec.list.path}/${target.id} answered 404)`
-              : `Coupa has no ${noun} ${target.id} (${coupaMessageOf(err)})`,
+            `Coupa has no ${noun} ${target.id} (${coupaMessageOf(err)})`,
           );
         }
         throw new ChangeRejectedError(
@@ -95,17 +94,14 @@ export function revokeAssociation(
   return withUserLock(ctx, userId, () =>
     audited(ctx, { operation: 'revoke', userId, entitlement: target.entitlementId }, async () => {
       const { noun } = target.membership;
-      const resourcePath = target.membership.resource.spec.list.path;
       const before = await readList(ctx, userId, target.membership);
       const base = { operation: 'revoke' as const, userId, entitlementId: target.entitlementId, before };
       const held = before.find((r) => r.id === target.id);
       if (!held) {
-        if ((await associationExists(ctx, target.membership, target.id)) === false) {
-          throw new UnknownEntitlementError(
-            target.entitlementId,
-            `Coupa has no ${noun} ${target.id} (${ctx.baseUrl}${resourcePath}/${target.id} answered 404)`,
-          );
-        }
+        // Not held may mean no such thing (an unknown id, or an approver on a group that cannot
+        // approve): that is the same usage error a grant of it gets, not "nothing to do".
+        const check = await checkEntitlement(ctx, target.membership, target.id);
+        if (check.exists === false) throw new UnknownEntitlementError(target.entitlementId, check.reason);
         return {
           ...base,
           outcome: 'already-revoked',

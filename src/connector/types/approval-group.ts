@@ -19,5 +19,9 @@ export const approvalGroupMembership: ArrayMembership<'approval_group'> = {
   userField: 'approval-groups',
   noun: 'approval group',
   plural: 'approval groups',
-  appliesTo: { test: (group) => group['can-approve'] === true, listFields: ['can-approve'] },
+  appliesTo: {
+    test: (group) => group['can-approve'] === true,
+    listFields: ['can-approve'],
+    unmet: 'cannot approve (`can-approve` is not true), and only groups that can approve have approvers',
+  },
 };

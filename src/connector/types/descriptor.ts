@@ -154,9 +154,10 @@ export interface ArrayMembership<N extends string = string> {
   plural: string;
   /**
    * Which listed objects carry this entitlement (default all); any object a user's array names
-   * carries it anyway. `listFields` are what the predicate reads, added to the resource's list.
+   * carries it anyway. `listFields` are what the predicate reads, added to the resource's list;
+   * `unmet` says, after the object's URL, why one that fails the test has no such entitlement.
    */
-  appliesTo?: { test(obj: Record<string, unknown>): boolean; listFields: FieldSpec };
+  appliesTo?: { test(obj: Record<string, unknown>): boolean; listFields: FieldSpec; unmet: string };
 }
 
 /**
