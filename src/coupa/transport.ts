@@ -29,7 +29,17 @@ export interface ClientStats {
   /** 429 answers. */
   throttled: number;
   tokenRequests: number;
+  /**
+   * performance.now() at which the latest PUT/PATCH/DELETE attempt was sent that got no answer of
+   * its own after it may have reached the server (timeout, reset, or a gateway's 502/504). The
+   * server may still apply it later, after a retry succeeded; provisioning waits that out.
+   * Null until the first such attempt.
+   */
+  unansweredWriteSentAt: number | null;
 }
+
+/** Methods that change something; the token POST does not count (asking twice is harmless). */
+const WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
 
 export interface Exchange {
   method: string;
@@ -57,7 +67,14 @@ export function describe(method: string, url: URL): string {
  * its meaning to the caller; redirects are refused here, once, for everyone.
  */
 export class Transport {
-  readonly stats: ClientStats = { requests: 0, retries: 0, byStatus: {}, throttled: 0, tokenRequests: 0 };
+  readonly stats: ClientStats = {
+    requests: 0,
+    retries: 0,
+    byStatus: {},
+    throttled: 0,
+    tokenRequests: 0,
+    unansweredWriteSentAt: null,
+  };
   private readonly budget: RetryBudget;
   private readonly retry: Required<RetryOptions>;
 
@@ -100,6 +117,7 @@ export class Transport {
         if (!(err instanceof NetworkError)) throw err;
         netErr = err;
         this.count(err.code);
+        if (err.sent) this.unanswered(req.method, started);
         logger.debug({ request: what, code: err.code, ms: elapsed(started) }, 'coupa request failed');
       }
       let outcome: AttemptOutcome;
@@ -108,6 +126,8 @@ export class Transport {
         logger.debug({ request: what, status: res.status, ms: elapsed(started) }, 'coupa request');
         if (res.status >= 300 && res.status < 400) throw redirectError(req.url, what, res);
         if (res.status === 429) this.stats.throttled++;
+        // A gateway answered for a server that may still be working on the request.
+        if (res.status === 502 || res.status === 504) this.unanswered(req.method, started);
         outcome = {
           kind: 'response',
           status: res.status,
@@ -188,6 +208,11 @@ export class Transport {
           },
         );
     }
+  }
+
+  private unanswered(method: string, sentAt: number): void {
+    if (!WRITES.has(method)) return;
+    this.stats.unansweredWriteSentAt = Math.max(this.stats.unansweredWriteSentAt ?? 0, sentAt);
   }
 
   private count(key: string): void {

@@ -139,6 +139,26 @@ describe('retries', () => {
     expect(fake.apiRequests()).toHaveLength(timeouts + 1);
   });
 
+  it('remembers when a write whose answer was lost was sent (a timeout or a 504), but not for reads', async () => {
+    const fake = await fakeWith({
+      api: scripted([
+        () => undefined, // the GET never answers; its retry does
+        (res) => json(res, 200, {}),
+        () => undefined, // the first PUT never answers
+        (res) => json(res, 504, {}), // the second one gets a gateway timeout; the third succeeds
+      ]),
+    });
+    const c = client(fake.url, { timeoutMs: 200 });
+    await c.get('/api/roles', { schema: Any });
+    expect(c.stats().unansweredWriteSentAt).toBeNull();
+    const before = performance.now();
+    await c.put('/api/users/1', { active: true }, { schema: Any });
+    const { unansweredWriteSentAt: sentAt } = c.stats();
+    // The 504 attempt, the later of the two lost ones, sent after the first one timed out.
+    expect(sentAt).toBeGreaterThanOrEqual(before + 200);
+    expect(sentAt).toBeLessThan(performance.now());
+  });
+
   it('gives up after the per-request limit with CoupaUnavailableError naming the call and last status', async () => {
     const fake = await fakeWith({ api: (_r, res) => json(res, 503, {}) });
     const c = client(fake.url, { retry: { limit: 3 } });
