@@ -28,6 +28,8 @@ export interface ConnectionOptions {
   config?: string;
 }
 
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** The ranges of the connection flags, shared with --config (which may set max-retries). */
 export const CONNECTION_RANGES = {
   /** 0 = no client-side limit; below 0.1/s a sync of any size would take days. */
@@ -73,7 +75,7 @@ export function addConnectionOptions(cmd: Command): Command {
     .addOption(
       option('--request-timeout <duration>', 'time limit per request attempt, e.g. 30s or 500ms')
         .argParser(parseDuration('--request-timeout', CONNECTION_RANGES.requestTimeoutMs))
-        .default(30_000, '30s'),
+        .default(DEFAULT_REQUEST_TIMEOUT_MS, '30s'),
     )
     .addOption(
       option('--max-retries <n>', 'retries per request on 429, 5xx and network errors (default 6)').argParser(

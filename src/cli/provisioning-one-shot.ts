@@ -4,10 +4,11 @@ import { createLogger, type Logger, type LogFormat, type LogLevel } from '../log
 import { redact } from '../secrets.js';
 import { safeText } from '../util/safe-text.js';
 import { resolveBaseUrl } from '../coupa/index.js';
-import { clientFromOptions, type ConnectionOptions } from './connection.js';
+import { clientFromOptions, DEFAULT_REQUEST_TIMEOUT_MS, type ConnectionOptions } from './connection.js';
 import { option, parseDuration } from './options.js';
 import {
   ArrayModeMemory,
+  defaultSettleWindowMs,
   Provisioner,
   resolveEntitlement,
   resolveGrant,
@@ -32,6 +33,7 @@ export interface ProvisioningFlags extends ConnectionOptions {
   auditLog?: string;
   stateDir?: string;
   lockTimeout?: number;
+  settleWindow?: number;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
 }
@@ -69,7 +71,20 @@ export function addProvisioningOptions(cmd: Command, { withProvisioningFlag = tr
         '--lock-timeout <duration>',
         'how long to wait while another process changes the same user, e.g. 30s, 2m (default: 60s)',
       ).argParser(parseDuration('--lock-timeout', { min: 0, max: 24 * 3600_000 })),
+    )
+    .addOption(
+      // No commander default either: it follows --request-timeout (see settleWindowMs).
+      option(
+        '--settle-window <duration>',
+        'after a write whose answer was lost (timeout, reset), how long from its sending Coupa may still apply it: ' +
+          'the user stays locked that long, then is read again to confirm (default: 2 × --request-timeout, at least 10s)',
+      ).argParser(parseDuration('--settle-window', { min: 0, max: 3600_000 })),
     );
+}
+
+/** --settle-window, or the default that follows --request-timeout. */
+export function settleWindowMs(opts: ProvisioningFlags): number {
+  return opts.settleWindow ?? defaultSettleWindowMs(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS);
 }
 
 export function addOneShotOptions(cmd: Command): void {
@@ -229,8 +244,8 @@ export async function withProvisioner(
     arrayModes: dryRun
       ? new ArrayModeMemory()
       : new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
-    // A request Coupa is still working on after we gave up may land up to about that long later.
-    retry: { settleMs: opts.requestTimeout ?? 30_000 },
+    // How long a write Coupa is still working on after we gave up on it may take to land.
+    retry: { settleMs: settleWindowMs(opts) },
     // Lock files go in `locks/` next to the journal (the provisioner's default), so every process
     // sharing a journal waits for the others on the same user. Dry runs take none.
     lockTimeoutMs: opts.lockTimeout,

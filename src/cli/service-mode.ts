@@ -25,7 +25,7 @@ import { createServiceMetrics, startHealthServer, type HealthServer } from '../c
 import { clientFromOptions, type ConnectionOptions } from './connection.js';
 import { option, parseDuration, parseWholeNumber, type LogOptions } from './options.js';
 import { addHealthCheckOptions, type HealthCheckOptions } from './health-check-options.js';
-import type { ProvisioningFlags } from './provisioning-one-shot.js';
+import { settleWindowMs, type ProvisioningFlags } from './provisioning-one-shot.js';
 
 /**
  * Service mode: with --client-id/--client-secret (BATON_CLIENT_ID/BATON_CLIENT_SECRET) the default
@@ -119,7 +119,7 @@ function buildProvisioner(opts: ServiceModeOptions, logger: Logger, stop: AbortS
     journalPath,
     auditLogPath: opts.auditLog ?? DEFAULT_AUDIT_LOG_PATH,
     arrayModes: new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
-    retry: { settleMs: opts.requestTimeout ?? 30_000 },
+    retry: { settleMs: settleWindowMs(opts) },
     lockTimeoutMs: opts.lockTimeout,
     signal: stop,
   });

@@ -92,7 +92,9 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
     });
     const opts = {
       client,
-      retry: { rounds: 2, setAttempts: 2, delayMs: 2, settleMs: DELAY_MS - TIMEOUT_MS + 40 },
+      // The settle window counts from when a write was sent; the simulator applies a held one
+      // DELAY_MS after it arrived, and twice that leaves room for a busy event loop.
+      retry: { rounds: 2, setAttempts: 2, delayMs: 2, settleMs: 2 * DELAY_MS },
     };
     const memory = new ArrayModeMemory();
     sims[arrayMode] = {

@@ -6,6 +6,7 @@ import { licenseFlagFor } from './entitlement-ref.js';
 import { coupaMessageOf, readUser, withUserLock, userPath, type ProvisioningContext } from './context.js';
 import { ChangeRejectedError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
+import { writeFlagSettled } from './write-watch.js';
 import type { ProvisioningResult } from './result.js';
 
 /** Values of `authentication-method` Coupa documents (case-sensitive). */
@@ -196,18 +197,19 @@ export function setActive(
           message: `Would ${active ? 'enable' : 'disable'} user ${userId}.`,
         };
       }
-      await ctx.api.put(userPath(userId), body, {
-        fields: ['id', 'active'],
-        schema: ActiveSchema,
+      const readActive = async () =>
+        (await readUser(ctx, userId, ['id', 'active'], ActiveSchema)).active === true;
+      const after = await writeFlagSettled(ctx, userId, {
+        what: '`active`',
+        want: active,
+        put: () => ctx.api.put(userPath(userId), body, { fields: ['id', 'active'], schema: ActiveSchema }),
+        read: readActive,
+        notApplied: () =>
+          new VerificationError(
+            `PUT ${ctx.baseUrl}${userPath(userId)} {"active":${active}} answered 200 but the user is not ${verb}.`,
+          ),
       });
-      // Checked against a fresh read, not the PUT's echo (see putList).
-      const after = await readUser(ctx, userId, ['id', 'active'], ActiveSchema);
-      if ((after.active === true) !== active) {
-        throw new VerificationError(
-          `PUT ${ctx.baseUrl}${userPath(userId)} {"active":${active}} answered 200 but the user is not ${verb}.`,
-        );
-      }
-      return { ...base, outcome: verb, after: active, message: `User ${userId} ${verb}.` };
+      return { ...base, outcome: verb, after, message: `User ${userId} ${verb}.` };
     }),
   );
 }

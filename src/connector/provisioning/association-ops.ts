@@ -1,17 +1,9 @@
 import { CoupaHttpError } from '../../coupa/errors.js';
 import type { MembershipTarget } from './entitlement-ref.js';
 import { coupaMessageOf, withUserLock, userPath, type ProvisioningContext } from './context.js';
-import {
-  checkEntitlement,
-  describeList,
-  holdsAll,
-  listBody,
-  putList,
-  readList,
-  type Ref,
-} from './association-list.js';
-import { converge, planRemoval } from './converge.js';
-import { ChangeRejectedError, UnknownEntitlementError, VerificationError } from './errors.js';
+import { checkEntitlement, listBody, readList, type Ref } from './association-list.js';
+import { applyList, planRemoval } from './converge.js';
+import { ChangeRejectedError, UnknownEntitlementError } from './errors.js';
 import { audited } from './audit.js';
 import type { ProvisioningResult } from './result.js';
 
@@ -26,7 +18,7 @@ export function grantAssociation(
 ): Promise<ProvisioningResult> {
   return withUserLock(ctx, userId, () =>
     audited(ctx, { operation: 'grant', userId, entitlement: target.entitlementId }, async () => {
-      const { userField: field, noun } = target.membership;
+      const { noun } = target.membership;
       const before = await readList(ctx, userId, target.membership);
       const base = { operation: 'grant' as const, userId, entitlementId: target.entitlementId, before };
       if (before.some((r) => r.id === target.id)) {
@@ -50,7 +42,14 @@ export function grantAssociation(
       }
       let after: Ref[];
       try {
-        after = await putList(ctx, userId, target.membership, desired);
+        after = await applyList(ctx, {
+          operation: 'grant',
+          userId,
+          membership: target.membership,
+          entitlementId: target.entitlementId,
+          desired,
+          removed: [],
+        });
       } catch (err) {
         if (!(err instanceof CoupaHttpError) || err.status !== 400) throw err;
         const check = await checkEntitlement(ctx, target.membership, target.id);
@@ -67,12 +66,6 @@ export function grantAssociation(
           `Coupa refused to add ${noun} ${target.id} to user ${userId} (PUT ${ctx.baseUrl}${userPath(userId)})`,
           coupaMessageOf(err),
           'Fix what Coupa complains about (in Coupa or in the request) and rerun; nothing was changed.',
-        );
-      }
-      if (!holdsAll(after, desired)) {
-        throw new VerificationError(
-          `PUT ${ctx.baseUrl}${userPath(userId)} answered 200, but \`${field}\` is ${describeList(after)}, ` +
-            `without ${describeList(desired.filter((d) => !after.some((a) => a.id === d.id)))}.`,
         );
       }
       return {
@@ -125,7 +118,7 @@ export function revokeAssociation(
           message: `Would revoke ${noun} ${target.id} from user ${userId}.`,
         };
       }
-      const after = await converge(ctx, job);
+      const after = await applyList(ctx, job);
       return {
         ...base,
         outcome: 'revoked',

@@ -20,10 +20,13 @@ export interface CoupaWriteApi {
   put<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
   post<T>(path: string, body: unknown, opts: { fields?: FieldSpec; schema: ZodType<T> }): Promise<T>;
   /**
-   * CoupaClient's counters. Network failures are counted under their code (TIMEOUT, ECONNRESET…);
-   * a rise during a write means an attempt may still be processed by the server after we gave up on it.
+   * CoupaClient's counters. `unansweredWriteSentAt` (performance.now(); null before the first)
+   * moves when a write attempt lost its answer after it may have reached the server: that attempt
+   * may still be applied later (see write-watch.ts). Without the field, a rise of the
+   * network-failure counts (TIMEOUT, ECONNRESET…) during a write says the same, with a later send
+   * time assumed.
    */
-  stats?(): { byStatus: Record<string, number> };
+  stats?(): { byStatus: Record<string, number>; unansweredWriteSentAt?: number | null };
 }
 
 /** A write that a dry run would have sent. */
@@ -36,25 +39,39 @@ export interface PlannedCall {
 }
 
 export interface RetryPolicy {
-  /** Clear-then-set rounds of a removal in a merging tenant before giving up (≥ 1). */
+  /**
+   * Clear-then-set rounds of a removal in a merging tenant before giving up (≥ 1); also how many
+   * times a list or flag found wrong after the settle window is written again.
+   */
   rounds: number;
   /** Attempts of the "set the rest" write within a round, on top of the client's own retries. */
   setAttempts: number;
   /** Pause between attempts. */
   delayMs: number;
   /**
-   * How long a write whose answer was lost (timeout, reset) may still be applied by the server.
-   * After such a clear, the rest is put back only once this has passed: a late clear landing after
-   * the put-back would silently empty the list again.
+   * The settle window: how long after a write attempt was sent Coupa may still apply it, when its
+   * answer was lost (timeout, reset, 502/504). An operation that lost one keeps the user locked
+   * until this has passed since that attempt was sent, then reads the user to confirm (see
+   * write-watch.ts). A write applied later than this cannot be seen.
    */
   settleMs: number;
+}
+
+/**
+ * The default settle window for a client timing out requests after `requestTimeoutMs`: twice
+ * that, and never under 10 s. Coupa's time to apply a request does not shrink with our patience:
+ * it answers in 0.3–3 s when well, and a short client timeout only means we stop listening sooner.
+ */
+export function defaultSettleWindowMs(requestTimeoutMs: number): number {
+  return Math.max(2 * requestTimeoutMs, 10_000);
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   rounds: 3,
   setAttempts: 3,
   delayMs: 500,
-  settleMs: 30_000,
+  // For CoupaClient's default 30 s timeout; pass your own when the client's differs.
+  settleMs: defaultSettleWindowMs(30_000),
 };
 
 export interface ProvisioningContext {

@@ -80,8 +80,10 @@ export class ChangeRejectedError extends CoupaConnectorError {
 }
 
 /**
- * A removal in a merging tenant cleared the list but could not put the rest back. The journal holds
- * the intended list; `coupa-connector recover` finishes the job. Exit code 5.
+ * A list change could not be confirmed: a removal in a merging tenant cleared the list but could
+ * not put the rest back, or a write whose answer was lost may have landed late and the list is
+ * not as asked. The journal holds the intended list; `coupa-connector recover` finishes the job.
+ * Exit code 5.
  */
 export class NeedsRecoveryError extends CoupaConnectorError {
   readonly userId: string;
@@ -95,21 +97,20 @@ export class NeedsRecoveryError extends CoupaConnectorError {
     intended: readonly { id: number; name?: string | null }[];
     journalPath: string;
     operation: string;
+    /** What is known of the user's state; default: may now hold less than intended. */
+    state?: string;
     cause?: unknown;
   }) {
     const list = opts.intended.length
       ? opts.intended.map((r) => (r.name ? `${r.id} (${r.name})` : String(r.id))).join(', ')
       : '(empty)';
     const causeText = opts.cause instanceof Error ? ` Last error: ${opts.cause.message}` : '';
-    super(
-      `${opts.operation} did not finish: user ${opts.userId} may now hold less than intended in \`${opts.field}\`. ` +
-        `The list to restore is: ${list}.${causeText}`,
-      {
-        exitCode: ExitCode.needsRecovery,
-        hint: `Run \`coupa-connector recover -p --journal ${opts.journalPath}\` with the same connection flags to put it back.`,
-        cause: opts.cause,
-      },
-    );
+    const state = opts.state ?? `user ${opts.userId} may now hold less than intended in \`${opts.field}\``;
+    super(`${opts.operation} did not finish: ${state}. The list to restore is: ${list}.${causeText}`, {
+      exitCode: ExitCode.needsRecovery,
+      hint: `Run \`coupa-connector recover -p --journal ${opts.journalPath}\` with the same connection flags to put it back.`,
+      cause: opts.cause,
+    });
     this.userId = opts.userId;
     this.field = opts.field;
     this.intended = opts.intended;

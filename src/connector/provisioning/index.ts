@@ -2,7 +2,7 @@ export { Provisioner, type ProvisionerOptions } from './provisioner.js';
 export type { ProvisioningResult, Outcome, Operation } from './result.js';
 export type { RecoveryReport, RecoveryEntryReport } from './recover.js';
 export type { CoupaWriteApi, PlannedCall, RetryPolicy } from './context.js';
-export { DEFAULT_RETRY_POLICY } from './context.js';
+export { DEFAULT_RETRY_POLICY, defaultSettleWindowMs } from './context.js';
 export { ArrayModeMemory, processArrayModes, type ArrayMode } from './array-mode.js';
 export { Journal, DEFAULT_JOURNAL_PATH, type JournalIntent } from './journal.js';
 export { AuditLog, DEFAULT_AUDIT_LOG_PATH, type AuditRecord } from './audit-log.js';

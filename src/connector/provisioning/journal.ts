@@ -13,9 +13,10 @@ import {
 import { acquireLockFileSync } from './lock-file.js';
 
 /**
- * The write-ahead journal for removals in tenants that merge arrays. Before a list is cleared, an
- * `intent` line records the complete list the user must end up with; a `done` line closes it once
- * the API has confirmed that list. An intent without a `done` is exactly the work `recover` must
+ * The write-ahead journal of list changes that can leave a user short: removals in tenants that
+ * merge arrays (before a list is cleared), and any list change one of whose writes lost its answer
+ * (before waiting out the settle window, see write-watch.ts). An `intent` line records the complete
+ * list the user must end up with; a `done` line closes it once the API has confirmed that list. An intent without a `done` is exactly the work `recover` must
  * finish. JSON lines, appended and fsynced: a crash can at worst leave a torn last line, which is
  * skipped (it never reached the point where the list was cleared).
  *

@@ -3,6 +3,7 @@ import type { FlagTarget } from './entitlement-ref.js';
 import { readUser, userPath, withUserLock, type ProvisioningContext } from './context.js';
 import { LicenseRevocationRefusedError, UnknownEntitlementError, VerificationError } from './errors.js';
 import { audited } from './audit.js';
+import { writeFlagSettled } from './write-watch.js';
 import type { ProvisioningResult } from './result.js';
 
 /**
@@ -60,24 +61,27 @@ export function setLicense(
           message: `Would ${assign ? 'grant' : 'revoke'} the ${target.flag} license ${assign ? 'to' : 'from'} user ${userId}.`,
         };
       }
-      await ctx.api.put(userPath(userId), body, {
-        fields: ['id', target.flag],
-        schema: flagSchema(target.flag),
+      const after = await writeFlagSettled(ctx, userId, {
+        what: `the ${target.flag} license`,
+        want: assign,
+        put: () =>
+          ctx.api.put(userPath(userId), body, {
+            fields: ['id', target.flag],
+            schema: flagSchema(target.flag),
+          }),
+        read: () => readFlag(ctx, userId, target),
+        notApplied: () =>
+          assign
+            ? new VerificationError(
+                `PUT ${ctx.baseUrl}${userPath(userId)} answered 200, but the ${target.flag} license is still not set.`,
+                'The license may be unavailable on this instance (no seats left, or not purchased); check it in Coupa.',
+              )
+            : new LicenseRevocationRefusedError(
+                String(userId),
+                target.flag,
+                `${ctx.baseUrl}${userPath(userId)}`,
+              ),
       });
-      // Checked against a fresh read, not the PUT's echo (see putList).
-      const after = await readFlag(ctx, userId, target);
-      if (after !== assign) {
-        if (!assign)
-          throw new LicenseRevocationRefusedError(
-            String(userId),
-            target.flag,
-            `${ctx.baseUrl}${userPath(userId)}`,
-          );
-        throw new VerificationError(
-          `PUT ${ctx.baseUrl}${userPath(userId)} answered 200, but the ${target.flag} license is still not set.`,
-          'The license may be unavailable on this instance (no seats left, or not purchased); check it in Coupa.',
-        );
-      }
       return {
         ...base,
         outcome: assign ? 'granted' : 'revoked',

@@ -1,10 +1,9 @@
 import { formatError } from '../../errors.js';
 import { membershipOfField } from '../types/index.js';
 import { withUserLock, type ProvisioningContext } from './context.js';
-import { describeList, holdsAll, holdsAny, putList, readList, type Ref } from './association-list.js';
-import { converge } from './converge.js';
+import { describeList, holdsAll, readList, type Ref } from './association-list.js';
+import { applyList, rest } from './converge.js';
 import type { JournalIntent, JournalRef } from './journal.js';
-import { VerificationError } from './errors.js';
 
 export interface RecoveryEntryReport {
   entryId: string;
@@ -88,12 +87,19 @@ export async function recoverEntry(
     try {
       const current = await readList(ctx, entry.userId, membership);
       const removedIds = new Set([...entry.removed.map((r) => r.id), ...alsoRemoved]);
-      const intended = entry.intended.filter((r) => !removedIds.has(r.id));
-      const desired: Ref[] = [...intended];
-      for (const r of current)
-        if (!removedIds.has(r.id) && !desired.some((d) => d.id === r.id)) desired.push(r);
-      const removed = current.filter((r) => removedIds.has(r.id));
-      if (holdsAll(current, desired) && removed.length === 0) {
+      const job = rest(
+        {
+          operation: 'recover',
+          userId: entry.userId,
+          membership,
+          entitlementId: entry.entitlementId,
+          desired: entry.intended.filter((r) => !removedIds.has(r.id)),
+          removed: [...removedIds].map((id) => ({ id })),
+        },
+        current,
+      );
+      const { desired } = job;
+      if (holdsAll(current, desired) && job.removed.length === 0) {
         if (!ctx.dryRun) ctx.journal.finish(entry.entryId, 'consistent');
         return {
           ...base,
@@ -109,30 +115,9 @@ export async function recoverEntry(
           message: `Would set \`${entry.field}\` of user ${entry.userId} to ${describeList(desired)}.`,
         };
       }
-      let after: Ref[];
-      if (removed.length === 0) {
-        // Only additions: one PUT of the complete list is right in both array modes.
-        after = await putList(ctx, entry.userId, membership, desired);
-        if (!holdsAll(after, desired) || holdsAny(after, entry.removed)) {
-          throw new VerificationError(
-            `The API answered ${describeList(after)} after setting ${describeList(desired)}.`,
-          );
-        }
-        ctx.journal.finish(entry.entryId, 'restored');
-      } else {
-        after = await converge(
-          ctx,
-          {
-            operation: 'recover',
-            userId: entry.userId,
-            membership,
-            entitlementId: entry.entitlementId,
-            desired,
-            removed,
-          },
-          entry,
-        );
-      }
+      // Only additions are one PUT of the complete list; a removal runs the revoke's procedure.
+      // Either way the entry is closed only once the API confirms the list.
+      const after = await applyList(ctx, job, { entry, result: 'restored' });
       return {
         ...base,
         outcome: 'restored',

@@ -17,9 +17,10 @@ import { LockWaitInterruptedError, UserLockTimeoutError } from './errors.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 /**
- * Longer than any single operation with its retries (a merging revoke is a few rounds plus a
- * settle wait of one request timeout). The holder also refreshes the file's mtime while it works,
- * so this only trips when the holder stopped without releasing (killed, or on a host we cannot ask).
+ * Longer than any single operation with its retries (a merging revoke is a few rounds, each of
+ * which may wait out a settle window after a lost answer). The holder also refreshes the file's
+ * mtime while it works, so this only trips when the holder stopped without releasing (killed, or
+ * on a host we cannot ask).
  */
 export const DEFAULT_LOCK_MAX_AGE_MS = 15 * 60_000;
 
