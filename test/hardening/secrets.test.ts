@@ -271,6 +271,52 @@ describe('help and error messages never echo the secret', () => {
     expect(run.stdout + run.stderr).not.toContain(SECRET);
   });
 
+  it.each([
+    ['a mistyped --coupa-client-secret=value', ['--coupa-client-secrt=VALUE'], '--coupa-client-secrt'],
+    ['a mistyped ConductorOne --client-secret=value', ['--client-secrets=VALUE'], '--client-secrets'],
+    ['the same on the sync command', ['sync', '--coupa-client-secrt=VALUE'], '--coupa-client-secrt'],
+    ['a short flag glued to its value', ['-xVALUE'], "'-x'"],
+  ])(
+    '%s: exit 2, the option named, its value never printed (not in the environment either)',
+    async (_, args, named) => {
+      const value = `typo-${SECRET}`;
+      const run = await cli(
+        args.map((a) => a.replace('VALUE', value)),
+        { env: {} },
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(named);
+      expect(run.stderr).toMatch(/unknown option/);
+      expect(run.stdout + run.stderr).not.toContain(value);
+      // Not even a piece of it (commander's message quoted the whole `--flag=value`).
+      expect(run.stdout + run.stderr).not.toContain(SECRET.slice(-16));
+    },
+  );
+
+  it.each([
+    ['BATON_COUPA_CLIENT_SECRET', ['SECRET']],
+    ['BATON_CLIENT_SECRET', ['SECRET']],
+    ['BATON_COUPA_CLIENT_SECRET', ['--coupa-domain', 'acme', '--coupa-client-id', 'id', 'SECRET']],
+  ])(
+    'a secret typed as a word (shell slip) with %s set: exit 2, redacted in "Unknown command"/"too many arguments" (%j)',
+    async (envName, args) => {
+      const run = await cli(
+        args.map((a) => (a === 'SECRET' ? SECRET : a)),
+        { env: { [envName]: SECRET } },
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/Unknown command|too many arguments/);
+      expect(run.stdout + run.stderr).not.toContain(SECRET);
+    },
+  );
+
+  it('a secret given by flag is known before parsing: a later bad word does not echo it', async () => {
+    const run = await cli(['--coupa-client-secret', SECRET, `${SECRET}`]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Unknown command "[REDACTED]"');
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+
   it('a wrong secret: exit 3, the wrong secret is not echoed either', async () => {
     const wrong = `wrong-${SECRET}`;
     const run = await cli([
