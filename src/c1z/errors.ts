@@ -63,6 +63,28 @@ export class C1zLimitError extends C1zError {
   }
 }
 
+/**
+ * A sync that keeps history joins the c1z already at its target, and that file cannot be read: a
+ * problem with the input, found before the sync sends any request. The file is left alone
+ * (replacing it would lose its history).
+ */
+export class UnreadablePreviousC1zError extends C1zError {
+  constructor(path: string, detail: string, cause?: unknown) {
+    super(
+      path,
+      `Cannot add this sync to ${path}: the existing file is not a readable c1z (${detail}).`,
+      [
+        cause instanceof C1zLimitError ? cause.hint : undefined,
+        'It was left untouched. Move it away (or pass another -f), or set BATON_KEEP_SYNC_COUNT=1 ' +
+          'to replace it without keeping its history.',
+      ]
+        .filter(Boolean)
+        .join(' '),
+      cause,
+    );
+  }
+}
+
 /** Writing the c1z failed; the previous file at the target path, if any, is untouched. */
 export class C1zWriteError extends CoupaConnectorError {
   constructor(message: string, cause?: unknown) {

@@ -5,10 +5,18 @@
  * new run must end after every run it joins.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { decodeC1z, decodeLimits } from './container.js';
-import { C1zError, C1zWriteError } from './errors.js';
+import {
+  C1zError,
+  C1zLimitError,
+  C1zWriteError,
+  CorruptC1zError,
+  NotC1zError,
+  UnreadablePreviousC1zError,
+  UnsupportedC1zVersionError,
+} from './errors.js';
 import { ConfigError } from '../errors.js';
 import { TABLES } from './schema.js';
 import { goTimestamp } from './timestamp.js';
@@ -101,52 +109,130 @@ export interface CarriedOver {
   latestEndedAt: string | null;
 }
 
+/** A previous c1z decoded and checked, ready to be joined; see openPreviousC1z. */
+export interface PreviousC1z {
+  path: string;
+  /** The decoded SQLite database, in a folder of its own under the caller's temp dir. */
+  decoded: string;
+  /** Identity and version of the file when it was decoded: a file replaced since is decoded again. */
+  signature: string;
+}
+
+function signatureOf(st: { dev: number; ino: number; size: number; mtimeMs: number }): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+/** Errors that say the file itself is bad (not the disk or the permissions). */
+function isBadFile(err: unknown): err is C1zError {
+  return (
+    err instanceof NotC1zError ||
+    err instanceof CorruptC1zError ||
+    err instanceof UnsupportedC1zVersionError ||
+    err instanceof C1zLimitError
+  );
+}
+
+/** SQLite's word for a file that is not a database, or a damaged one. */
+function isSqliteDamage(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+}
+
+/**
+ * Decodes the c1z at `previousPath`, which a sync keeping `keep` runs will join, into a folder
+ * under `tmpDir`, and checks that it holds sync runs; undefined when there is nothing to join (a
+ * count of 1, a missing or empty file). Called before the sync sends any request: a file that is
+ * not a readable c1z fails now with UnreadablePreviousC1zError (exit 2), not after the whole sync.
+ */
+export async function openPreviousC1z(
+  previousPath: string,
+  keep: number,
+  tmpDir: string,
+): Promise<PreviousC1z | undefined> {
+  if (keep <= 1) return undefined;
+  let signature: string;
+  try {
+    const st = await stat(previousPath);
+    if (!st.isFile() || st.size === 0) return undefined;
+    signature = signatureOf(st);
+  } catch {
+    return undefined;
+  }
+  const dir = await mkdtemp(join(tmpDir, 'previous-'));
+  const decoded = join(dir, 'db');
+  try {
+    try {
+      await decodeC1z(previousPath, decoded, decodeLimits());
+    } catch (err) {
+      if (isBadFile(err)) {
+        // Its message starts with the path this one already names.
+        const detail = err.message.replace(`${previousPath} `, 'it ').replace(/\.$/, '');
+        throw new UnreadablePreviousC1zError(previousPath, detail, err);
+      }
+      throw err;
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(decoded, { fileMustExist: true });
+      const hasRuns = db
+        .prepare(`select 1 from sqlite_master where type = 'table' and name = ?`)
+        .get(TABLES.syncRuns);
+      if (!hasRuns) {
+        throw new UnreadablePreviousC1zError(previousPath, `it has no ${TABLES.syncRuns} table`);
+      }
+      listSyncRuns(db);
+    } catch (err) {
+      if (err instanceof UnreadablePreviousC1zError) throw err;
+      throw new UnreadablePreviousC1zError(
+        previousPath,
+        `its database cannot be read: ${(err as Error).message}`,
+        err,
+      );
+    } finally {
+      db?.close();
+    }
+    return { path: previousPath, decoded, signature };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 /**
  * Copies the newest `keep - 1` finished runs of the c1z at `previousPath` (and their rows) into
  * `db`, which holds the new run. Runs that never finished are left behind: the new run supersedes
- * them. Returns nothing to carry for a missing or empty file. An unreadable previous file is an
- * error: replacing it silently would lose its history (set the count to 1 to replace it).
+ * them. Uses `opened` (from openPreviousC1z at the start of the sync) unless the file changed
+ * since, and removes its decoded copy when done. Returns nothing to carry for a missing or empty
+ * file. An unreadable previous file is an error: replacing it silently would lose its history (set
+ * the count to 1 to replace it).
  */
 export async function carryOverSyncs(
   db: Database.Database,
   previousPath: string,
   keep: number,
   tmpDir: string,
+  opened?: PreviousC1z,
 ): Promise<CarriedOver> {
   const none: CarriedOver = { kept: [], dropped: [], latestEndedAt: null };
-  if (keep <= 1) return none;
-  try {
-    const st = await stat(previousPath);
-    if (!st.isFile() || st.size === 0) return none;
-  } catch {
-    return none;
-  }
-  const dir = await mkdtemp(join(tmpDir, 'previous-'));
-  const prevDb = join(dir, 'db');
-  try {
-    try {
-      await decodeC1z(previousPath, prevDb, decodeLimits());
-    } catch (err) {
-      const why = err instanceof C1zError ? err.message : (err as Error).message;
-      throw new C1zWriteError(
-        `Cannot add this sync to ${previousPath}: the existing file is not a readable c1z (${why}). ` +
-          `Move it away, or set ${KEEP_SYNC_COUNT_ENV}=1 to replace it instead of keeping its history.`,
-        err,
-      );
+  let previous = opened;
+  if (previous) {
+    // Another process may have replaced the file during the sync: join what is there now.
+    const now = await stat(previousPath).then(signatureOf, () => undefined);
+    if (now !== previous.signature) {
+      await rm(dirname(previous.decoded), { recursive: true, force: true });
+      previous = undefined;
     }
-    db.prepare('attach database ? as prev').run(prevDb);
+  }
+  previous ??= await openPreviousC1z(previousPath, keep, tmpDir);
+  if (!previous) return none;
+  try {
+    db.prepare('attach database ? as prev').run(previous.decoded);
     try {
       const tables = new Set(
         (
           db.prepare(`select name from prev.sqlite_master where type = 'table'`).all() as { name: string }[]
         ).map((r) => r.name),
       );
-      if (!tables.has(TABLES.syncRuns)) {
-        throw new C1zWriteError(
-          `Cannot add this sync to ${previousPath}: it has no ${TABLES.syncRuns} table, so it is not a c1z. ` +
-            `Move it away, or set ${KEEP_SYNC_COUNT_ENV}=1 to replace it.`,
-        );
-      }
       // Go files are marked WAL but fully checkpointed; attaching reads the main file only.
       const runs = listSyncRuns(db, 'prev');
       const finished = runs.filter((r) => r.endedAt !== null);
@@ -174,7 +260,14 @@ export async function carryOverSyncs(
       return { kept, dropped, latestEndedAt: kept[0]?.endedAt ?? null };
     } catch (err) {
       if (db.inTransaction) db.exec('rollback');
-      if (err instanceof C1zWriteError) throw err;
+      // Damage deeper in the database than the start-of-sync check reads.
+      if (isSqliteDamage(err)) {
+        throw new UnreadablePreviousC1zError(
+          previousPath,
+          `copying its earlier syncs failed: ${(err as Error).message}`,
+          err,
+        );
+      }
       throw new C1zWriteError(
         `Cannot add this sync to ${previousPath}: copying its earlier syncs failed (${(err as Error).message}). ` +
           `Move it away, or set ${KEEP_SYNC_COUNT_ENV}=1 to replace it.`,
@@ -184,7 +277,7 @@ export async function carryOverSyncs(
       db.exec('detach database prev');
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dirname(previous.decoded), { recursive: true, force: true });
   }
 }
 

@@ -15,6 +15,7 @@ export {
   CorruptC1zError,
   NoSyncError,
   NotC1zError,
+  UnreadablePreviousC1zError,
   UnsupportedC1zVersionError,
 } from './errors.js';
 export {

@@ -22,7 +22,14 @@ import { buildsAfterLoad, C1Z_MAGIC, GRANTS_UNIQUE_INDEX, SCHEMA_STATEMENTS, TAB
 import { newKsuid } from './ksuid.js';
 import { goTimestampNow } from './timestamp.js';
 import { C1zWriteError } from './errors.js';
-import { carryOverSyncs, endAfter, type CarriedOver, type SyncRunRow } from './history.js';
+import {
+  carryOverSyncs,
+  endAfter,
+  openPreviousC1z,
+  type CarriedOver,
+  type PreviousC1z,
+  type SyncRunRow,
+} from './history.js';
 import { encodeSimpleGrantTail } from './grant-encoding.js';
 import { fsyncDir } from '../util/durable-file.js';
 import { checkOutputTarget } from '../util/output-target.js';
@@ -38,7 +45,8 @@ export interface C1zWriterOptions {
   /**
    * Full syncs the target keeps, this one included (baton's BATON_KEEP_SYNC_COUNT). Above 1, the
    * newest finished syncs of the existing target are carried into the new file at finish(); the
-   * default 1 replaces the target with this sync alone.
+   * default 1 replaces the target with this sync alone. Above 1, create() decodes the existing
+   * target and rejects one that is not a readable c1z (UnreadablePreviousC1zError).
    */
   keepSyncs?: number;
 }
@@ -77,6 +85,10 @@ const SQL = {
 } as const;
 
 type Statement = Database.Statement<unknown[]>;
+
+function keepCount(opts: C1zWriterOptions): number {
+  return Math.max(1, Math.floor(opts.keepSyncs ?? 1));
+}
 
 /**
  * zstd's own threads compress the file; the result is one standard frame, as a single thread
@@ -124,14 +136,23 @@ export class C1zWriter {
   /** The half-written `<out>.tmp-*` while finish() compresses, so a forced exit removes it too. */
   private tmpOut: string | undefined;
 
-  private constructor(outPath: string, dir: string, opts: C1zWriterOptions) {
+  /** The target's earlier c1z, decoded and checked at create() (before the sync's requests). */
+  private readonly previous: PreviousC1z | undefined;
+
+  private constructor(
+    outPath: string,
+    dir: string,
+    opts: C1zWriterOptions,
+    previous: PreviousC1z | undefined,
+  ) {
+    this.previous = previous;
     this.outPath = outPath;
     this.dir = dir;
     this.dbPath = join(dir, 'db');
     process.once('exit', this.removeOnExit);
     this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? 5000));
     this.compressionLevel = opts.compressionLevel ?? 3;
-    this.keepSyncs = Math.max(1, Math.floor(opts.keepSyncs ?? 1));
+    this.keepSyncs = keepCount(opts);
     this.syncId = newKsuid();
     this.startedAt = goTimestampNow();
     const db = new Database(this.dbPath);
@@ -180,8 +201,17 @@ export class C1zWriter {
         err,
       );
     }
+    // The file a sync that keeps history joins is read now, so that a damaged one fails before the
+    // sync sends a request, not after all of them.
+    let previous: PreviousC1z | undefined;
     try {
-      return new C1zWriter(path, dir, opts);
+      previous = await openPreviousC1z(path, keepCount(opts), dir);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    try {
+      return new C1zWriter(path, dir, opts, previous);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw new C1zWriteError(`Cannot create the temp database for ${target} in ${dir}.`, err);
@@ -276,8 +306,9 @@ export class C1zWriter {
    * otherwise waiting: the sync does, once the users walk has its last requests out, so that this
    * work overlaps the last round trips instead of following them. The file is the same either way.
    * Nothing may be written until it resolves; calling it again returns the same promise. It never
-   * rejects: a failure (an earlier file that is not a readable c1z) is finish()'s to report, as
-   * before, so that it cannot hide an error the sync itself runs into meanwhile.
+   * rejects: a failure (copying the earlier syncs, or an earlier file replaced during the sync by
+   * one that is not a readable c1z) is finish()'s to report, as before, so that it cannot hide an
+   * error the sync itself runs into meanwhile.
    */
   prepareFinish(): Promise<void> {
     return this.prepare().then(
@@ -295,7 +326,7 @@ export class C1zWriter {
         this.rowsInBatch = 0;
         // Copy, add, compact: only the kept runs are copied in, so the new file never holds rows
         // of dropped syncs and needs no VACUUM; copied before the index build, which is faster.
-        const history = await carryOverSyncs(db, this.outPath, this.keepSyncs, this.dir);
+        const history = await carryOverSyncs(db, this.outPath, this.keepSyncs, this.dir, this.previous);
         this.buildDeferredIndexes(db);
         return history;
       } finally {

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { C1zReader } from '../../src/c1z/reader.js';
 import { C1zWriter } from '../../src/c1z/writer.js';
-import { C1zWriteError } from '../../src/c1z/errors.js';
+import { UnreadablePreviousC1zError } from '../../src/c1z/errors.js';
 import { endAfter, keepSyncCount } from '../../src/c1z/history.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, ExitCode, formatError } from '../../src/errors.js';
 import type Database from 'better-sqlite3';
 import { FIXTURE, openRawDb, sampleData, useTempDirs, type Sample } from './helpers.js';
 
@@ -162,14 +162,16 @@ describe('sync history: a new sync joins the existing file', () => {
     db.close();
   });
 
-  it('an unreadable existing file fails the finish, stays byte-identical, and is replaced with count 1', async () => {
+  it('an unreadable existing file fails create() (before any row), exit 2, stays byte-identical, and is replaced with count 1', async () => {
     const dir = tempDir();
     const out = join(dir, 'sync.c1z');
     const junk = Buffer.from('C1ZF\0not zstd at all');
     writeFileSync(out, junk);
-    const err = await write(out, sampleData(2), 2).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(C1zWriteError);
-    expect((err as Error).message).toMatch(/not a readable c1z.*BATON_KEEP_SYNC_COUNT=1/s);
+    const err = await C1zWriter.create(out, { keepSyncs: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnreadablePreviousC1zError);
+    expect((err as UnreadablePreviousC1zError).exitCode).toBe(ExitCode.usage);
+    expect(formatError(err)).toMatch(/not a readable c1z \(it is damaged: .*zstd.*BATON_KEEP_SYNC_COUNT=1/s);
+    expect(formatError(err)).not.toMatch(/free space/);
     expect(readFileSync(out)).toEqual(junk);
     await write(out, sampleData(2), 1);
     expect(readFileSync(out).equals(junk)).toBe(false);

@@ -104,12 +104,14 @@ describe('C1zWriter.prepareFinish: the indexes built before the last rows', () =
     }
   });
 
-  it('leaves a failure to finish(): an earlier file that is not a c1z fails the finish, and stays as it was', async () => {
+  it('leaves a failure to finish(): an earlier file replaced during the sync by one that is not a c1z fails the finish, and stays as it was', async () => {
     const dir = tempDir();
     const out = `${dir}/not-a-c1z.c1z`;
-    writeFileSync(out, 'previous output, not a c1z');
     const s = sampleData(2);
+    await write(out, s);
+    // create() checked the good file; another process then puts something else there.
     const w = await C1zWriter.create(out, { keepSyncs: 2 });
+    writeFileSync(out, 'previous output, not a c1z');
     s.resources.forEach((x) => w.putResource(x));
     await expect(w.prepareFinish()).resolves.toBeUndefined();
     w.putGrant(s.grants[0]!);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { cleanEnv, cliBin, ROOT } from '../helpers/cli.js';
 import type { HostileServer } from './hostile-server.js';
+import { FIXTURE } from '../c1z/helpers.js';
 
 const PRELOAD = join(ROOT, 'test/hardening/fixtures/peak-rss.mjs');
 
@@ -81,10 +82,13 @@ export function expectOneCleanLine(stderr: string): string {
   return lines[0]!;
 }
 
-/** An earlier output file with known content, to prove a failed run leaves it alone. */
+/**
+ * An earlier output file (a real c1z, which the sync would join), to prove a failed run leaves it
+ * alone.
+ */
 export function previousOutput(dir: string, name = 'out.c1z'): { path: string; intact(): void } {
   const path = join(dir, name);
-  const content = `previous c1z ${Math.random()}`;
+  const content = readFileSync(FIXTURE);
   writeFileSync(path, content);
   const before = readdirSync(dir)
     .filter((f) => !f.startsWith('.rss-'))
@@ -92,7 +96,7 @@ export function previousOutput(dir: string, name = 'out.c1z'): { path: string; i
   return {
     path,
     intact() {
-      expect(readFileSync(path, 'utf8')).toBe(content);
+      expect(readFileSync(path).equals(content)).toBe(true);
       expect(
         readdirSync(dir)
           .filter((f) => !f.startsWith('.rss-'))

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
@@ -7,6 +8,7 @@ import { C1zReader } from '../../src/c1z/reader.js';
 import { cli } from '../helpers/cli.js';
 import { testSimulator, SLOW_SIMULATOR } from '../helpers/simulator.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { FIXTURE } from '../c1z/helpers.js';
 
 /** Lines of stderr that are not JSON log records: what the CLI says to the human. */
 function messages(stderr: string): string[] {
@@ -31,12 +33,12 @@ describe('coupa-connector sync (spawned)', () => {
    */
   async function failsOverPrevious(name: string, code: number, args: string[]) {
     const out = join(tmp.dir, name);
-    writeFileSync(out, 'the previous sync');
+    copyFileSync(FIXTURE, out);
     const run = await cli([...args, '-f', out]);
     expect(run.code).toBe(code);
     const lines = messages(run.stderr);
     expect(lines).toHaveLength(1);
-    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+    expect(readFileSync(out).equals(readFileSync(FIXTURE))).toBe(true);
     return { run, line: lines[0]! };
   }
 
@@ -153,6 +155,40 @@ describe('coupa-connector sync (spawned)', () => {
     expect(line).toMatch(/^coupa-connector: .*oauth2\/token.*--max-retries/);
   });
 
+  it.each([
+    ['random bytes', () => randomBytes(4096)],
+    [
+      'a truncated good file',
+      () => readFileSync(FIXTURE).subarray(0, Math.floor(statSync(FIXTURE).size / 2)),
+    ],
+  ])(
+    'an existing -f that is not a readable c1z (%s) fails before any request: exit 2, what to do, file untouched',
+    async (_, content) => {
+      const out = join(tmp.dir, 'corrupt-previous.c1z');
+      const bytes = content();
+      writeFileSync(out, bytes);
+      const before = sim.counters().total;
+      const run = await cli([...base(), '--coupa-client-secret', sim.clientSecret, '-f', out]);
+      expect(run.code).toBe(2);
+      // Not one request: the whole sync used to run first and fail only when adding to the file.
+      expect(sim.counters().total).toBe(before);
+      const lines = messages(run.stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^coupa-connector: Cannot add this sync to .*corrupt-previous\.c1z/);
+      expect(lines[0]).toMatch(/not a readable c1z/);
+      expect(lines[0]).toMatch(/Move it away/);
+      expect(lines[0]).toContain('BATON_KEEP_SYNC_COUNT=1');
+      // Not a disk or permission problem: the old hint sent people looking in the wrong place.
+      expect(lines[0]).not.toMatch(/free space|permissions/);
+      expect(readFileSync(out).equals(bytes)).toBe(true);
+      // The way out it names works.
+      const replaced = await cli([...base(), '--coupa-client-secret', sim.clientSecret, '-f', out], {
+        env: { BATON_KEEP_SYNC_COUNT: '1' },
+      });
+      expect(replaced.code).toBe(0);
+    },
+  );
+
   it('asks for what is missing instead of failing later', async () => {
     const run = await cli(['--coupa-domain', 'acme', '--coupa-client-id', 'id']);
     expect(run.code).toBe(2);
@@ -175,7 +211,7 @@ describe('coupa-connector sync interrupted (spawned)', () => {
 
   it('stops on SIGINT with exit 130 and leaves the previous file as it was', async () => {
     const out = join(tmp.dir, 'keep.c1z');
-    writeFileSync(out, 'the previous sync');
+    copyFileSync(FIXTURE, out);
     let sent = false;
     const run = await cli(
       [
@@ -203,7 +239,7 @@ describe('coupa-connector sync interrupted (spawned)', () => {
     expect(sent).toBe(true);
     expect(run.code).toBe(130);
     expect(messages(run.stderr)).toEqual([expect.stringContaining('Stopped by SIGINT')]);
-    expect(readFileSync(out, 'utf8')).toBe('the previous sync');
+    expect(readFileSync(out).equals(readFileSync(FIXTURE))).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_SCOPES, type Simulator } from '../../src/simulator/index.js';
 import { syncToC1z } from '../../src/connector/sync.js';
@@ -11,6 +11,7 @@ import { capturingLogger, expectedContents, readFile } from './helpers.js';
 import { testClient } from '../helpers/client.js';
 import { testSimulator } from '../helpers/simulator.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { FIXTURE } from '../c1z/helpers.js';
 
 const WITHOUT_ACCOUNTING = ALL_SCOPES.filter((s) => s !== 'core.accounting.read');
 
@@ -222,7 +223,7 @@ describe('the end of a sync', () => {
 describe('a sync that does not finish', () => {
   it('leaves the previous file byte-identical and no temp file when aborted', async () => {
     const { sim, out } = await setup({ latencyMs: 30 });
-    writeFileSync(out, 'previous output');
+    copyFileSync(FIXTURE, out);
     const controller = new AbortController();
     const promise = syncToC1z({
       client: testClient(sim, { signal: controller.signal }),
@@ -233,13 +234,13 @@ describe('a sync that does not finish', () => {
       },
     });
     await expect(promise).rejects.toBeInstanceOf(InterruptedError);
-    expect(readFileSync(out, 'utf8')).toBe('previous output');
+    expect(readFileSync(out).equals(readFileSync(FIXTURE))).toBe(true);
     expect(readdirSync(tmp!.dir)).toEqual(['out.c1z']);
   });
 
   it('leaves the previous file untouched and throws a typed error when Coupa keeps failing', async () => {
     const { sim, out } = await setup();
-    writeFileSync(out, 'previous output');
+    copyFileSync(FIXTURE, out);
     sim.faults.add({
       match: { method: 'GET', path: '/api/users' },
       afterRequests: 2,
@@ -255,7 +256,7 @@ describe('a sync that does not finish', () => {
       retry: { limit: 1, baseDelayMs: 1, maxDelayMs: 2 },
     });
     await expect(syncToC1z({ client, outPath: out })).rejects.toBeInstanceOf(CoupaUnavailableError);
-    expect(readFileSync(out, 'utf8')).toBe('previous output');
+    expect(readFileSync(out).equals(readFileSync(FIXTURE))).toBe(true);
     expect(readdirSync(tmp!.dir)).toEqual(['out.c1z']);
   });
 
