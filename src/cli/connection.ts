@@ -111,11 +111,29 @@ function required(value: string | undefined, flag: string, env: string): string 
   return value;
 }
 
+/**
+ * Where a connection setting came from, for messages: the --config file if it filled the value,
+ * the variable if the value is the variable's (flags win over variables, so a flag with another
+ * value shows as such), else the command line.
+ */
+function sourceOf(
+  value: string | undefined,
+  beforeConfigFile: string | undefined,
+  env: string,
+  configFile: string | undefined,
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (beforeConfigFile === undefined && configFile) return `the --config file ${configFile}`;
+  if (process.env[env] === value) return env;
+  return 'the command line';
+}
+
 /** A client for the parsed options; scopes: read set (+ write set when provisioning), accounting read if it is granted. */
 export function clientFromOptions(
   opts: ConnectionOptions,
   ctx: { provisioning?: boolean; accounting?: boolean; logger: Logger; signal?: AbortSignal },
 ): CoupaClient {
+  const given = { domain: opts.coupaDomain, baseUrl: opts.baseUrl };
   applyConfigFile(opts, (message) => ctx.logger.warn({ config: opts.config }, message));
   registerSecret(opts.coupaClientSecret);
   if (!opts.baseUrl && !opts.coupaDomain) {
@@ -124,7 +142,14 @@ export function clientFromOptions(
       'Pass --coupa-domain (BATON_COUPA_DOMAIN), or --base-url (BATON_BASE_URL) for a proxy or the simulator.',
     );
   }
-  const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl });
+  const baseUrl = resolveBaseUrl({
+    domain: opts.coupaDomain,
+    baseUrl: opts.baseUrl,
+    sources: {
+      domain: sourceOf(opts.coupaDomain, given.domain, 'BATON_COUPA_DOMAIN', opts.config),
+      baseUrl: sourceOf(opts.baseUrl, given.baseUrl, 'BATON_BASE_URL', opts.config),
+    },
+  });
   const clientId = required(opts.coupaClientId, '--coupa-client-id', 'BATON_COUPA_CLIENT_ID');
   const clientSecret = required(opts.coupaClientSecret, '--coupa-client-secret', 'BATON_COUPA_CLIENT_SECRET');
   const scopes = [...READ_SCOPES, ...(ctx.provisioning ? WRITE_SCOPES : [])];

@@ -68,6 +68,8 @@ export interface SyncOptions {
   walkStats?: WalkStats;
   /** Full syncs the output file keeps, this one included; default BATON_KEEP_SYNC_COUNT or 2. */
   keepSyncs?: number;
+  /** The Coupa host read (`acme.coupahost.com`), named in the "sync finished" record. */
+  host?: string;
 }
 
 export interface SyncSummary {
@@ -342,7 +344,7 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
       lateArrivals: catalog.lateArrivals.length,
       previousSyncIds: written.previousSyncIds ?? [],
     };
-    logSyncFinished(logger, summary);
+    logSyncFinished(logger, summary, opts.host);
     return summary;
   } catch (err) {
     // A users walk started early stops its requests too, and so do the lists.
@@ -359,10 +361,11 @@ export async function syncToC1z(opts: SyncOptions): Promise<SyncSummary> {
  * The record a log collector keys on: one info line per finished sync, with what was written and
  * what it cost, as a baton connector's syncer logs at its end.
  */
-function logSyncFinished(logger: Logger, s: SyncSummary): void {
+function logSyncFinished(logger: Logger, s: SyncSummary, host: string | undefined): void {
   logger.info(
     {
       caller: 'connector/sync',
+      host,
       syncId: s.syncId,
       output: s.path,
       bytes: s.bytes,

@@ -15,22 +15,62 @@ const DOMAIN_HINT =
   'Use the instance name (acme), its host (acme.coupahost.com or acme.coupacloud.com) or https://acme.coupahost.com; ' +
   'to reach a proxy or the simulator use --base-url instead.';
 
+export interface BaseUrlInput {
+  domain?: string;
+  baseUrl?: string;
+  /** Where each value came from (`the command line`, `BATON_BASE_URL`, …), for the error when they disagree. */
+  sources?: { domain?: string; baseUrl?: string };
+}
+
 /**
  * Credentials may only go to a Coupa instance host, so `--coupa-domain` accepts exactly the forms a
  * Coupa instance is addressed by (the rule baton-coupa applies: three labels under coupahost.com or
  * coupacloud.com) and always yields lower-case https. `--base-url` is the explicit, deliberate
  * escape hatch; it still refuses plain http except to loopback, where nothing leaves the machine.
+ * Both may be given only when they name the same host: otherwise one of them is a mistake (often a
+ * variable left over from another run) and the sync would read a tenant nobody asked for.
  */
-export function resolveBaseUrl(input: { domain?: string; baseUrl?: string }): URL {
-  if (input.baseUrl !== undefined && input.baseUrl.trim() !== '') return checkBaseUrl(input.baseUrl.trim());
-  const raw = input.domain?.trim();
-  if (!raw) {
+export function resolveBaseUrl(input: BaseUrlInput): URL {
+  const domain = input.domain?.trim();
+  if (input.baseUrl !== undefined && input.baseUrl.trim() !== '') {
+    const base = checkBaseUrl(input.baseUrl.trim());
+    if (domain) checkSameHost(domain, base, input.sources ?? {});
+    return base;
+  }
+  if (!domain) {
     throw new CoupaDomainError(
       'No Coupa domain given.',
       'Pass --coupa-domain (BATON_COUPA_DOMAIN) or --base-url.',
     );
   }
-  const shown = JSON.stringify(raw.length > 80 ? raw.slice(0, 80) + '…' : raw);
+  return resolveDomain(domain);
+}
+
+function checkSameHost(domain: string, base: URL, sources: NonNullable<BaseUrlInput['sources']>): void {
+  let why: string;
+  try {
+    const instance = resolveDomain(domain);
+    if (instance.host === base.host) return;
+    why = `${instance.host} is not ${base.host}`;
+  } catch (err) {
+    why = (err as Error).message.replace(/\.$/, '');
+  }
+  const from = (source: string | undefined) => (source ? ` (from ${source})` : '');
+  const variables = [sources.domain, sources.baseUrl].filter((v) => v?.startsWith('BATON_'));
+  throw new CoupaDomainError(
+    `--coupa-domain ${quoted(domain)}${from(sources.domain)} and --base-url ${base.href}${from(sources.baseUrl)} ` +
+      `are both set and disagree: ${why}.`,
+    'Give only one of them: --coupa-domain for the Coupa instance, --base-url for a proxy or the simulator' +
+      (variables.length ? ` (unset ${variables.join(' or ')} if it is left over from another run).` : '.'),
+  );
+}
+
+function quoted(raw: string): string {
+  return JSON.stringify(raw.length > 80 ? raw.slice(0, 80) + '…' : raw);
+}
+
+function resolveDomain(raw: string): URL {
+  const shown = quoted(raw);
   let rest = raw.toLowerCase();
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(rest);
   if (scheme) {

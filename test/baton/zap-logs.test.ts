@@ -96,6 +96,8 @@ describe('a sync logs one structured "sync finished" record', () => {
     expect(rec.level).toBe('info');
     expect(rec.caller).toBe('connector/sync');
     expect(rec.output).toBe(out);
+    // Which Coupa the file describes: a leftover BATON_BASE_URL must show in the record.
+    expect(rec.host).toBe(new URL(sim.url).host);
     const gt = sim.groundTruth();
     expect((rec.resourcesByType as Record<string, number>).user).toBe(gt.users.length);
     expect(rec.grants).toBeGreaterThan(0);

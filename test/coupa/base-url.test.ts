@@ -58,10 +58,40 @@ describe('resolveBaseUrl: --coupa-domain', () => {
 });
 
 describe('resolveBaseUrl: --base-url', () => {
-  it('wins over --coupa-domain and bypasses the host rule for https', () => {
-    expect(resolveBaseUrl({ domain: 'acme', baseUrl: 'https://proxy.example.com' }).href).toBe(
-      'https://proxy.example.com/',
+  it('bypasses the host rule for https', () => {
+    expect(resolveBaseUrl({ baseUrl: 'https://proxy.example.com' }).href).toBe('https://proxy.example.com/');
+  });
+
+  it('may come with a --coupa-domain that names the same host', () => {
+    expect(resolveBaseUrl({ domain: 'acme', baseUrl: 'https://acme.coupahost.com' }).href).toBe(
+      'https://acme.coupahost.com/',
     );
+    expect(
+      resolveBaseUrl({ domain: 'ACME.coupahost.com', baseUrl: 'https://acme.coupahost.com/' }).href,
+    ).toBe('https://acme.coupahost.com/');
+  });
+
+  it.each([
+    // An invalid domain used to be ignored without a word; a leftover variable synced another host.
+    ['no such!', 'http://127.0.0.1:8080', /"no such!" is not a Coupa instance/],
+    ['acme', 'http://127.0.0.1:8080', /acme\.coupahost\.com.*127\.0\.0\.1:8080/],
+    ['acme', 'https://proxy.example.com/coupa', /acme\.coupahost\.com.*proxy\.example\.com/],
+    ['acme', 'https://other.coupahost.com', /acme\.coupahost\.com.*other\.coupahost\.com/],
+  ])('refuses --coupa-domain %j with a --base-url %s that names another host', (domain, baseUrl, detail) => {
+    let error: unknown;
+    try {
+      resolveBaseUrl({ domain, baseUrl, sources: { domain: 'the command line', baseUrl: 'BATON_BASE_URL' } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(CoupaDomainError);
+    const err = error as CoupaDomainError;
+    expect(err.exitCode).toBe(ExitCode.usage);
+    expect(err.message).toMatch(
+      /--coupa-domain .*\(from the command line\).*--base-url .*\(from BATON_BASE_URL\)/,
+    );
+    expect(err.message).toMatch(detail);
+    expect(err.hint).toMatch(/one of them/);
   });
 
   it('keeps a path prefix', () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -118,6 +121,22 @@ describe('clientFromOptions', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toMatch(message);
     expect(err.hint).toMatch(env);
+  });
+
+  it('a --coupa-domain and a --base-url from a --config file that disagree: the message says the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'connection-test-'));
+    try {
+      const config = join(dir, 'coupa.json');
+      writeFileSync(config, JSON.stringify({ 'base-url': 'https://proxy.example.com' }), { mode: 0o600 });
+      // A fresh object per call: the file's values are filled into it.
+      const opts = () => ({ coupaDomain: 'acme', coupaClientId: 'x', coupaClientSecret: 'y-secret', config });
+      expect(() => clientFromOptions(opts(), ctx)).toThrow(CoupaDomainError);
+      expect(() => clientFromOptions(opts(), ctx)).toThrow(
+        `--coupa-domain "acme" (from the command line) and --base-url https://proxy.example.com/ (from the --config file ${config})`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unknown domain form and plain http off-machine are refused before any request', () => {

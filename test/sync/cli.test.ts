@@ -189,6 +189,54 @@ describe('coupa-connector sync (spawned)', () => {
     },
   );
 
+  it.each([
+    [
+      'both flags',
+      ['--coupa-domain', 'no such!'],
+      {},
+      /\(from the command line\).*--base-url .*\(from the command line\)/,
+    ],
+    [
+      'a leftover BATON_BASE_URL',
+      ['--coupa-domain', 'acme'],
+      { BATON_BASE_URL: 'URL' },
+      /\(from the command line\).*--base-url .*\(from BATON_BASE_URL\)/,
+    ],
+    [
+      'a leftover BATON_COUPA_DOMAIN',
+      [],
+      { BATON_COUPA_DOMAIN: 'acme' },
+      /\(from BATON_COUPA_DOMAIN\).*--base-url .*\(from the command line\)/,
+    ],
+  ])(
+    '--coupa-domain and --base-url naming different hosts (%s): exit 2 naming both and where they came from, no request',
+    async (_, args, env, sources) => {
+      const viaEnv = 'BATON_BASE_URL' in env;
+      const before = sim.counters().total;
+      const run = await cli(
+        [
+          ...(viaEnv ? [] : ['--base-url', sim.url]),
+          '--coupa-client-id',
+          sim.clientId,
+          '--coupa-client-secret',
+          sim.clientSecret,
+          ...args,
+          '-f',
+          join(tmp.dir, 'never-synced.c1z'),
+        ],
+        { env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === 'URL' ? sim.url : v])) },
+      );
+      expect(run.code).toBe(2);
+      const lines = messages(run.stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/--coupa-domain/);
+      expect(lines[0]).toMatch(sources);
+      expect(lines[0]).toContain(new URL(sim.url).host);
+      expect(sim.counters().total).toBe(before);
+      expect(existsSync(join(tmp.dir, 'never-synced.c1z'))).toBe(false);
+    },
+  );
+
   it('asks for what is missing instead of failing later', async () => {
     const run = await cli(['--coupa-domain', 'acme', '--coupa-client-id', 'id']);
     expect(run.code).toBe(2);

@@ -7,6 +7,7 @@ import { formatSummary } from '../summary.js';
 import { createLogger, type Logger } from '../../log.js';
 import { InterruptedError } from '../../errors.js';
 import { syncToC1z, type SyncClient, type SyncSummary } from '../../connector/sync.js';
+import { resolveBaseUrl } from '../../coupa/index.js';
 
 export interface SyncCommandOptions extends ConnectionOptions, LogOptions {
   file: string;
@@ -69,12 +70,20 @@ export async function withSignals<T>(run: (signal: AbortSignal) => Promise<T>): 
  */
 export async function syncWithProgress(
   client: SyncClient,
-  opts: { file: string; skipAccountGroups?: boolean; progress: boolean; logger: Logger; signal: AbortSignal },
+  opts: {
+    file: string;
+    skipAccountGroups?: boolean;
+    progress: boolean;
+    logger: Logger;
+    signal: AbortSignal;
+    host?: string;
+  },
 ): Promise<SyncSummary> {
   const bar = opts.progress && process.stderr.isTTY ? createProgress(true) : createProgressLog(opts.logger);
   try {
     return await syncToC1z({
       client,
+      host: opts.host,
       outPath: opts.file,
       logger: opts.logger,
       signal: opts.signal,
@@ -88,15 +97,18 @@ export async function syncWithProgress(
 
 export async function runSync(opts: SyncCommandOptions): Promise<SyncSummary> {
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
-  const summary = await withSignals((signal) =>
-    syncWithProgress(clientFromOptions(opts, { accounting: !opts.skipAccountGroups, logger, signal }), {
+  const summary = await withSignals((signal) => {
+    const client = clientFromOptions(opts, { accounting: !opts.skipAccountGroups, logger, signal });
+    return syncWithProgress(client, {
       file: opts.file,
       skipAccountGroups: opts.skipAccountGroups,
       progress: opts.progress,
       logger,
       signal,
-    }),
-  );
+      // Checked by clientFromOptions, which also filled in a --config file's values.
+      host: resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).host,
+    });
+  });
   process.stdout.write(formatSummary(summary));
   return summary;
 }
