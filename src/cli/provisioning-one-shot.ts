@@ -142,7 +142,17 @@ export async function runOneShot(raw: Record<string, unknown>): Promise<boolean>
       '--create-account-login',
     opts.invokeAction !== undefined && '--invoke-action',
   ].filter((f): f is string => Boolean(f));
-  if (requested.length === 0) return false;
+  rejectStrayCompanions(opts);
+  if (requested.length === 0) {
+    if (opts.dryRun) {
+      throw new ConfigError(
+        '--dry-run applies to a provisioning action, and none was given: without one the root command syncs.',
+        'Add the action (--grant-entitlement, --revoke-grant, --create-account-login or --invoke-action) ' +
+          'or use a provisioning command (`grant`, `revoke`, …); a sync changes nothing in Coupa.',
+      );
+    }
+    return false;
+  }
   if (requested.length > 1) {
     throw new ConfigError(`Pass one provisioning action at a time, got ${requested.join(' and ')}.`);
   }
@@ -185,6 +195,44 @@ export async function runOneShot(raw: Record<string, unknown>): Promise<boolean>
     await withProvisioner(opts, async (p) => report(await p.createAccount(input)));
   }
   return true;
+}
+
+/** One-shot flags that only complete an action, with the action flag they need. */
+const COMPANIONS = [
+  {
+    key: 'grantPrincipal',
+    flag: '--grant-principal',
+    needs: 'grantEntitlement',
+    action: '--grant-entitlement <entitlement id>',
+  },
+  {
+    key: 'grantPrincipalType',
+    flag: '--grant-principal-type',
+    needs: 'grantEntitlement',
+    action: '--grant-entitlement <entitlement id>',
+  },
+  {
+    key: 'invokeActionArgs',
+    flag: '--invoke-action-args',
+    needs: 'invokeAction',
+    action: '--invoke-action enable_user|disable_user',
+  },
+] as const;
+
+/**
+ * A flag that completes an action, given without that action, is a mistake (a forgotten or
+ * mistyped --grant-entitlement): refused, as the reverse case is, instead of syncing or running
+ * another action with it ignored.
+ */
+function rejectStrayCompanions(opts: OneShotFlags): void {
+  for (const c of COMPANIONS) {
+    if (opts[c.key] !== undefined && opts[c.needs] === undefined) {
+      throw new ConfigError(
+        `${c.flag} needs ${c.action}, which was not given.`,
+        `Add ${c.action.split(' ')[0]}, or leave ${c.flag} out (without an action the root command syncs).`,
+      );
+    }
+  }
 }
 
 function actionUserId(args: string | undefined): string {

@@ -94,6 +94,43 @@ export function isServiceMode(opts: { clientId?: string; clientSecret?: string }
   return Boolean(opts.clientId?.trim() || opts.clientSecret?.trim());
 }
 
+/** Option keys only service mode reads. */
+const SERVICE_ONLY_OPTIONS = [
+  'skipFullSync',
+  'c1zTempDir',
+  'taskConcurrency',
+  'shutdownTimeout',
+  'healthCheck',
+  'healthCheckPort',
+  'healthCheckBindAddress',
+];
+
+/**
+ * Outside service mode its flags do nothing; given by flag or variable (not left at a default, nor
+ * a boolean variable set to false), they mean the client id was forgotten, so the run stops instead
+ * of syncing once and exiting 0 where a long-running connector was meant.
+ */
+export function rejectServiceOnlyOptions(cmd: Command): void {
+  const given = cmd.options.filter((o) => {
+    const key = o.attributeName();
+    const source = cmd.getOptionValueSource(key);
+    return (
+      SERVICE_ONLY_OPTIONS.includes(key) &&
+      (source === 'cli' || source === 'env') &&
+      cmd.getOptionValue(key) !== false
+    );
+  });
+  if (given.length === 0) return;
+  const names = given.map((o) =>
+    cmd.getOptionValueSource(o.attributeName()) === 'env' ? `${o.long} (${o.envVar})` : o.long,
+  );
+  throw new ConfigError(
+    `${names.join(' and ')} ${given.length === 1 ? 'is' : 'are'} for service mode, which needs --client-id ` +
+      'and --client-secret (BATON_CLIENT_ID, BATON_CLIENT_SECRET).',
+    'Add them to run as a ConductorOne connector, or leave these out to sync once.',
+  );
+}
+
 function checkTempDir(dir: string | undefined): string | undefined {
   if (dir === undefined || dir.trim() === '') return undefined;
   try {

@@ -175,6 +175,49 @@ describe('one-shot flags on the root command', () => {
   });
 });
 
+describe('incomplete or misplaced one-shot and service-mode flags', () => {
+  // Each used to be ignored: the root ran a whole sync into -f and exited 0.
+  it.each([
+    [['-p', '--grant-principal', '42'], /--grant-principal needs --grant-entitlement/],
+    [['-p', '--grant-principal-type', 'user'], /--grant-principal-type needs --grant-entitlement/],
+    [['--grant-principal', '42'], /--grant-principal needs --grant-entitlement/],
+    [['-p', '--invoke-action-args', '{"user_id":"5"}'], /--invoke-action-args needs --invoke-action/],
+    [
+      ['-p', '--revoke-grant', 'role:2:member:user:2', '--grant-principal', '3'],
+      /--grant-principal needs --grant-entitlement/,
+    ],
+    [['--dry-run'], /--dry-run .*provisioning action/],
+    [['-p', '--dry-run'], /--dry-run .*provisioning action/],
+    [['--skip-full-sync'], /--skip-full-sync is for service mode.*--client-id/],
+    [['--health-check'], /--health-check is for service mode.*--client-id/],
+    [
+      ['--health-check-port', '9999', '--task-concurrency', '2'],
+      /--task-concurrency and --health-check-port are for service mode/,
+    ],
+  ])('%j: exit 2 saying what is missing, no request, no file', async (args, message) => {
+    sim.resetCounters();
+    const out = join(dir, 'never-synced.c1z');
+    const r = await cli([...conn, ...files, '-f', out, ...args]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(sim.counters().total).toBe(0);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a service-mode variable without the client id names the variable', async () => {
+    process.env.BATON_HEALTH_CHECK = 'true';
+    try {
+      const out = join(dir, 'never-synced.c1z');
+      const r = await cli([...conn, ...files, '-f', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--health-check \(BATON_HEALTH_CHECK\) is for service mode/);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      delete process.env.BATON_HEALTH_CHECK;
+    }
+  });
+});
+
 describe('subcommands', () => {
   it('refuses each without -p', async () => {
     for (const args of [

@@ -4,6 +4,7 @@ import { addSyncOptions, runSync, type SyncCommandOptions } from './sync.js';
 import {
   addServiceModeOptions,
   isServiceMode,
+  rejectServiceOnlyOptions,
   runServiceMode,
   type ServiceModeOptions,
 } from '../service-mode.js';
@@ -37,6 +38,7 @@ To run as a self-hosted ConductorOne connector (service mode; see docs/service-m
       // As in baton: a ConductorOne client id makes the process a service; one-shot flags are ignored then.
       if (isServiceMode(opts as { clientId?: string }))
         return runServiceMode(opts as unknown as ServiceModeOptions);
+      rejectServiceOnlyOptions(program);
       if (await runOneShot(opts)) return;
       await runSync(opts);
     });
