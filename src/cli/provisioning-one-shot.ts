@@ -336,7 +336,10 @@ export function report(result: ProvisioningResult): void {
   if (result.plannedCalls) print('Dry run: nothing was changed.');
 }
 
-/** Prints the recovery report; exit code 5 while anything is left unfinished. */
+/**
+ * Prints the recovery report; exit code 5 while anything is left unfinished or unreadable (after
+ * recovering every entry it could read).
+ */
 export function reportRecovery(r: RecoveryReport): void {
   if (r.entries.length === 0) print(`Nothing to recover in ${r.journalPath}.`);
   for (const e of r.entries) {
@@ -347,15 +350,39 @@ export function reportRecovery(r: RecoveryReport): void {
       `${r.otherTenants} unfinished entr${r.otherTenants === 1 ? 'y belongs' : 'ies belong'} to another base URL; run recover against it.`,
     );
   }
-  if (r.badLines.length > 0) print(`Skipped unreadable journal lines: ${r.badLines.join(', ')}.`);
   const failed = r.entries.filter((e) => e.outcome === 'failed').length;
+  const problems: string[] = [];
+  const hints: string[] = [];
   if (failed > 0) {
-    throw new CoupaConnectorError(
-      `${failed} journal entr${failed === 1 ? 'y' : 'ies'} could not be recovered.`,
-      {
-        exitCode: ExitCode.needsRecovery,
-        hint: 'Fix the cause shown above and run recover again; the entries stay in the journal until they succeed.',
-      },
+    problems.push(`${failed} journal entr${failed === 1 ? 'y' : 'ies'} could not be recovered`);
+    hints.push(
+      'Fix the cause shown above and run recover again; the entries stay in the journal until they succeed.',
     );
   }
+  if (r.badLines.length > 0) {
+    // Each may be an unfinished removal (a torn write, a hand edit): recover cannot tell, so it
+    // must not report that all is well.
+    const n = r.badLines.length;
+    problems.push(
+      `${n === 1 ? 'line' : 'lines'} ${listed(r.badLines)} of ${r.journalPath} could not be read`,
+    );
+    hints.push(
+      `Look at ${n === 1 ? 'that line' : 'those lines'}: repair an unfinished entry into valid JSON (recover then ` +
+        'finishes it) or delete what is not one, and run recover again.',
+    );
+  }
+  if (problems.length > 0) {
+    const message = problems.join('; ');
+    throw new CoupaConnectorError(`${message[0]!.toUpperCase()}${message.slice(1)}.`, {
+      exitCode: ExitCode.needsRecovery,
+      hint: hints.join(' '),
+    });
+  }
+}
+
+/** `1`, `1 and 3`, `1, 3 and 7`. */
+function listed(numbers: number[]): string {
+  return numbers.length === 1
+    ? String(numbers[0])
+    : `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
 }

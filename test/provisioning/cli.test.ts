@@ -1,5 +1,5 @@
 import { stateRoot, tenantStatePaths } from '../../src/connector/provisioning/state-dir.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
@@ -294,6 +294,69 @@ describe('subcommands', () => {
     expect(rec.stdout).toMatch(/restored +user 7 account_group:2:member/);
     expect(holdings(sim, 7, 'account_group')).toEqual([1, 3]);
     expect(new Journal(join(dir, 'journal.jsonl')).scan(sim.url).unfinished).toEqual([]);
+  });
+
+  it('recover with a --journal that does not exist: exit 2, and nothing created there', async () => {
+    const missing = join(dir, 'no-such-folder', 'journal.jsonl');
+    const r = await cli([
+      'recover',
+      '-p',
+      ...conn,
+      '--journal',
+      missing,
+      '--audit-log',
+      join(dir, 'audit.jsonl'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`The journal ${missing} does not exist`);
+    expect(r.stdout).not.toContain('Nothing to recover');
+    // It used to create the folder and an empty journal, and report that all was well.
+    expect(existsSync(join(dir, 'no-such-folder'))).toBe(false);
+  });
+
+  it('recover with unreadable journal lines: recovers what it can, then exits 5 naming the lines', async () => {
+    const path = join(dir, 'torn-journal.jsonl');
+    const journal = new Journal(path);
+    arrange(sim, 11, 'role', []);
+    writeFileSync(path, '{"type":"intent","entryId":"torn\n');
+    journal.begin({
+      baseUrl: sim.url,
+      userId: 11,
+      operation: 'revoke',
+      entitlementId: 'role:3:member',
+      field: 'roles',
+      intended: [{ id: 2 }],
+      removed: [{ id: 3 }],
+    });
+    appendFileSync(path, 'not json at all\n');
+    const r = await cli([
+      'recover',
+      '-p',
+      ...conn,
+      '--journal',
+      path,
+      '--audit-log',
+      join(dir, 'audit.jsonl'),
+    ]);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toMatch(/restored +user 11 role:3:member/);
+    expect(holdings(sim, 11, 'role')).toEqual([2]);
+    expect(r.stderr).toMatch(/Lines 1 and 3 of .*torn-journal\.jsonl could not be read/);
+
+    // Only unreadable lines: nothing to do, but still not "all is well".
+    const only = join(dir, 'garbage-journal.jsonl');
+    writeFileSync(only, 'garbage\n');
+    const g = await cli([
+      'recover',
+      '-p',
+      ...conn,
+      '--journal',
+      only,
+      '--audit-log',
+      join(dir, 'audit.jsonl'),
+    ]);
+    expect(g.code).toBe(5);
+    expect(g.stderr).toMatch(/Line 1 of .*garbage-journal\.jsonl could not be read/);
   });
 
   it('keeps the client secret out of output and the audit log, even at debug level', async () => {
