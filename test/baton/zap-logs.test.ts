@@ -109,3 +109,80 @@ describe('a sync logs one structured "sync finished" record', () => {
     expect(run.stdout).toContain('Sync finished');
   });
 });
+
+describe('a failed sync logs one structured "sync failed" record', () => {
+  let sim: Simulator;
+  const tmp = tempDir();
+  beforeAll(async () => {
+    sim = await testSimulator({ tenant: { seed: 4, users: 60 } });
+  });
+  afterAll(async () => {
+    await sim.close();
+    tmp.cleanup();
+  });
+  const base = () => ['sync', '--base-url', sim.url, '--coupa-client-id', sim.clientId, '--no-progress'];
+
+  it('a wrong secret: exit 3, one error record with kind, status, exit code and host, and the human line', async () => {
+    const wrong = 'wrong-secret-for-the-record-7';
+    const run = await cli([
+      ...base(),
+      '--coupa-client-secret',
+      wrong,
+      '-f',
+      join(tmp.dir, 'failed.c1z'),
+      '--log-format',
+      'json',
+    ]);
+    expect(run.code).toBe(3);
+    const json = run.stderr.split('\n').filter((l) => l.startsWith('{'));
+    const failed = parseZap(json.join('\n')).filter((l) => l.msg === 'sync failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      level: 'error',
+      caller: 'cli/sync',
+      errorKind: 'CoupaAuthError',
+      // The token endpoint's answer to a wrong secret (OAuth's invalid_client).
+      status: 400,
+      endpoint: 'POST /oauth2/token',
+      exitCode: 3,
+      host: new URL(sim.url).host,
+      output: join(tmp.dir, 'failed.c1z'),
+    });
+    expect(String(failed[0]!.error)).toMatch(/rejected the client id\/secret/);
+    // The human line is still there, once.
+    const human = run.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+    expect(human).toEqual([expect.stringMatching(/^coupa-connector: Coupa rejected/)]);
+    expect(run.stderr).not.toContain(wrong);
+  });
+
+  it('a usage error found before any request gets its record too (exit 2)', async () => {
+    const run = await cli([...base(), '--coupa-domain', 'no such!', '--coupa-client-secret', 'x-secret-9']);
+    expect(run.code).toBe(2);
+    const failed = parseZap(
+      run.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .join('\n'),
+    ).filter((l) => l.msg === 'sync failed');
+    expect(failed).toEqual([
+      expect.objectContaining({ level: 'error', errorKind: 'CoupaDomainError', exitCode: 2 }),
+    ]);
+  });
+
+  it('console format: only the human line (a terminal gets no second copy)', async () => {
+    const run = await cli([
+      ...base(),
+      '--coupa-client-secret',
+      'wrong-secret-console-8',
+      '-f',
+      join(tmp.dir, 'failed-console.c1z'),
+      '--log-format',
+      'console',
+    ]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).not.toContain('sync failed');
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^coupa-connector: Coupa rejected/),
+    ]);
+  });
+});

@@ -5,9 +5,9 @@ import { addLogOptions, option, type LogOptions } from '../options.js';
 import { createProgress, createProgressLog } from '../progress.js';
 import { formatSummary } from '../summary.js';
 import { createLogger, type Logger } from '../../log.js';
-import { InterruptedError } from '../../errors.js';
+import { exitCodeOf, formatError, InterruptedError } from '../../errors.js';
 import { syncToC1z, type SyncClient, type SyncSummary } from '../../connector/sync.js';
-import { resolveBaseUrl } from '../../coupa/index.js';
+import { CoupaHttpError, CoupaUnavailableError, resolveBaseUrl } from '../../coupa/index.js';
 
 export interface SyncCommandOptions extends ConnectionOptions, LogOptions {
   file: string;
@@ -95,22 +95,62 @@ export async function syncWithProgress(
   }
 }
 
+/** The host the options name, once clientFromOptions has checked them (and filled in --config). */
+function hostOf(opts: ConnectionOptions): string | undefined {
+  try {
+    return resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).host;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runSync(opts: SyncCommandOptions): Promise<SyncSummary> {
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat });
-  const summary = await withSignals((signal) => {
-    const client = clientFromOptions(opts, { accounting: !opts.skipAccountGroups, logger, signal });
-    return syncWithProgress(client, {
-      file: opts.file,
-      skipAccountGroups: opts.skipAccountGroups,
-      progress: opts.progress,
-      logger,
-      signal,
-      // Checked by clientFromOptions, which also filled in a --config file's values.
-      host: resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).host,
+  const started = Date.now();
+  try {
+    const summary = await withSignals((signal) => {
+      const client = clientFromOptions(opts, { accounting: !opts.skipAccountGroups, logger, signal });
+      return syncWithProgress(client, {
+        file: opts.file,
+        skipAccountGroups: opts.skipAccountGroups,
+        progress: opts.progress,
+        logger,
+        signal,
+        host: hostOf(opts),
+      });
     });
-  });
-  process.stdout.write(formatSummary(summary));
-  return summary;
+    process.stdout.write(formatSummary(summary));
+    return summary;
+  } catch (err) {
+    // A log collector sees the error as a record, as it sees "sync finished"; the human line
+    // follows from main. On a terminal (console format) that line is enough.
+    if (opts.logFormat === 'json') logSyncFailed(logger, err, { ...opts, durationMs: Date.now() - started });
+    throw err;
+  }
+}
+
+function logSyncFailed(logger: Logger, err: unknown, ctx: SyncCommandOptions & { durationMs: number }): void {
+  const status =
+    err instanceof CoupaHttpError
+      ? err.status
+      : err instanceof CoupaUnavailableError
+        ? err.lastStatus
+        : undefined;
+  logger.error(
+    {
+      caller: 'cli/sync',
+      host: hostOf(ctx),
+      output: ctx.file,
+      errorKind: err instanceof Error ? err.name : typeof err,
+      status,
+      endpoint: err instanceof CoupaHttpError ? `${err.method} ${err.path}` : undefined,
+      exitCode: exitCodeOf(err),
+      durationMs: ctx.durationMs,
+      // Scrubbed of secrets by the logger's sink, as every line is.
+      error: formatError(err),
+    },
+    'sync failed',
+  );
 }
 
 export const syncCommand: CliCommand = {
