@@ -66,7 +66,7 @@ describe('JSON logs have zap field names', () => {
   });
 });
 
-describe('a sync logs one structured "sync finished" record', () => {
+describe('a sync logs one structured record at its end: "sync finished" or "sync failed"', () => {
   let sim: Simulator;
   const tmp = tempDir();
   beforeAll(async () => {
@@ -108,18 +108,15 @@ describe('a sync logs one structured "sync finished" record', () => {
     // the human summary still goes to stdout
     expect(run.stdout).toContain('Sync finished');
   });
-});
 
-describe('a failed sync logs one structured "sync failed" record', () => {
-  let sim: Simulator;
-  const tmp = tempDir();
-  beforeAll(async () => {
-    sim = await testSimulator({ tenant: { seed: 4, users: 60 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-    tmp.cleanup();
-  });
+  /** The JSON records of stderr with this message (the human line is not JSON). */
+  const records = (stderr: string, msg: string) =>
+    parseZap(
+      stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .join('\n'),
+    ).filter((l) => l.msg === msg);
   const base = () => ['sync', '--base-url', sim.url, '--coupa-client-id', sim.clientId, '--no-progress'];
 
   it('a wrong secret: exit 3, one error record with kind, status, exit code and host, and the human line', async () => {
@@ -134,8 +131,7 @@ describe('a failed sync logs one structured "sync failed" record', () => {
       'json',
     ]);
     expect(run.code).toBe(3);
-    const json = run.stderr.split('\n').filter((l) => l.startsWith('{'));
-    const failed = parseZap(json.join('\n')).filter((l) => l.msg === 'sync failed');
+    const failed = records(run.stderr, 'sync failed');
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({
       level: 'error',
@@ -156,15 +152,17 @@ describe('a failed sync logs one structured "sync failed" record', () => {
   });
 
   it('a usage error found before any request gets its record too (exit 2)', async () => {
-    const run = await cli([...base(), '--coupa-domain', 'no such!', '--coupa-client-secret', 'x-secret-9']);
+    const run = await cli([
+      ...base(),
+      '--coupa-domain',
+      'no such!',
+      '--coupa-client-secret',
+      'x-secret-9',
+      '-f',
+      join(tmp.dir, 'never.c1z'),
+    ]);
     expect(run.code).toBe(2);
-    const failed = parseZap(
-      run.stderr
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .join('\n'),
-    ).filter((l) => l.msg === 'sync failed');
-    expect(failed).toEqual([
+    expect(records(run.stderr, 'sync failed')).toEqual([
       expect.objectContaining({ level: 'error', errorKind: 'CoupaDomainError', exitCode: 2 }),
     ]);
   });
