@@ -8,6 +8,7 @@ import { decompress } from 'zstd-napi';
 import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 import { emptyAnnotation, packAnnotation } from '../../src/c1z/any.js';
+import { C1zWriter } from '../../src/c1z/writer.js';
 import {
   Entitlement_PurposeValue,
   EntitlementSchema,
@@ -203,4 +204,41 @@ export function schemaOf(
     sql: string | null;
   }[];
   return rows.map((r) => ({ ...r, sql: (r.sql ?? '').replace(/\s+/g, ' ').trim() }));
+}
+
+/** Appends `s` as one more finished sync of `path` (a new file if absent), keeping up to 5 syncs. */
+export async function writeSync(path: string, s: Sample): Promise<void> {
+  const w = await C1zWriter.create(path, { keepSyncs: 5 });
+  s.resourceTypes.forEach((x) => w.putResourceType(x));
+  s.resources.forEach((x) => w.putResource(x));
+  s.entitlements.forEach((x) => w.putEntitlement(x));
+  s.grants.forEach((x) => w.putGrant(x));
+  await w.finish();
+}
+
+/** A role or group resource, its member entitlement and one grant of it to `user`, to add to a Sample. */
+export function withMembership(s: Sample, type: 'role' | 'group', id: string, name: string, user = '1'): Sample {
+  const resource = create(ResourceSchema, {
+    id: { resourceType: type, resource: id },
+    displayName: name,
+    annotations: [emptyAnnotation(type === 'role' ? RoleTraitSchema : GroupTraitSchema)],
+  });
+  const entitlement = create(EntitlementSchema, {
+    resource,
+    id: `${type}:${id}:member`,
+    displayName: `${name} member`,
+    slug: 'member',
+    purpose: Entitlement_PurposeValue.ASSIGNMENT,
+  });
+  const grant = create(GrantSchema, {
+    id: `${type}:${id}:member:user:${user}`,
+    entitlement: { id: entitlement.id, resource },
+    principal: { id: { resourceType: 'user', resource: user } },
+  });
+  return {
+    ...s,
+    resources: [...s.resources, resource],
+    entitlements: [...s.entitlements, entitlement],
+    grants: [...s.grants, grant],
+  };
 }

@@ -19,6 +19,7 @@ import {
 import type { JsonValue } from '@bufbuild/protobuf';
 import { addOutputOptions, withOutput } from './baton-output.js';
 import { csvField, processIo, type InspectIo, type OutputFormat } from './inspect-output.js';
+import { safeText } from '../../util/safe-text.js';
 
 export interface DiffOptions {
   file: string;
@@ -207,8 +208,9 @@ export function diffReport(d: SyncDiff): string {
     });
     for (const c of sorted) lines.push(`  ${grantSentence(c)}`);
   }
-  // One change per line whatever a name contains.
-  return lines.map((l) => l.replace(/[\r\n\t]/g, ' ')).join('\n') + '\n';
+  // Names come from Coupa or the file: escapes, bidi overrides and line breaks in them are shown as
+  // visible escapes (as every console table shows them), so each change stays one honest line.
+  return lines.map(safeText).join('\n') + '\n';
 }
 
 const CSV_COLUMNS = [
