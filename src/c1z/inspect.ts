@@ -242,6 +242,11 @@ function resolveGrant(lookups: Lookups, counts: DanglingCounts, grant: Grant): R
 
 const MISSING_MARK = 'MISSING';
 
+/** The Missing cell of a grant row: `MISSING: principal`, or '' when nothing is missing. */
+export function missingText(missing: readonly string[]): string {
+  return missing.length ? `${MISSING_MARK}: ${missing.join(',')}` : '';
+}
+
 export function listGrants(
   reader: C1zReader,
   filter: { resourceType?: string; resourceId?: string; entitlementId?: string; principal?: ObjectRef },
@@ -275,7 +280,7 @@ export function listGrants(
           entitlementName: r.entitlement?.displayName ?? '',
           principal: refText(g.principal?.id?.resourceType, g.principal?.id?.resource),
           principalName: r.principal?.displayName ?? '',
-          missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
+          missing: missingText(r.missing),
         },
         json: () => ({
           grant: messageJson(GrantSchema, g),
@@ -326,7 +331,7 @@ export function accessOfPrincipal(reader: C1zReader, principal: ObjectRef): List
           resource: refText(res?.resourceType, res?.resource),
           resourceName: r.resource?.displayName ?? '',
           principal: refText(g.principal?.id?.resourceType, g.principal?.id?.resource),
-          missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
+          missing: missingText(r.missing),
         },
         json: () => ({
           entitlementId: g.entitlement?.id ?? null,
@@ -379,7 +384,7 @@ export function accessToEntitlement(reader: C1zReader, entitlementId: string): L
           principalName: r.principal?.displayName ?? '',
           ...userCells(user),
           grant: g.id,
-          missing: r.missing.length ? `${MISSING_MARK}: ${r.missing.join(',')}` : '',
+          missing: missingText(r.missing),
         },
         json: () => ({
           principalType: g.principal?.id?.resourceType ?? null,

@@ -3,12 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { runDiff } from '../../src/cli/commands/diff.js';
 import type { InspectIo } from '../../src/cli/commands/inspect-output.js';
 import { sampleData, useTempDirs, withMembership, writeSync } from './helpers.js';
+import { TERMINAL_UNSAFE } from '../hardening/hostile-run.js';
 
 const tempDir = useTempDirs();
-
-/** What a terminal acts on: C0 controls but newline, DEL, C1 controls, bidi and invisible formatting. */
-// eslint-disable-next-line no-control-regex
-const TERMINAL_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 function capture(): InspectIo & { text: () => string } {
   let out = '';
@@ -22,7 +19,10 @@ describe('diff console output', () => {
     await writeSync(file, base);
     const osc = '\x1b]0;pwned\x07Role';
     const rlo = 'Buyers \u202egpj.exe';
-    await writeSync(file, withMembership(withMembership(base, 'role', '77', osc), 'group', '78', `${rlo}\r\nx`));
+    await writeSync(
+      file,
+      withMembership(withMembership(base, 'role', '77', osc), 'group', '78', `${rlo}\r\nx`),
+    );
     const io = capture();
     await runDiff({ file, output: 'console' }, io);
     const text = io.text();

@@ -217,7 +217,13 @@ export async function writeSync(path: string, s: Sample): Promise<void> {
 }
 
 /** A role or group resource, its member entitlement and one grant of it to `user`, to add to a Sample. */
-export function withMembership(s: Sample, type: 'role' | 'group', id: string, name: string, user = '1'): Sample {
+export function withMembership(
+  s: Sample,
+  type: 'role' | 'group',
+  id: string,
+  name: string,
+  user = '1',
+): Sample {
   const resource = create(ResourceSchema, {
     id: { resourceType: type, resource: id },
     displayName: name,

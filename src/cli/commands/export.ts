@@ -19,6 +19,8 @@ import { addC1zInputOptions, withC1z } from './c1z-input.js';
 import { checkOutputTarget } from '../../util/output-target.js';
 import { StoreCache } from './baton-output.js';
 import { csvField, processIo, type InspectIo } from './inspect-output.js';
+import { danglingWarning, missingText, noDangling, type DanglingCounts } from '../../c1z/inspect.js';
+import { safeText } from '../../util/safe-text.js';
 
 /** baton's `export csv` columns, in its order. */
 export const BATON_CSV_COLUMNS = [
@@ -36,8 +38,18 @@ export const BATON_CSV_COLUMNS = [
   'Entitlement Slug',
 ] as const;
 
-/** Ours, after baton's: which principal and grant a row is, and how the user signs in. */
-export const EXTRA_CSV_COLUMNS = ['Principal', 'Display Name', 'Login', 'Account Type', 'Grant'] as const;
+/**
+ * Ours, after baton's: which principal and grant a row is, how the user signs in, and what a grant
+ * row names that the file lacks (`MISSING: principal`, as the `grants` listing flags it).
+ */
+export const EXTRA_CSV_COLUMNS = [
+  'Principal',
+  'Display Name',
+  'Login',
+  'Account Type',
+  'Grant',
+  'Missing',
+] as const;
 
 const STATUS: Record<number, string> = {
   [UserTrait_Status_Status.ENABLED]: 'Enabled',
@@ -84,8 +96,13 @@ function entitlementCells(e: Entitlement, resource: Resource | undefined): strin
   ];
 }
 
-/** Identity rows (every user), Entitlement rows, then Grant rows (grants to users), as baton. */
-export function* exportRows(reader: C1zReader): Generator<string[]> {
+/**
+ * Identity rows (every user), Entitlement rows, then Grant rows (grants to users), as baton. A
+ * grant whose user, entitlement or resource the file lacks (baton-coupa leaves API users out but
+ * keeps their grants) is still a row, flagged in Missing and counted in `dangling`: an export for
+ * an access review must not silently lose who holds an Admin role.
+ */
+export function* exportRows(reader: C1zReader, dangling: DanglingCounts = noDangling()): Generator<string[]> {
   const sc = new StoreCache(reader);
   const userTypes = [...reader.resourceTypes()]
     .filter((rt) => rt.traits.includes(ResourceType_Trait.USER))
@@ -113,6 +130,7 @@ export function* exportRows(reader: C1zReader): Generator<string[]> {
         p.login,
         p.accountType,
         '',
+        '',
       ];
     }
   }
@@ -131,30 +149,47 @@ export function* exportRows(reader: C1zReader): Generator<string[]> {
       '',
       '',
       '',
+      '',
     ];
   }
+  const userTypeSet = new Set(userTypes.length ? userTypes : ['user']);
   for (const g of reader.grants()) {
     const pid = g.principal?.id;
-    const principal = pid ? reader.getResource(pid.resourceType, pid.resource) : undefined;
+    if (!pid) continue;
+    const principal = reader.getResource(pid.resourceType, pid.resource);
     const t = principal ? findAnnotation(principal.annotations, UserTraitSchema) : undefined;
-    if (!principal || !t) continue; // baton exports grants of users only
-    const p = person(principal, t);
-    const e = sc.entitlement(g.entitlement?.id) ?? g.entitlement;
+    // baton exports grants of users only; a principal absent from the file counts as a user when
+    // its type is a user type (the only principals Coupa grants have).
+    if (principal ? !t : !userTypeSet.has(pid.resourceType)) continue;
+    const found = sc.entitlement(g.entitlement?.id);
+    const e = found ?? g.entitlement;
     if (!e) continue;
     const rid = e.resource?.id;
+    const resource = sc.resource(rid?.resourceType, rid?.resource);
+    const missing: ('entitlement' | 'principal' | 'resource')[] = [];
+    if (!found) missing.push('entitlement');
+    if (!principal) missing.push('principal');
+    if (!resource) missing.push('resource');
+    if (missing.length) {
+      dangling.grants++;
+      for (const m of missing) dangling[m]++;
+    }
+    const p = principal && t ? person(principal, t) : undefined;
     yield [
       'Grant',
-      p.last,
-      p.first,
-      p.userId,
+      p?.last ?? '',
+      p?.first ?? '',
+      // The grant names the user even when the file lacks it: the Coupa user id.
+      p?.userId ?? pid.resource,
       '', // baton leaves the status out of grant rows
-      p.email,
-      ...entitlementCells(e, sc.resource(rid?.resourceType, rid?.resource)),
-      p.principal,
-      p.displayName,
-      p.login,
-      p.accountType,
+      p?.email ?? '',
+      ...entitlementCells(e, resource),
+      p?.principal ?? `${pid.resourceType}:${pid.resource}`,
+      p?.displayName ?? '',
+      p?.login ?? '',
+      p?.accountType ?? '',
       g.id,
+      missingText(missing),
     ];
   }
 }
@@ -170,10 +205,15 @@ export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processI
   return withC1z(o, io, async (reader) => {
     const header = [...BATON_CSV_COLUMNS, ...EXTRA_CSV_COLUMNS];
     const line = (cells: readonly string[]) => cells.map(csvField).join(',') + '\n';
+    const dangling = noDangling();
+    const warn = () => {
+      const warning = danglingWarning(dangling);
+      if (warning) io.err(safeText(`warning: ${warning}`) + '\n');
+    };
     let rows = 0;
     if (o.out === '-') {
       let chunk = line(header);
-      for (const r of exportRows(reader)) {
+      for (const r of exportRows(reader, dangling)) {
         chunk += line(r);
         rows++;
         if (chunk.length > 1 << 16) {
@@ -182,6 +222,7 @@ export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processI
         }
       }
       await io.out(chunk);
+      warn();
       return rows;
     }
     // Never replace what is not a regular file (/dev/null as root would break the system).
@@ -193,7 +234,7 @@ export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processI
         if (!stream.write(text)) await once(stream, 'drain');
       };
       await write(line(header));
-      for (const r of exportRows(reader)) {
+      for (const r of exportRows(reader, dangling)) {
         await write(line(r));
         rows++;
       }
@@ -205,6 +246,7 @@ export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processI
       await rm(tmp, { force: true });
       throw err;
     }
+    warn();
     io.err(`Wrote ${rows} rows to ${target}.\n`);
     return rows;
   });
