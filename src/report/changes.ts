@@ -15,6 +15,9 @@ export const CHANGE_KINDS = [
   'resource added',
   'resource removed',
   'resource changed',
+  // Appended, not inserted: a row's kind is its index here, and the page's script has the same list.
+  'entitlement added',
+  'entitlement removed',
 ] as const;
 export type ReportChangeKind = (typeof CHANGE_KINDS)[number];
 
@@ -52,16 +55,26 @@ export function changesFromDiff(diff: SyncDiff): SyncChanges {
       c.details.join('; '),
     );
   }
+  // A role or group that appeared brings its entitlements along: the resource row says it once
+  // (as `diff` counts it: "resources: 4 added; entitlements: 4 added"), not once more per
+  // entitlement. An entitlement that appears or goes on a resource that stays (a group becoming
+  // an approver group) is a change of its own.
+  const resourcesChanged = new Set(
+    diff.resources
+      .filter((c) => c.kind !== 'modified')
+      .map((c) => `${c.kind}:${c.resource.id?.resourceType ?? ''}:${c.resource.id?.resource ?? ''}`),
+  );
   for (const c of diff.entitlements) {
     if (c.kind === 'modified') continue; // a renamed resource already says so
     const res = c.entitlement.resource?.id;
+    const ref = `${res?.resourceType ?? ''}:${res?.resource ?? ''}`;
+    if (resourcesChanged.has(`${c.kind}:${ref}`)) continue;
     add(
-      c.kind === 'added' ? 'resource added' : 'resource removed',
-      `${res?.resourceType ?? ''}:${res?.resource ?? ''}`,
+      c.kind === 'added' ? 'entitlement added' : 'entitlement removed',
+      ref,
       c.entitlement.resource?.displayName ?? '',
       c.entitlement.id,
       c.entitlement.displayName,
-      'entitlement',
     );
   }
   for (const c of diff.grants) {

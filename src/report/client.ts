@@ -318,12 +318,12 @@ export const CLIENT_JS = String.raw`
       reports.length ? [h('h3', null, 'Direct reports'), table('reports', userColumns(self), reports, {})] : null];
   }
 
-  var CHANGE_KINDS = ['grant added', 'grant removed', 'user added', 'user removed', 'user changed', 'resource added', 'resource removed', 'resource changed'];
+  var CHANGE_KINDS = ['grant added', 'grant removed', 'user added', 'user removed', 'user changed', 'resource added', 'resource removed', 'resource changed', 'entitlement added', 'entitlement removed'];
   function changesSummary() {
     var c = D.changes;
     return h('section', null, h('h2', null, h('a', { href: '#changes' }, 'Changes since last sync')),
       h('p', null, 'From sync ' + c.previous.id + ' (' + (c.previous.endedAt || c.previous.startedAt) + ') to ' + c.current.id + '.'),
-      h('div', { class: 'figures' }, CHANGE_KINDS.filter(function (k) { return k.indexOf('resource') !== 0 || c.counts[k]; }).map(function (k) { return figure('change-' + k.replace(/ /g, '-'), k, c.counts[k] || 0, '#changes'); })));
+      h('div', { class: 'figures' }, CHANGE_KINDS.filter(function (k) { return k.indexOf('grant') === 0 || k.indexOf('user') === 0 || c.counts[k]; }).map(function (k) { return figure('change-' + k.replace(/ /g, '-'), k, c.counts[k] || 0, '#changes'); })));
   }
   function changedLink(r) {
     var ref = String(r[1]);

@@ -44,6 +44,8 @@ export async function runReport(o: ReportCliOptions, io: InspectIo = processIo):
       `  findings: ${findings}\n` +
       (result.changes
         ? `  changes since sync ${result.previousSyncId}: ${Object.entries(result.changes)
+            // Grants and users always (a 0 is news in a review); resources and entitlements when any.
+            .filter(([k, n]) => n > 0 || k.startsWith('grant') || k.startsWith('user'))
             .map(([k, n]) => `${k} ${n}`)
             .join(', ')}\n`
         : '  one sync in the file: no changes section\n'),
