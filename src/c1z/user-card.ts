@@ -5,6 +5,7 @@
  */
 import type { JsonValue } from '@bufbuild/protobuf';
 import type { C1zReader } from './reader.js';
+import { safeText } from '../util/safe-text.js';
 import { roleOmnipotent, approvalLimitLabel, approvalLimitText, type UserFacts } from './user-facts.js';
 
 /** Plural labels of the kinds a Coupa user can hold, in the order the card shows them. */
@@ -80,7 +81,7 @@ function signIn(u: UserFacts): string {
   return `${method} (${sso}${u.ssoIdentifier ? `, SSO id ${u.ssoIdentifier}` : ''})`;
 }
 
-/** The card as text lines, indented by `indent` spaces. */
+/** The card as text lines for a terminal, indented by `indent` spaces (JSON: userCardJson). */
 export function formatUserCard(card: UserCard, indent = 0): string {
   const pad = ' '.repeat(indent);
   const u = card.user;
@@ -109,10 +110,15 @@ export function formatUserCard(card: UserCard, indent = 0): string {
   }
   for (const [type, names] of byType) row(type, names.join(', '));
   if (card.holdings.length === 0) row('holds', 'nothing');
+  // Every name, login and label comes from Coupa or the file: escaped before the layout, so a line
+  // break in a role name shows as \x0a inside its row instead of starting a forged row of its own.
+  const safeRows = rows.map(([label, value]) => [safeText(label), safeText(value)] as const);
   // Labels line up at the longest one present: short for most users, wide when limits are shown.
-  const width = Math.max(MIN_LABEL_WIDTH, ...rows.map(([label]) => label.length));
-  const head = `${pad}${u.displayName || '(no name)'} (${u.login || 'no login'}, user ${u.id})${u.missing ? ' [MISSING from the file: only grants name it]' : ''}`;
-  return [head, ...rows.map(([label, value]) => `${pad}  ${label.padEnd(width)} ${value}`)].join('\n') + '\n';
+  const width = Math.max(MIN_LABEL_WIDTH, ...safeRows.map(([label]) => label.length));
+  const head = `${pad}${safeText(u.displayName || '(no name)')} (${safeText(u.login || 'no login')}, user ${safeText(u.id)})${u.missing ? ' [MISSING from the file: only grants name it]' : ''}`;
+  return (
+    [head, ...safeRows.map(([label, value]) => `${pad}  ${label.padEnd(width)} ${value}`)].join('\n') + '\n'
+  );
 }
 
 export function userCardJson(card: UserCard): JsonValue {

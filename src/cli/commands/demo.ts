@@ -10,6 +10,7 @@ import { C1zReader } from '../../c1z/reader.js';
 import { buildUserCard, formatUserCard } from '../../c1z/user-card.js';
 import { userFacts } from '../../c1z/user-facts.js';
 import { runServiceModeDemo } from './demo-service-mode.js';
+import { safeText } from '../../util/safe-text.js';
 
 interface DemoOptions extends LogOptions {
   users: number;
@@ -34,7 +35,7 @@ async function whoHasWhat(path: string): Promise<string> {
       // Show users that hold a bit of everything, so the sample shows every kind of grant.
       if (!kinds.has('role') || !kinds.has('group') || !kinds.has('license')) continue;
       out.push(formatUserCard(card, 2).trimEnd());
-      exampleUser ??= card.user.login || `user:${card.user.id}`;
+      exampleUser ??= safeText(card.user.login || `user:${card.user.id}`);
       if (++shown === 3) break;
     }
 
@@ -48,7 +49,9 @@ async function whoHasWhat(path: string): Promise<string> {
         if (!best || members > best.members) best = { id: ent.id, name: ent.displayName, members };
       }
       if (best) {
-        out.push(`  ${best.name.padEnd(30)} ${String(best.members).padStart(6)} users   (${best.id})`);
+        out.push(
+          `  ${safeText(best.name).padEnd(30)} ${String(best.members).padStart(6)} users   (${safeText(best.id)})`,
+        );
         exampleEntitlement ??= best.id;
       }
     }

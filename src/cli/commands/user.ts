@@ -3,7 +3,6 @@ import { buildUserCard, formatUserCard, userCardJson } from '../../c1z/user-card
 import { resolvePrincipal } from '../../c1z/principal.js';
 import { missingUser, userFacts } from '../../c1z/user-facts.js';
 import { ConfigError } from '../../errors.js';
-import { safeText } from '../../util/safe-text.js';
 import { processIo, type InspectIo } from './inspect-output.js';
 import { addC1zInputOptions, withC1z, type C1zInputOptions } from './c1z-input.js';
 
@@ -19,8 +18,8 @@ export async function runUser(who: string, o: UserOptions, io: InspectIo = proce
     const facts = p.resource ? userFacts(p.resource) : missingUser(p.id);
     const card = buildUserCard(reader, facts);
     if (o.output === 'json') await io.out(JSON.stringify(userCardJson(card), null, 2) + '\n');
-    // Names and logins come from Coupa: every line goes through the terminal sanitiser.
-    else await io.out(formatUserCard(card).split('\n').map(safeText).join('\n'));
+    // Names and logins come from Coupa: formatUserCard escapes each one before laying out the card.
+    else await io.out(formatUserCard(card));
   });
 }
 
