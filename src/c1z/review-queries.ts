@@ -121,7 +121,7 @@ export function runQuery(dir: AccessDirectory, id: QueryId, opts: ReviewOptions 
       break;
     }
     case 'api-users':
-      findings = apiUsers(dir);
+      findings = apiUsers(dir, base.notes);
       break;
     case 'no-sso':
       findings = withoutSso(dir, base.notes);
@@ -180,14 +180,28 @@ function adminAccess(dir: AccessDirectory, pattern: RegExp, notes: string[]): Fi
   return out.sort((a, b) => a.user - b.user || a.entitlement! - b.entitlement!);
 }
 
-function apiUsers(dir: AccessDirectory): Finding[] {
+function apiUsers(dir: AccessDirectory, notes: string[]): Finding[] {
   const out: Finding[] = [];
+  let known = 0;
+  let absent = 0;
   dir.users.forEach((u, i) => {
+    if (u.missing) absent++;
+    if (u.apiUserKnown) known++;
     if (u.accountType !== 'service') return;
     const held = dir.heldBy(i);
     if (held.length === 0) out.push({ user: i, reason: u.status });
     for (const e of held) out.push({ user: i, entitlement: e, reason: u.status });
   });
+  // "No API users" and "this file cannot tell" must not look alike: baton-coupa drops API users
+  // from its files (keeping their grants) and marks everyone else human.
+  if (known === 0 && dir.users.length > 0) {
+    notes.push(
+      'No user in this file says whether it is an API user (baton-coupa leaves API users out of its files and marks the rest human), so this answer may be incomplete.' +
+        (absent > 0
+          ? ` ${absent} user(s) hold grants but are absent from the file; in a baton-coupa file those are most likely the API users: see \`grants\` (flagged MISSING: principal) or \`access --principal user:<id>\`.`
+          : ''),
+    );
+  }
   return out;
 }
 

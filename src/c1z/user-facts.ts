@@ -41,6 +41,11 @@ export interface UserFacts {
   approvalLimits: Record<string, ApprovalLimitFact>;
   /** The user is referenced by grants but absent from the file. */
   missing?: boolean;
+  /**
+   * The file says whether this is an API user (Coupa's api-user in the profile, or a SERVICE
+   * account type). baton-coupa's files do not: they leave API users out and mark the rest human.
+   */
+  apiUserKnown?: boolean;
 }
 
 const STATUS: Record<number, UserStatus> = {
@@ -75,6 +80,7 @@ export function userFacts(resource: Resource): UserFacts {
   let accountType = trait ? (ACCOUNT_TYPE[trait.accountType] ?? 'unknown') : 'unknown';
   // baton-coupa marks every user HUMAN; the profile's api_user is the better witness where present.
   if (profile.api_user === true) accountType = 'service';
+  const apiUserKnown = typeof profile.api_user === 'boolean' || accountType === 'service';
   const approvalLimits: Record<string, ApprovalLimitFact> = {};
   for (const [key, value] of Object.entries(profile)) {
     if (!key.endsWith('_approval_limit') || !value || typeof value !== 'object' || Array.isArray(value))
@@ -101,6 +107,7 @@ export function userFacts(resource: Resource): UserFacts {
           ? SSO_METHODS.includes(authenticationMethod)
           : undefined,
     approvalLimits,
+    apiUserKnown,
   };
 }
 
