@@ -434,3 +434,70 @@ describe('the built bin', () => {
     expect(existsSync(tenant.auditLog)).toBe(true);
   });
 });
+
+describe('usage errors say what to fix, with exit 2', () => {
+  const sub = (...args: string[]) => cli([...args, '-p', ...conn, ...files]);
+
+  it('a user id Coupa does not know is a usage error (2), as an unknown entitlement is', async () => {
+    sim.resetCounters();
+    for (const args of [
+      ['grant', 'role:3:member', '4242'],
+      ['revoke', 'role:3:member', '4242'],
+      ['revoke', 'role:3:member:user:4242'],
+      ['enable-user', '4242'],
+      ['disable-user', '4242'],
+    ]) {
+      const r = await sub(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('Coupa has no user "4242"');
+    }
+    expect(writeCount(sim)).toBe(0);
+    const ent = await sub('grant', 'role:99999:member', '2');
+    expect(ent.code).toBe(2);
+  });
+
+  it('revoke: a forgotten <user-id>, or one given with a grant id, is named as such', async () => {
+    sim.resetCounters();
+    const missing = await sub('revoke', 'role:1:member');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/revoke role:1:member: missing <user-id>/);
+    expect(missing.stderr).not.toContain('not a grant id');
+    const extra = await sub('revoke', 'role:1:member:user:2', '5');
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/a grant id takes no <user-id>/);
+    expect(extra.stderr).not.toContain('Unknown entitlement');
+    expect(sim.counters().total).toBe(0);
+  });
+
+  it('create-account names its own flags (--login, --email, --profile), not the root one-shot ones', async () => {
+    sim.resetCounters();
+    const cases: [string[], RegExp][] = [
+      [['--email', 'a@example.com'], /--login is required/],
+      [['--login', 'ada', '--email', 'nope'], /--email must be an email address/],
+      [['--login', 'ada', '--email', 'a@example.com', '--profile', '{'], /--profile is not valid JSON/],
+      [['--login', 'ada', '--email', 'a@example.com'], /--profile must give firstname and lastname/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await sub('create-account', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toContain('--create-account-');
+    }
+    expect(sim.counters().total).toBe(0);
+  });
+
+  it('a malformed user id is refused before the state folder is created', async () => {
+    const stateDir = join(dir, 'state-untouched');
+    for (const args of [
+      ['grant', 'role:1:member', 'bob'],
+      ['revoke', 'role:1:member', 'bob'],
+      ['enable-user', 'bob'],
+      ['disable-user', 'bob'],
+    ]) {
+      const r = await cli([...args, '-p', ...conn, '--state-dir', stateDir, '--log-level', 'warn']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('Coupa has no user "bob"');
+      expect(existsSync(stateDir), args.join(' ')).toBe(false);
+    }
+  });
+});

@@ -7,6 +7,10 @@ import {
   type ProvisioningFlags,
 } from '../provisioning-one-shot.js';
 import { provisioningCommand } from './grant.js';
+import { accountBody, parseUserId } from '../../connector/provisioning/index.js';
+
+/** This command's own flags, for the errors of the shared validation (which names the root's by default). */
+const FLAGS = { login: '--login', email: '--email', profile: '--profile' };
 
 interface CreateFlags extends ProvisioningFlags {
   login?: string;
@@ -23,21 +27,27 @@ export const createAccountCommand: CliCommand = {
       .addOption(
         option(
           '--profile <json>',
-          'JSON with firstname, lastname (or first_name/last_name), sso_identifier, employee_number, manager_login, ' +
-            'licenses (["expense-user", …] or {"expense-user": true}) and authentication_method (coupa_credentials|ldap|saml)',
+          'JSON; firstname and lastname (or first_name/last_name) are required (Coupa needs both); optional: ' +
+            'sso_identifier, employee_number, manager_login, licenses (["expense-user", …] or {"expense-user": true}) ' +
+            'and authentication_method (coupa_credentials|ldap|saml)',
         ),
+      )
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ coupa-connector create-account -p --login ada --email ada@example.com \\
+      --profile '{"firstname":"Ada","lastname":"Lovelace"}'
+  $ coupa-connector create-account -p --login ada --email ada@example.com \\
+      --profile '{"firstname":"Ada","lastname":"Lovelace","sso_identifier":"ada@corp","authentication_method":"saml","licenses":["expense-user"]}'
+  $ coupa-connector create-account -p --dry-run --login ada --email ada@example.com --profile '{"firstname":"Ada","lastname":"Lovelace"}'`,
       )
       .action(async (opts: CreateFlags) => {
         requireProvisioning(opts, 'create-account');
-        await withProvisioner(opts, async (p) =>
-          report(
-            await p.createAccount({
-              login: opts.login ?? '',
-              email: opts.email ?? '',
-              profile: opts.profile,
-            }),
-          ),
-        );
+        const input = { login: opts.login ?? '', email: opts.email ?? '', profile: opts.profile };
+        // Checked here with this command's flag names, before anything is set up.
+        accountBody(input, FLAGS);
+        await withProvisioner(opts, async (p) => report(await p.createAccount(input)));
       });
   },
 };
@@ -49,6 +59,7 @@ export const enableUserCommand: CliCommand = {
       .argument('<user-id>', 'Coupa user id')
       .action(async (userId: string, opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'enable-user');
+        parseUserId(userId);
         await withProvisioner(opts, async (p) => report(await p.enableUser(userId)));
       });
   },
@@ -61,6 +72,7 @@ export const disableUserCommand: CliCommand = {
       .argument('<user-id>', 'Coupa user id')
       .action(async (userId: string, opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'disable-user');
+        parseUserId(userId);
         await withProvisioner(opts, async (p) => report(await p.disableUser(userId)));
       });
   },

@@ -36,17 +36,32 @@ export interface CreateAccountInput {
   profile?: AccountProfile | string;
 }
 
+/** The flags an error names: the root's one-shot flags by default, `create-account`'s own otherwise. */
+export interface AccountFlagNames {
+  login: string;
+  email: string;
+  profile: string;
+}
+export const ONE_SHOT_ACCOUNT_FLAGS: AccountFlagNames = {
+  login: '--create-account-login',
+  email: '--create-account-email',
+  profile: '--create-account-profile',
+};
+
 /** Validates the input and builds the POST body; throws ConfigError naming the bad field. */
-export function accountBody(input: CreateAccountInput): {
+export function accountBody(
+  input: CreateAccountInput,
+  flags: AccountFlagNames = ONE_SHOT_ACCOUNT_FLAGS,
+): {
   body: Record<string, unknown>;
   licenses: Record<string, boolean>;
 } {
   const login = input.login?.trim();
   const email = input.email?.trim();
-  if (!login) throw new ConfigError('--create-account-login is required to create an account.');
+  if (!login) throw new ConfigError(`${flags.login} is required to create an account.`);
   if (!email || !/^[^@\s]+@[^@\s]+$/.test(email)) {
     throw new ConfigError(
-      `--create-account-email must be an email address, got ${JSON.stringify(input.email ?? '')}.`,
+      `${flags.email} must be an email address, got ${JSON.stringify(input.email ?? '')}.`,
     );
   }
   let raw: unknown = input.profile ?? {};
@@ -55,8 +70,8 @@ export function accountBody(input: CreateAccountInput): {
       raw = JSON.parse(raw);
     } catch (err) {
       throw new ConfigError(
-        `--create-account-profile is not valid JSON: ${(err as Error).message}.`,
-        profileHint(),
+        `${flags.profile} is not valid JSON: ${(err as Error).message}.`,
+        profileHint(flags.profile),
       );
     }
   }
@@ -65,8 +80,8 @@ export function accountBody(input: CreateAccountInput): {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `\`${issue.path.join('.')}\`` : 'the profile';
     throw new ConfigError(
-      `--create-account-profile: ${where}: ${issue?.message ?? 'invalid'}.`,
-      profileHint(),
+      `${flags.profile}: ${where}: ${issue?.message ?? 'invalid'}.`,
+      profileHint(flags.profile),
     );
   }
   const p = parsed.data;
@@ -74,8 +89,8 @@ export function accountBody(input: CreateAccountInput): {
   const lastname = p.lastname ?? p.last_name;
   if (!firstname || !lastname) {
     throw new ConfigError(
-      '--create-account-profile must give firstname and lastname (Coupa requires both).',
-      profileHint(),
+      `${flags.profile} must give firstname and lastname (Coupa requires both).`,
+      profileHint(flags.profile),
     );
   }
   const licenses: Record<string, boolean> = {};
@@ -86,7 +101,7 @@ export function accountBody(input: CreateAccountInput): {
     const flag = licenseFlagFor(id.replace(/^license:|:assigned$/g, ''));
     if (!flag) {
       throw new ConfigError(
-        `--create-account-profile: unknown license ${JSON.stringify(id)}.`,
+        `${flags.profile}: unknown license ${JSON.stringify(id)}.`,
         `Known licenses: ${LICENSE_FLAGS.join(', ')}.`,
       );
     }
@@ -100,9 +115,9 @@ export function accountBody(input: CreateAccountInput): {
   return { body, licenses };
 }
 
-function profileHint(): string {
+function profileHint(flag: string): string {
   return (
-    'Example: --create-account-profile \'{"firstname":"Ada","lastname":"Lovelace","sso_identifier":"ada@corp",' +
+    `Example: ${flag} '{"firstname":"Ada","lastname":"Lovelace","sso_identifier":"ada@corp",` +
     '"employee_number":"E1","manager_login":"boss","licenses":["expense-user"],"authentication_method":"saml"}\''
   );
 }

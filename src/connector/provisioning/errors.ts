@@ -11,14 +11,17 @@ const orList = (items: string[]) =>
  * the hint says what to do next; none may carry a secret.
  */
 
-/** The user id does not exist in Coupa (404), or is not a Coupa user id at all. */
+/**
+ * The user id does not exist in Coupa (404), or is not a Coupa user id at all. Either way the
+ * input is wrong, as with an unknown entitlement id: a usage error (exit 2).
+ */
 export class UnknownUserError extends CoupaConnectorError {
   readonly userId: string;
 
-  /** `malformed`: not a usable id at all (a usage error, exit 2) rather than an id Coupa does not know. */
-  constructor(userId: string, detail: string, opts: { malformed?: boolean } = {}) {
+  /** `malformed`: not a usable id at all, rather than an id Coupa does not know (same exit code). */
+  constructor(userId: string, detail: string, _opts: { malformed?: boolean } = {}) {
     super(`Coupa has no user ${JSON.stringify(userId)} (${detail}).`, {
-      exitCode: opts.malformed ? ExitCode.usage : ExitCode.failure,
+      exitCode: ExitCode.usage,
       hint: 'Pass the numeric Coupa user id, as shown in the c1z (resource id of a `user` resource).',
     });
     this.userId = userId;
