@@ -1,5 +1,5 @@
-import { access, mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { constants, createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -178,16 +178,8 @@ export class C1zWriter {
 
   static async create(outPath: string, opts: C1zWriterOptions = {}): Promise<C1zWriter> {
     const target = resolve(outPath);
-    // Fail before a long sync, not after it: the temp file and the rename need this directory.
-    try {
-      await access(dirname(target), constants.W_OK);
-    } catch (err) {
-      throw new C1zWriteError(
-        `Cannot write ${target}: its directory ${dirname(target)} does not exist or is not writable.`,
-        err,
-      );
-    }
-    // Refuses devices, FIFOs and directories; a symlink is written through to its target.
+    // Fail before a long sync, not after it, with a usage error (exit 2): a missing or read-only
+    // directory, devices, FIFOs and directories are refused; a symlink is written through.
     const path = await checkOutputTarget(target);
     // A killed earlier run's half-written files (Coupa data, possibly hundreds of MB) go now.
     sweepOutputTemps(path);

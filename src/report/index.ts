@@ -13,6 +13,7 @@ import { buildReportData, type ReportSummary } from './data.js';
 import { changesFromDiff, type SyncChanges } from './changes.js';
 import { diffSyncs } from '../c1z/diff.js';
 import { renderReportHtml } from './html.js';
+import { checkOutputTarget } from '../util/output-target.js';
 
 export { buildReportData, type ReportData, type ReportSummary } from './data.js';
 export { changesFromDiff, type SyncChanges } from './changes.js';
@@ -62,6 +63,8 @@ export function previousSync(runs: SyncRun[], current: SyncRun | null): SyncRun 
 
 export async function generateReport(opts: ReportOptions): Promise<ReportResult> {
   const started = performance.now();
+  // A wrong --out is found now (exit 2), not after a large file was read and compared.
+  const target = await checkOutputTarget(opts.out, '--out', 'nothing was read or written');
   opts.onPhase?.('reading');
   const reader = await C1zReader.open(opts.file, { syncId: opts.syncId });
   let dir: AccessDirectory;
@@ -101,7 +104,7 @@ export async function generateReport(opts: ReportOptions): Promise<ReportResult>
     changes,
   });
   const html = renderReportHtml(data);
-  const bytes = await writeAtomically(opts.out, html);
+  const bytes = await writeAtomically(target, html);
   return {
     path: opts.out,
     bytes,

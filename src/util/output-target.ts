@@ -17,16 +17,21 @@ import { ConfigError } from '../errors.js';
  *   refused with exit 2. Replacing /dev/null with a file as root breaks the whole system; a FIFO
  *   would be swapped for a file its reader never sees.
  *
- * Returns the path to replace: `path` itself, or the symlink's final target.
+ * Returns the path to replace: `path` itself, or the symlink's final target. `untouched` ends the
+ * hint with what the refusal spared: a sync sent nothing to Coupa; a report or CSV wrote nothing.
  */
-export async function checkOutputTarget(path: string, flag = '-f/--file'): Promise<string> {
+export async function checkOutputTarget(
+  path: string,
+  flag = '-f/--file',
+  untouched = 'nothing was sent to Coupa',
+): Promise<string> {
   const abs = resolve(path);
   let st;
   try {
     st = await lstat(abs);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(abs, flag, err);
-    await checkDirectory(abs, flag);
+    await checkDirectory(abs, flag, untouched);
     return abs;
   }
   if (st.isSymbolicLink()) {
@@ -40,12 +45,12 @@ export async function checkOutputTarget(path: string, flag = '-f/--file'): Promi
       );
     }
     const targetStat = await stat(target);
-    if (!targetStat.isFile()) throw notAFile(abs, flag, kindOf(targetStat), target);
-    await checkDirectory(target, flag);
+    if (!targetStat.isFile()) throw notAFile(abs, flag, untouched, kindOf(targetStat), target);
+    await checkDirectory(target, flag, untouched);
     return target;
   }
-  if (!st.isFile()) throw notAFile(abs, flag, kindOf(st));
-  await checkDirectory(abs, flag);
+  if (!st.isFile()) throw notAFile(abs, flag, untouched, kindOf(st));
+  await checkDirectory(abs, flag, untouched);
   return abs;
 }
 
@@ -58,10 +63,10 @@ function kindOf(st: import('node:fs').Stats): string {
   return 'not a regular file';
 }
 
-function notAFile(abs: string, flag: string, kind: string, target?: string): ConfigError {
+function notAFile(abs: string, flag: string, untouched: string, kind: string, target?: string): ConfigError {
   return new ConfigError(
     `${flag} ${abs} is ${target ? `a symlink to ${target}, which is ` : ''}${kind}; the output must be a regular file.`,
-    'Pass a file path (it is created, or replaced once the new file is complete); nothing was sent to Coupa.',
+    `Pass a file path (it is created, or replaced once the new file is complete); ${untouched}.`,
   );
 }
 
@@ -73,7 +78,7 @@ function unreadable(abs: string, flag: string, err: unknown): ConfigError {
 }
 
 /** The temp file and the rename need the directory itself. */
-async function checkDirectory(file: string, flag: string): Promise<void> {
+async function checkDirectory(file: string, flag: string, untouched: string): Promise<void> {
   const dir = dirname(file);
   try {
     if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
@@ -81,7 +86,7 @@ async function checkDirectory(file: string, flag: string): Promise<void> {
   } catch (err) {
     throw new ConfigError(
       `Cannot write ${flag} ${file}: its directory ${dir} does not exist or is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
-      'Create the directory or pick another path; nothing was sent to Coupa.',
+      `Create the directory or pick another path; ${untouched}.`,
     );
   }
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { C1zWriter } from '../../src/c1z/writer.js';
 import { C1zWriteError } from '../../src/c1z/errors.js';
-import { CoupaConnectorError } from '../../src/errors.js';
+import { CoupaConnectorError, ExitCode } from '../../src/errors.js';
 import { GrantSchema } from '../../src/c1z/messages.js';
 import { sampleData, useTempDirs } from './helpers.js';
 
@@ -71,12 +71,14 @@ describe('C1zWriter replaces the target atomically', () => {
     expect(readdirSync(tmp)).toEqual([]);
   });
 
-  it('a target directory that does not exist fails at create, before any work', async () => {
+  it('a target directory that does not exist fails at create, before any work, as a usage error', async () => {
     const tmp = tempDir();
     const out = join(tmp, 'missing-dir', 'sync.c1z');
     await expect(C1zWriter.create(out, { tmpDir: tmp })).rejects.toThrow(
       /missing-dir does not exist or is not writable/,
     );
+    // The same exit code as -f naming a directory or a device: the path is wrong, fix it and rerun.
+    await expect(C1zWriter.create(out, { tmpDir: tmp })).rejects.toMatchObject({ exitCode: ExitCode.usage });
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(tmp)).toEqual([]);
   });

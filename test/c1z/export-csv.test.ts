@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExportCsv, BATON_CSV_COLUMNS, EXTRA_CSV_COLUMNS } from '../../src/cli/commands/export.js';
 import type { InspectIo } from '../../src/cli/commands/inspect-output.js';
 import { FIXTURE, openRawDb, useTempDirs } from './helpers.js';
+import { ExitCode, formatError } from '../../src/errors.js';
 
 const tempDir = useTempDirs();
 
@@ -79,5 +81,18 @@ describe('export csv on the baton-coupa fixture', () => {
     ).toEqual([]);
     expect(err).toContain(`warning: ${dangling.length} grant(s) reference objects absent from the file`);
     expect(err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('export csv --out', () => {
+  it('an unusable path is a usage error that does not claim anything about Coupa', async () => {
+    const dir = tempDir();
+    const err = await runExportCsv(
+      { file: FIXTURE, out: join(dir, 'no-such-dir', 'x.csv') },
+      { out: () => {}, err: () => {} },
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: ExitCode.usage });
+    expect(formatError(err)).toMatch(/--out .*no-such-dir/);
+    expect(formatError(err)).not.toMatch(/Coupa/);
   });
 });

@@ -162,6 +162,10 @@ describe('2. non-regular output targets (checked before any request)', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('a folder that does not exist: exit 2, as for a directory', async () => {
+    await refused(join(tmp.dir, 'nowhere', 'x.c1z'), /its directory .*nowhere does not exist/);
+  });
+
   it('a dangling symlink: exit 2', async () => {
     const link = join(tmp.dir, 'dangling.c1z');
     symlinkSync(join(tmp.dir, 'nowhere', 'x.c1z'), link);

@@ -134,7 +134,7 @@ describe('report data', () => {
     writeFileSync(keep, 'earlier report');
     await expect(
       generateReport({ file: tenant.file, out: join(tenant.dir, 'no-such-dir', 'r.html') }),
-    ).rejects.toThrow(/Cannot write the report to .*no-such-dir.*ENOENT/);
+    ).rejects.toThrow(/Cannot write --out .*no-such-dir.*ENOENT/);
     expect(readFileSync(keep, 'utf8')).toBe('earlier report');
   });
 });

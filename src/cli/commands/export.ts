@@ -202,6 +202,10 @@ export interface ExportCsvOptions {
 
 /** Writes the CSV to `--out` (replaced only once complete), or to stdout with `--out -`. */
 export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processIo): Promise<number> {
+  // Never replace what is not a regular file (/dev/null as root would break the system); a wrong
+  // --out is found before the c1z is decompressed.
+  const target =
+    o.out === '-' ? undefined : resolve(await checkOutputTarget(o.out, '--out', 'nothing was written'));
   return withC1z(o, io, async (reader) => {
     const header = [...BATON_CSV_COLUMNS, ...EXTRA_CSV_COLUMNS];
     const line = (cells: readonly string[]) => cells.map(csvField).join(',') + '\n';
@@ -211,7 +215,7 @@ export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processI
       if (warning) io.err(safeText(`warning: ${warning}`) + '\n');
     };
     let rows = 0;
-    if (o.out === '-') {
+    if (target === undefined) {
       let chunk = line(header);
       for (const r of exportRows(reader, dangling)) {
         chunk += line(r);
@@ -225,8 +229,6 @@ export async function runExportCsv(o: ExportCsvOptions, io: InspectIo = processI
       warn();
       return rows;
     }
-    // Never replace what is not a regular file (/dev/null as root would break the system).
-    const target = resolve(await checkOutputTarget(o.out, '--out'));
     const tmp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
     const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
     try {
