@@ -1,9 +1,11 @@
 import { Option, type Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import { ConfigError } from '../../errors.js';
+import { isLoopbackHost } from '../../coupa/index.js';
 import { parseDuration, parsePositiveNumber, parseWholeNumber } from '../options.js';
 import {
   ALL_LICENSE_FLAGS,
+  DEFAULT_CLIENT_ID,
   DEFAULT_TENANT_SPEC,
   parseDrift,
   parseIdLayout,
@@ -48,6 +50,51 @@ function asConfig<T>(flag: string, parse: (v: string) => T): (v: string) => T {
       throw err;
     }
   };
+}
+
+/**
+ * How to sync the simulator listening at `listenUrl`, with a --base-url the connector accepts: it
+ * sends credentials over plain http to loopback only, so a wildcard address (0.0.0.0, ::) is
+ * reached through loopback, and another host needs a TLS proxy in front.
+ */
+export function syncInstructions(listenUrl: string, clientId: string, clientSecret: string): string[] {
+  const url = new URL(listenUrl);
+  const command = (base: string) =>
+    `  coupa-connector sync --base-url ${base} --coupa-client-id ${clientId} --coupa-client-secret ${clientSecret}`;
+  if (isLoopbackHost(url.hostname)) return ['Sync it with:', command(url.origin)];
+  const viaTls =
+    'plain http goes to loopback only (credentials would travel unencrypted), so put a TLS proxy in front ' +
+    'and pass its https URL as --base-url.';
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') {
+    const local = `http://${url.hostname === '[::]' ? '[::1]' : '127.0.0.1'}:${url.port}`;
+    return ['Sync it from this machine with:', command(local), `From another machine: ${viaTls}`];
+  }
+  return [
+    `To sync it: the connector will not send credentials to ${url.origin}; ${viaTls}`,
+    'Or listen on loopback (--host 127.0.0.1) and sync from this machine.',
+  ];
+}
+
+/** A listen error as a usage error with what to do instead (Node's own is a stack trace). */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (code === 'EADDRINUSE')
+    return new ConfigError(
+      `--port ${port}: ${where} is already in use.`,
+      'Stop what listens there, pick another port, or pass --port 0 for any free one (the URL is printed).',
+    );
+  if (code === 'EACCES')
+    return new ConfigError(
+      `--port ${port}: not allowed to listen on ${where} (ports below 1024 need privileges).`,
+      'Pick a port above 1023, or --port 0 for any free one.',
+    );
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new ConfigError(
+      `--host ${host}: not an address of this machine (${code}).`,
+      'Use 127.0.0.1 (the default), or 0.0.0.0 to listen on every interface.',
+    );
+  return err;
 }
 
 export const simulateCommand: CliCommand = {
@@ -142,8 +189,14 @@ export const simulateCommand: CliCommand = {
         parseWholeNumber('--token-ttl', 1, 10 * 365 * 86_400),
         86_400,
       )
-      .option('--client-id <id>', 'OAuth2 client id to accept')
-      .option('--client-secret <secret>', 'OAuth2 client secret to accept')
+      .option(
+        '--client-id <id>',
+        `OAuth2 client id to accept (default: the built-in ${DEFAULT_CLIENT_ID}, printed at start)`,
+      )
+      .option(
+        '--client-secret <secret>',
+        'OAuth2 client secret to accept (default: a built-in throw-away secret, printed at start so a sync can use it; never a real one)',
+      )
       .option(
         '--unrevokable-licenses <flags>',
         'comma-separated license flags that PUT false silently keeps, e.g. purchasing-user',
@@ -158,6 +211,18 @@ export const simulateCommand: CliCommand = {
         new Option('--default-order <order>', 'index order without order_by')
           .choices(['id', 'shuffled'])
           .default('id'),
+      )
+      .addHelpText(
+        'after',
+        `
+At start it prints its URL, the client id and secret it accepts (throw-away values unless given
+above: they protect nothing) and the sync command to run against it.
+
+Examples:
+  $ coupa-connector simulate --port 0                        any free port; the URL is printed
+  $ coupa-connector simulate --users 100000 --latency lognormal:1s,p99=3s --ids sparse
+  $ coupa-connector simulate --rate-limit 25 --drift on      Coupa's limit, a tenant that changes while read
+  $ coupa-connector simulate --array-mode replace --unrevokable-licenses purchasing-user`,
       )
       .action(async (opts: SimulateOptions) => {
         const unrevokable =
@@ -199,6 +264,8 @@ export const simulateCommand: CliCommand = {
           membershipDelete: opts.membershipDelete ?? false,
           missingScopeStatus: opts.missingScopeStatus === '401' ? 401 : 403,
           defaultOrder: opts.defaultOrder,
+        }).catch((err: unknown) => {
+          throw listenError(err, opts.host, opts.port);
         });
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         // The credentials are the simulator's own demo values, printed on purpose so they can be used.
@@ -209,8 +276,7 @@ export const simulateCommand: CliCommand = {
             `  client secret: ${sim.clientSecret}`,
             `  admin:         ${sim.url}/__sim/counters  ${sim.url}/__sim/ground-truth`,
             '',
-            'Sync it with:',
-            `  coupa-connector sync --base-url ${sim.url} --coupa-client-id ${sim.clientId} --coupa-client-secret ${sim.clientSecret}`,
+            ...syncInstructions(sim.url, sim.clientId, sim.clientSecret),
             '',
             'Press Ctrl-C to stop.',
             '',
