@@ -43,11 +43,22 @@ export class CorruptC1zError extends C1zError {
 
 /** The file holds no sync run at all, or (when the caller asked for one) not the requested one. */
 export class NoSyncError extends C1zError {
-  constructor(path: string, detail: string) {
+  constructor(
+    path: string,
+    detail: string,
+    hint = 'Re-run the sync to completion to write a finished sync.',
+  ) {
+    super(path, `${path} holds no usable sync: ${detail}.`, hint);
+  }
+}
+
+/** `--sync-id` names a sync the file does not hold: a typo, or an id of another file. */
+export class UnknownSyncIdError extends NoSyncError {
+  constructor(path: string, syncId: string) {
     super(
       path,
-      `${path} holds no usable sync: ${detail}.`,
-      'Re-run the sync to completion to write a finished sync.',
+      `there is no sync with id ${syncId}`,
+      `\`syncs -f ${path}\` lists the syncs it holds, with their ids.`,
     );
   }
 }

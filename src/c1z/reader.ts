@@ -16,7 +16,7 @@ import {
 } from './messages.js';
 import { REQUIRED_TABLES, TABLES } from './schema.js';
 import { decodeC1z, decodeLimits } from './container.js';
-import { C1zError, CorruptC1zError, NoSyncError } from './errors.js';
+import { C1zError, CorruptC1zError, NoSyncError, UnknownSyncIdError } from './errors.js';
 import { listSyncRuns, type SyncRunRow } from './history.js';
 import { sweepTempDirs, tempDirPrefix } from '../util/leftovers.js';
 
@@ -114,7 +114,7 @@ export class C1zReader {
    */
   forSync(syncId: string): C1zReader {
     const run = this.syncRuns().find((r) => r.syncId === syncId);
-    if (!run) throw new NoSyncError(this.path, `there is no sync with id ${syncId}`);
+    if (!run) throw new UnknownSyncIdError(this.path, syncId);
     const { syncToken: _token, ...sync } = run;
     return new C1zReader(this.path, this.dir, this.db, sync, this.owner ?? this);
   }
@@ -508,7 +508,7 @@ function pickSync(path: string, db: Database.Database, opts: C1zReaderOptions): 
   };
   if (opts.syncId !== undefined) {
     const run = q(`select ${cols} from ${TABLES.syncRuns} where sync_id = ?`, opts.syncId);
-    if (!run) throw new NoSyncError(path, `there is no sync with id ${opts.syncId}`);
+    if (!run) throw new UnknownSyncIdError(path, opts.syncId);
     return normalise(run);
   }
   // baton v0.2.58: latest finished by ended_at (text order), else latest unfinished by started_at.

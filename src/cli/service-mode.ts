@@ -48,11 +48,8 @@ export const DEFAULT_TASK_CONCURRENCY = 3;
 /** Fits Kubernetes' default 30 s termination grace, leaving time for the last FinishTasks. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
 
-function concurrency(value: string): number {
-  const n = parseWholeNumber('--task-concurrency', 1)(value);
-  if (n > 100) throw new ConfigError(`--task-concurrency must be between 1 and 100, got "${value}".`);
-  return n;
-}
+/** One range in every message: 0 and 101 are wrong for the same reason. */
+const concurrency = parseWholeNumber('--task-concurrency', 1, 100);
 
 export function addServiceModeOptions(cmd: Command): Command {
   cmd

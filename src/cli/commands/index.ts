@@ -16,8 +16,15 @@ import { reportCommand } from './report.js';
 import { diffCommand } from './diff.js';
 import { principalsCommand } from './principals.js';
 import { exportCommand } from './export.js';
+import { nameEnvSources } from '../env-source.js';
 
-/** Every command of the CLI, in the order `--help` lists them. */
+/**
+ * Not a command: runs after every command above is registered, so each option of every command
+ * exists when its parser is wrapped (a bad BATON_* value is then reported under its own name).
+ */
+const envSourceNames: CliCommand = { register: (program) => nameEnvSources(program) };
+
+/** Every command of the CLI, in the order `--help` lists them; then what applies to all of them. */
 export const commands: CliCommand[] = [
   rootCommand,
   syncCommand,
@@ -39,4 +46,5 @@ export const commands: CliCommand[] = [
   diffCommand,
   principalsCommand,
   exportCommand,
+  envSourceNames,
 ];

@@ -46,7 +46,9 @@ function asConfig<T>(flag: string, parse: (v: string) => T): (v: string) => T {
     try {
       return parse(v);
     } catch (err) {
-      if (err instanceof RangeError) throw new ConfigError(`${flag}: ${err.message}.`);
+      // The simulator's parsers say what they parse ("drift: …"); the flag says it already.
+      if (err instanceof RangeError)
+        throw new ConfigError(`${flag}: ${err.message.replace(/^(?:drift|latency|id layout): /, '')}.`);
       throw err;
     }
   };
