@@ -87,14 +87,43 @@ export function parseWholeNumber(name: string, min: number, max = 1_000_000_000)
   };
 }
 
-/** Accepts "100ms", "2s", "1.5s", "2m" or a bare number of milliseconds, within `range` (ms). */
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+const PART = /(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+
+/** Milliseconds of a Go duration ("1m30s", "1.5h", "300ms"), or undefined if `text` is not one. */
+function goDurationMs(text: string): number | undefined {
+  if (text === '0') return 0;
+  let total = 0;
+  PART.lastIndex = 0;
+  while (PART.lastIndex < text.length) {
+    const at = PART.lastIndex;
+    const m = PART.exec(text);
+    if (!m || m.index !== at) return undefined;
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
+  }
+  return text.length > 0 ? total : undefined;
+}
+
+/**
+ * Accepts Go's duration syntax, as baton's flags do ("300ms", "2s", "1.5s", "1m30s", "2h45m"; units
+ * h, m, s, ms, us, ns), or a bare number of milliseconds, within `range` (ms).
+ */
 export function parseDuration(name: string, range: NumberRange = { min: 0, max: 24 * 3600_000 }) {
   return (value: string): number => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-    if (!m) throw new ConfigError(`${name} must be a duration like 100ms or 2s, got "${value}".`);
-    const n = Number(m[1]);
-    const unit = m[2] ?? 'ms';
-    const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+    const text = value.trim();
+    const ms = /^\d+(?:\.\d+)?$/.test(text) ? Number(text) : goDurationMs(text);
+    if (ms === undefined)
+      throw new ConfigError(
+        `${name} must be a duration like 100ms, 2s or 1m30s (units h, m, s, ms), got "${value}".`,
+      );
     if (ms !== range.also && (ms < range.min || ms > range.max)) {
       throw new ConfigError(
         `${name} must be ${range.also !== undefined ? `${range.also} or ` : ''}between ${formatMs(range.min)} and ${formatMs(range.max)}, got "${value}".`,

@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import type { CliCommand } from '../command.js';
-import { addLogOptions, parseWholeNumber, type LogOptions } from '../options.js';
+import { addLogOptions, parseDuration, parseWholeNumber, type LogOptions } from '../options.js';
 import { formatSummary } from '../summary.js';
 import { syncWithProgress, withSignals } from './sync.js';
 import { createLogger } from '../../log.js';
@@ -140,9 +140,12 @@ export const demoCommand: CliCommand = {
           .default(25),
       )
       .addOption(
-        new Option('--latency <ms>', 'simulated network latency per request, in ms')
-          .argParser(parseWholeNumber('--latency', 0, 60_000))
-          .default(20),
+        new Option(
+          '--latency <duration>',
+          'simulated network latency per request: 100ms, 1.5s, or a bare number of ms (as simulate takes it)',
+        )
+          .argParser(parseDuration('--latency', { min: 0, max: 60_000 }))
+          .default(20, '20ms'),
       )
       .addOption(
         new Option('--no-progress', 'no progress bar (it is only ever shown when stderr is a terminal)'),
