@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDiff } from '../../src/cli/commands/diff.js';
+import { Command } from 'commander';
+import { createDiffCommand, runDiff } from '../../src/cli/commands/diff.js';
+import { ConfigError, formatError } from '../../src/errors.js';
 import type { InspectIo } from '../../src/cli/commands/inspect-output.js';
 import { sampleData, useTempDirs, withMembership, writeSync } from './helpers.js';
 import { TERMINAL_UNSAFE } from '../hardening/hostile-run.js';
@@ -33,5 +35,35 @@ describe('diff console output', () => {
     const lines = text.split('\n').filter((l) => l.startsWith('  '));
     expect(lines.filter((l) => l.includes('pwned'))).toHaveLength(3);
     expect(lines.filter((l) => l.includes('gpj.exe'))).toHaveLength(3);
+  });
+});
+
+describe('diff arguments', () => {
+  async function diffCli(...args: string[]): Promise<string> {
+    const io = capture();
+    const program = new Command('coupa-connector').exitOverride();
+    createDiffCommand(io).register(program);
+    await program.parseAsync(['diff', ...args], { from: 'user' });
+    return io.text();
+  }
+
+  it('files as arguments and -f together: refused, since one of them would be ignored', async () => {
+    const dir = tempDir();
+    const a = join(dir, 'a.c1z');
+    const b = join(dir, 'b.c1z');
+    await writeSync(a, sampleData(2));
+    await writeSync(b, withMembership(sampleData(2), 'role', '77', 'Auditor'));
+    for (const args of [
+      [a, '-f', b],
+      [a, b, '-f', b],
+      [a, '--file', b],
+    ]) {
+      const err = await diffCli(...args).catch((e: unknown) => e);
+      expect(err, args.join(' ')).toBeInstanceOf(ConfigError);
+      expect(formatError(err)).toMatch(/either as arguments or with -f, not both/);
+    }
+    // Each form alone still works.
+    expect(await diffCli(a, b)).toContain('role 77 Auditor was added');
+    expect(await diffCli('--base-file', a, '-f', b)).toContain('role 77 Auditor was added');
   });
 });

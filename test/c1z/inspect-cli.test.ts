@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
 import { createInspectCommand } from '../../src/cli/commands/inspect.js';
 import { csvField, type InspectIo } from '../../src/cli/commands/inspect-output.js';
-import { ConfigError, ExitCode } from '../../src/errors.js';
+import { ConfigError, ExitCode, formatError } from '../../src/errors.js';
+import { createPrincipalsCommand } from '../../src/cli/commands/principals.js';
 import { FIXTURE, openRawDb, sampleData, useTempDirs } from './helpers.js';
 import { C1zWriter } from '../../src/c1z/writer.js';
 import { GrantSchema } from '../../src/c1z/messages.js';
@@ -28,6 +29,18 @@ async function inspect(...args: string[]): Promise<{ out: string; err: string }>
   };
   const program = new Command('coupa-connector').exitOverride();
   createInspectCommand(io).register(program);
+  await program.parseAsync(args, { from: 'user' });
+  return { out, err };
+}
+
+/** inspect(), with the principals command registered too. */
+async function inspectAll(...args: string[]): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: InspectIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
+  const program = new Command('coupa-connector').exitOverride();
+  createInspectCommand(io).register(program);
+  createPrincipalsCommand(io).register(program);
   await program.parseAsync(args, { from: 'user' });
   return { out, err };
 }
@@ -324,5 +337,49 @@ describe('the real CLI', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/v3 \(Pebble\) files are not supported/);
+  });
+});
+
+describe('a filter naming nothing in the file is a usage error, not an empty table', () => {
+  it.each([
+    [
+      ['resources', '-t', 'nosuchtype'],
+      /There is no resource type nosuchtype in .*; `resource-types -f .*` lists them/,
+    ],
+    [['entitlements', '-t', 'rol'], /There is no resource type rol in /],
+    [['grants', '-t', 'rol', '-o', 'json'], /There is no resource type rol in /],
+    [['grants', '-e', 'role:99:member'], /There is no entitlement role:99:member in .*`entitlements -f /],
+    [['grants', '-e', 'role:99:member', '-o', 'json'], /There is no entitlement role:99:member/],
+    [
+      ['entitlements', '-r', 'group:99999'],
+      /There is no resource group:99999 in .*`resources -f .* -t group`/,
+    ],
+    [['grants', '-r', 'role:99999', '-o', 'csv'], /There is no resource role:99999 in /],
+    [['grants', '--principal', 'user:99999999'], /There is no principal user:99999999 in .*`principals -f /],
+    [['grants', '--principal', '99999999'], /There is no principal 99999999 in /],
+    [['principals', '-e', 'role:99:member'], /There is no entitlement role:99:member/],
+    [['principals', '-t', 'role', '-r', '99999'], /There is no resource role:99999 in /],
+  ])('%j: exit 2 with where to look', async (args, message) => {
+    const err = await inspectAll(...args, '-f', FIXTURE).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(ExitCode.usage);
+    expect(formatError(err)).toMatch(message);
+  });
+
+  it('filters that name something the file has still list it, dangling principals included', async () => {
+    const facts = fixtureFacts();
+    expect(
+      (await inspectAll('resources', '-t', 'role', '-f', FIXTURE, '-o', 'csv')).out.split('\n'),
+    ).toHaveLength(1 + 25 + 1);
+    const { out } = await inspectAll(
+      'grants',
+      '--principal',
+      `user:${facts.danglingUser}`,
+      '-f',
+      FIXTURE,
+      '-o',
+      'csv',
+    );
+    expect(out.trimEnd().split('\n')).toHaveLength(1 + facts.danglingUserGrants);
   });
 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import type { CliCommand } from '../command.js';
 import { option } from '../options.js';
 import { ConfigError } from '../../errors.js';
@@ -315,17 +315,26 @@ Examples:
   $ coupa-connector diff --principal user:41 -o json | jq '.grants.created[].entitlement.id'
   $ coupa-connector diff -t role --exit-code > /dev/null || echo "role assignments changed"`,
         )
-        .action(async (files: string[], opts: DiffOptions & { outputFormat?: OutputFormat }) => {
-          const rest = withOutput(opts);
-          if (files.length > 2) throw new ConfigError('diff takes at most two files: base, then applied.');
-          const fromArgs =
-            files.length === 2
-              ? { baseFile: files[0], file: files[1]! }
-              : files.length === 1
-                ? { file: files[0]! }
-                : {};
-          await runDiff({ ...rest, ...fromArgs }, io);
-        });
+        .action(
+          async (files: string[], opts: DiffOptions & { outputFormat?: OutputFormat }, command: Command) => {
+            const rest = withOutput(opts);
+            if (files.length > 2) throw new ConfigError('diff takes at most two files: base, then applied.');
+            // `diff a.c1z -f b.c1z` would silently drop one of them (BATON_FILE is only a default).
+            if (files.length > 0 && command.getOptionValueSource('file') === 'cli') {
+              throw new ConfigError(
+                `diff takes its files either as arguments or with -f, not both (got ${files.join(' ')} and -f ${opts.file}).`,
+                'Compare two files with `diff old.c1z new.c1z` (or `diff --base-file old.c1z -f new.c1z`); one file with `diff -f sync.c1z`.',
+              );
+            }
+            const fromArgs =
+              files.length === 2
+                ? { baseFile: files[0], file: files[1]! }
+                : files.length === 1
+                  ? { file: files[0]! }
+                  : {};
+            await runDiff({ ...rest, ...fromArgs }, io);
+          },
+        );
     },
   };
 }

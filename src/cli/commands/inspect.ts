@@ -16,6 +16,7 @@ import {
   type Listing,
 } from '../../c1z/inspect.js';
 import { resolvePrincipal } from '../../c1z/principal.js';
+import { checkFilters, knownEntitlement } from '../../c1z/known-refs.js';
 import { withC1z } from './c1z-input.js';
 import { safeCell, safeText } from '../../util/safe-text.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
@@ -103,16 +104,6 @@ export function buildListing(kind: Kind, reader: C1zReader, o: InspectOptions): 
   }
 }
 
-/** An entitlement id nobody holds and the file lacks is a typo, not an empty answer. */
-function knownEntitlement(reader: C1zReader, id: string): string {
-  if (reader.getEntitlement(id)) return id;
-  for (const _ of reader.grants({ entitlementId: id })) return id;
-  throw new ConfigError(
-    `There is no entitlement ${id} in ${reader.path}, and no grant names it.`,
-    `List them with \`entitlements -f ${reader.path}\` (ids look like role:3:member or license:purchasing-user:assigned).`,
-  );
-}
-
 export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = processIo): Promise<void> {
   const batonAccess = kind === 'access' && o.resource !== undefined;
   if (batonAccess) o = batonAccessPrincipal(o);
@@ -121,6 +112,15 @@ export async function runInspect(kind: Kind, o: InspectOptions, io: InspectIo = 
     throw new ConfigError('access needs exactly one of --principal <type:id> or --entitlement <id>.');
   }
   await withC1z(o, io, async (reader) => {
+    if (kind === 'resources' || kind === 'entitlements' || kind === 'grants') {
+      const resource = o.resource !== undefined ? parseRef(o.resource, o.resourceType) : undefined;
+      checkFilters(reader, {
+        resourceType: o.resourceType,
+        resource: resource?.type !== undefined ? resource : undefined,
+        entitlement: o.entitlement,
+        principal: o.principal !== undefined ? parseRef(o.principal) : undefined,
+      });
+    }
     if (o.output === 'json' && batonAccess) {
       await writeBatonAccess(reader, o.principal!, io);
       return;

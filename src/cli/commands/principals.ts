@@ -3,6 +3,7 @@ import type { CliCommand } from '../command.js';
 import { ConfigError } from '../../errors.js';
 import { noDangling, parseRef, type Listing, type Row } from '../../c1z/inspect.js';
 import { userFacts } from '../../c1z/user-facts.js';
+import { checkFilters } from '../../c1z/known-refs.js';
 import { addC1zInputOptions, withC1z } from './c1z-input.js';
 import { addOutputOptions, principalRows, principalsOf, withOutput, writeJsonList } from './baton-output.js';
 import { processIo, render, type InspectIo, type OutputFormat } from './inspect-output.js';
@@ -29,6 +30,7 @@ export async function runPrincipals(o: PrincipalsOptions, io: InspectIo = proces
     throw new ConfigError(`--resource "${o.resource}" needs a type: pass -t <type> -r <id>, or type:id.`);
   }
   await withC1z(o, io, async (reader) => {
+    checkFilters(reader, { resourceType: o.resourceType, resource, entitlement: o.entitlement });
     const entries = principalsOf(reader, {
       resourceType: resource?.type ?? o.resourceType,
       resourceId: resource?.id,
