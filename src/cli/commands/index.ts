@@ -17,12 +17,16 @@ import { diffCommand } from './diff.js';
 import { principalsCommand } from './principals.js';
 import { exportCommand } from './export.js';
 import { nameEnvSources } from '../env-source.js';
+import { addExitCodesHelp } from '../exit-codes-help.js';
 
 /**
  * Not a command: runs after every command above is registered, so each option of every command
  * exists when its parser is wrapped (a bad BATON_* value is then reported under its own name).
  */
 const envSourceNames: CliCommand = { register: (program) => nameEnvSources(program) };
+
+/** Not a command: the exit-code table, last in the main --help (after the root's own text). */
+const exitCodes: CliCommand = { register: (program) => addExitCodesHelp(program) };
 
 /** Every command of the CLI, in the order `--help` lists them; then what applies to all of them. */
 export const commands: CliCommand[] = [
@@ -47,4 +51,5 @@ export const commands: CliCommand[] = [
   principalsCommand,
   exportCommand,
   envSourceNames,
+  exitCodes,
 ];

@@ -52,6 +52,17 @@ const DESCRIPTIONS: Record<Kind, string> = {
     'Who has what: --principal user:42 lists every entitlement it holds; --entitlement role:3:member lists every principal holding it',
 };
 
+/** Shown after the options of `<kind> --help`, for the commands whose use is not obvious. */
+const EXAMPLES: Partial<Record<Kind, string>> = {
+  access: `
+Examples:
+  $ coupa-connector access -f sync.c1z --principal alice@example.com     everything a user holds
+  $ coupa-connector access -f sync.c1z --principal user:41 -o csv > alice.csv
+  $ coupa-connector access -f sync.c1z --entitlement role:2:member        everyone holding a role
+  $ coupa-connector access -f sync.c1z -t user -r 41 -o json               baton's form and JSON shape
+An unknown user or entitlement is an error (exit 2), never an empty list.`,
+};
+
 const FILTERS: Record<Kind, ('resourceType' | 'resource' | 'entitlement' | 'principal')[]> = {
   'resource-types': [],
   resources: ['resourceType'],
@@ -242,6 +253,7 @@ function registerKind(program: Command, kind: Kind, io: InspectIo | undefined): 
     .addOption(new Option('--output-format <format>').choices(['console', 'json', 'csv']).hideHelp())
     .addOption(new Option('--sync-id <id>', 'read this sync instead of the latest finished one'));
   for (const f of FILTERS[kind]) cmd.addOption(filterOptions[f](kind));
+  if (EXAMPLES[kind]) cmd.addHelpText('after', EXAMPLES[kind]);
   cmd.action(async (opts: InspectOptions & { outputFormat?: OutputFormat }) => {
     const { outputFormat, ...rest } = opts;
     await runInspect(kind, { ...rest, output: outputFormat ?? rest.output }, io);

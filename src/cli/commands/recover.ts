@@ -31,6 +31,17 @@ export const recoverCommand: CliCommand = {
           'fresh and put back the intended list (needs -p). Exit code 5 while any entry still fails or a journal line ' +
           'cannot be read.',
       )
+      .addHelpText(
+        'after',
+        `
+Run it with the connection flags (or BATON_* variables) of the command that exited 5; it finds
+the journal in the tenant's state folder, or where --journal points.
+
+Examples:
+  $ coupa-connector recover -p --coupa-domain acme --coupa-client-id ID
+  $ coupa-connector recover -p --journal /var/lib/coupa/journal.jsonl     the journal the failed run named
+  $ coupa-connector recover -p --dry-run                                  the PUTs it would send, none sent`,
+      )
       .action(async (opts: ProvisioningFlags) => {
         requireProvisioning(opts, 'recover');
         requireJournal(opts.journal);

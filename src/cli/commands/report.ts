@@ -76,7 +76,16 @@ export function createReportCommand(io?: InspectIo): CliCommand {
           new Option('--sod-rules <file>', 'JSON file of forbidden pairs (default: the built-in example)'),
         )
         .addOption(new Option('--compare-with <sync-id>', 'compare with this sync instead of the one before'))
-        .addOption(new Option('--no-compare', 'leave the changes section out'));
+        .addOption(new Option('--no-compare', 'leave the changes section out'))
+        .addHelpText(
+          'after',
+          `
+Examples:
+  $ coupa-connector report -f sync.c1z --out review.html
+  $ coupa-connector report -f sync.c1z --out review.html --title "Q3 access review" --sod-rules sod.json
+  $ coupa-connector report -f sync.c1z --out review.html --compare-with <sync-id>   see \`syncs -f sync.c1z\`
+The page needs no network; open it in any browser. --out is checked before the file is read.`,
+        );
       cmd.action(async (opts: ReportCliOptions) => {
         await runReport(opts, io);
       });

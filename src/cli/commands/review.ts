@@ -192,6 +192,20 @@ function registerQuery(review: Command, id: QueryId, io: InspectIo | undefined):
       ),
     );
   }
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  $ coupa-connector review ${id} -f sync.c1z
+  $ coupa-connector review ${id} -f sync.c1z -o csv > ${id}.csv${
+    id === 'admin-access'
+      ? `\n  $ coupa-connector review admin-access -f sync.c1z --admin-pattern 'admin|approver'`
+      : id === 'sod-conflicts'
+        ? '\n  $ coupa-connector review sod-conflicts -f sync.c1z --sod-rules sod.json   (format: docs/access-reviews.md)'
+        : ''
+  }
+Notes on stderr say what the file could not answer (e.g. baton-coupa files lack sign-in methods).`,
+  );
   cmd.action(async (opts: ReviewCliOptions) => {
     await runReview(id, opts, io);
   });
@@ -203,7 +217,16 @@ export function createReviewCommand(io?: InspectIo): CliCommand {
     register(program) {
       const review = program
         .command('review')
-        .description('Access-review queries over a c1z file (see docs/access-reviews.md)');
+        .description('Access-review queries over a c1z file (see docs/access-reviews.md)')
+        .addHelpText(
+          'after',
+          `
+Examples:
+  $ coupa-connector review inactive-access -f sync.c1z       deactivated users still holding access
+  $ coupa-connector review admin-access -f sync.c1z -o csv > admins.csv
+  $ coupa-connector review sod-conflicts -f sync.c1z --sod-rules sod.json
+All five questions, with the per-role and per-user tables, in one page: \`report --out review.html\`.`,
+        );
       for (const id of QUERY_IDS) registerQuery(review, id, io);
     },
   };

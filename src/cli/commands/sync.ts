@@ -167,6 +167,8 @@ export const syncCommand: CliCommand = {
       `
 Every flag can also be set through its BATON_* variable (shown above), e.g. BATON_COUPA_CLIENT_SECRET.
 The output file is replaced only when the new one is complete; on an error or Ctrl-C it is left untouched.
+A sync is added to the file's history: BATON_KEEP_SYNC_COUNT (variable only, default 2, as baton) is how
+many full syncs the file keeps, this one included; \`diff -f <file>\` compares the last two, \`syncs\` lists them.
 
 Examples:
   $ coupa-connector sync --coupa-domain acme --coupa-client-id ID -f acme.c1z   (secret in BATON_COUPA_CLIENT_SECRET)

@@ -34,6 +34,14 @@ export function createUserCommand(io?: InspectIo): CliCommand {
           "One user's card from a c1z file: identity, status, sign-in method, manager, approval limits and everything held",
         );
       addC1zInputOptions(cmd, ['console', 'json']);
+      cmd.addHelpText(
+        'after',
+        `
+Examples:
+  $ coupa-connector user alice@example.com -f sync.c1z
+  $ coupa-connector user 41 -f sync.c1z -o json | jq '.holdings[].entitlementId'
+  $ coupa-connector user user:41 -f sync.c1z --sync-id <id>      as an older sync had it`,
+      );
       cmd.action(async (who: string, opts: UserOptions) => {
         await runUser(who, opts, io);
       });
