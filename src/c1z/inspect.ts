@@ -229,15 +229,21 @@ function resolveGrant(lookups: Lookups, counts: DanglingCounts, grant: Grant): R
   const principal = lookups.resource(grant.principal?.id?.resourceType, grant.principal?.id?.resource);
   const resId = grant.entitlement?.resource?.id;
   const resource = lookups.resource(resId?.resourceType, resId?.resource);
-  const missing: ResolvedGrant['missing'] = [];
-  if (!entitlement) missing.push('entitlement');
-  if (!principal) missing.push('principal');
-  if (!resource) missing.push('resource');
+  const missing = countMissing(counts, { entitlement, principal, resource });
+  return { grant, entitlement, principal, resource, missing };
+}
+
+/** The parts of one grant the file lacks (those `found` as undefined), counted into `counts`. */
+export function countMissing(
+  counts: DanglingCounts,
+  found: { entitlement: unknown; principal: unknown; resource: unknown },
+): ('entitlement' | 'principal' | 'resource')[] {
+  const missing = (['entitlement', 'principal', 'resource'] as const).filter((k) => !found[k]);
   if (missing.length) {
     counts.grants++;
     for (const m of missing) counts[m]++;
   }
-  return { grant, entitlement, principal, resource, missing };
+  return missing;
 }
 
 const MISSING_MARK = 'MISSING';

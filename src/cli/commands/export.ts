@@ -19,7 +19,13 @@ import { addC1zInputOptions, withC1z } from './c1z-input.js';
 import { checkOutputTarget } from '../../util/output-target.js';
 import { StoreCache } from './baton-output.js';
 import { csvField, processIo, type InspectIo } from './inspect-output.js';
-import { danglingWarning, missingText, noDangling, type DanglingCounts } from '../../c1z/inspect.js';
+import {
+  countMissing,
+  danglingWarning,
+  missingText,
+  noDangling,
+  type DanglingCounts,
+} from '../../c1z/inspect.js';
 import { safeText } from '../../util/safe-text.js';
 
 /** baton's `export csv` columns, in its order. */
@@ -166,14 +172,7 @@ export function* exportRows(reader: C1zReader, dangling: DanglingCounts = noDang
     if (!e) continue;
     const rid = e.resource?.id;
     const resource = sc.resource(rid?.resourceType, rid?.resource);
-    const missing: ('entitlement' | 'principal' | 'resource')[] = [];
-    if (!found) missing.push('entitlement');
-    if (!principal) missing.push('principal');
-    if (!resource) missing.push('resource');
-    if (missing.length) {
-      dangling.grants++;
-      for (const m of missing) dangling[m]++;
-    }
+    const missing = countMissing(dangling, { entitlement: found, principal, resource });
     const p = principal && t ? person(principal, t) : undefined;
     yield [
       'Grant',
