@@ -93,8 +93,9 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
     const opts = {
       client,
       // The settle window counts from when a write was sent; the simulator applies a held one
-      // DELAY_MS after it arrived, and twice that leaves room for a busy event loop.
-      retry: { rounds: 2, setAttempts: 2, delayMs: 2, settleMs: 2 * DELAY_MS },
+      // DELAY_MS after it arrived. Four times that leaves room for the event loop of a 2-core CI
+      // machine running the whole suite (the simulator's timer fires late there, not early).
+      retry: { rounds: 2, setAttempts: 2, delayMs: 2, settleMs: 4 * DELAY_MS },
     };
     const memory = new ArrayModeMemory();
     sims[arrayMode] = {
@@ -152,7 +153,7 @@ async function runLane(lane: number, trials: number, tally: Tally): Promise<void
     tally.recoverFailures += report.entries.filter((e) => e.outcome === 'failed').length;
     // A request the client gave up on may still land; let it, so that a late write that would
     // undo the result is caught here rather than in some later trial.
-    if (fired && faultKind === 'delay') await new Promise((r) => setTimeout(r, DELAY_MS));
+    if (fired && faultKind === 'delay') await new Promise((r) => setTimeout(r, 2 * DELAY_MS));
 
     const label = `lane ${lane} trial ${trial}: ${mode} ${kind} user ${user} revoke ${String(target)} fault ${faultKind}@${step}${persistent ? '+' : ''}`;
     // A revoke that failed before its first destructive write has no journal entry: it is reported
