@@ -261,6 +261,20 @@ export function requireProvisioning(opts: ProvisioningFlags, what: string): void
 }
 
 /**
+ * The journal and audit log of a tenant: the flags' paths, else the files in the tenant's folder
+ * under --state-dir (created owner-only). Every entry point that changes Coupa, the service
+ * included, takes them from here: same tenant, same files and locks, whatever the working directory.
+ */
+export function provisioningFiles(
+  opts: Pick<ProvisioningFlags, 'journal' | 'auditLog' | 'stateDir'>,
+  baseUrl: string,
+): { journalPath: string; auditLogPath: string } {
+  const state = tenantStatePaths(baseUrl, stateRoot(opts.stateDir));
+  if (!opts.journal || !opts.auditLog) ensureStateDir(state.dir);
+  return { journalPath: opts.journal ?? state.journal, auditLogPath: opts.auditLog ?? state.auditLog };
+}
+
+/**
  * Builds the client (with the write scopes) and the provisioner, runs `fn`, and turns the process
  * exit code into the one the outcome deserves. SIGINT/SIGTERM do not cut a change in half: the
  * current operation finishes (a removal is journaled anyway), then the process exits with 130.
@@ -275,10 +289,7 @@ export async function withProvisioner(
   // baton-coupa's provisioning works as is; see docs/provisioning.md.
   const api = clientFromOptions(opts, { provisioning: true, logger });
   const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
-  // Same tenant, same folder, from whatever working directory (see state-dir.ts).
-  const state = tenantStatePaths(baseUrl, stateRoot(opts.stateDir));
-  if (!opts.journal || !opts.auditLog) ensureStateDir(state.dir);
-  const journalPath = opts.journal ?? state.journal;
+  const { journalPath, auditLogPath } = provisioningFiles(opts, baseUrl);
   const dryRun = opts.dryRun ?? false;
   const stopping = new AbortController();
   const provisioner = new Provisioner({
@@ -287,7 +298,7 @@ export async function withProvisioner(
     logger,
     dryRun,
     journalPath,
-    auditLogPath: opts.auditLog ?? state.auditLog,
+    auditLogPath,
     // Remembered next to the journal so a later run skips the detection write on merging tenants.
     arrayModes: dryRun
       ? new ArrayModeMemory()

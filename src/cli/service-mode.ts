@@ -7,12 +7,7 @@ import { ConfigError, ExitCode } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { registerSecret } from '../secrets.js';
 import { resolveBaseUrl } from '../coupa/index.js';
-import {
-  ArrayModeMemory,
-  DEFAULT_AUDIT_LOG_PATH,
-  DEFAULT_JOURNAL_PATH,
-  Provisioner,
-} from '../connector/provisioning/index.js';
+import { ArrayModeMemory, Provisioner } from '../connector/provisioning/index.js';
 import { parseCredentials } from '../c1/credentials.js';
 import { C1Client } from '../c1/client.js';
 import { describeC1Error, runDaemon } from '../c1/daemon.js';
@@ -25,7 +20,7 @@ import { createServiceMetrics, startHealthServer, type HealthServer } from '../c
 import { clientFromOptions, type ConnectionOptions } from './connection.js';
 import { option, parseDuration, parseWholeNumber, type LogOptions } from './options.js';
 import { addHealthCheckOptions, type HealthCheckOptions } from './health-check-options.js';
-import { settleWindowMs, type ProvisioningFlags } from './provisioning-one-shot.js';
+import { provisioningFiles, settleWindowMs, type ProvisioningFlags } from './provisioning-one-shot.js';
 
 /**
  * Service mode: with --client-id/--client-secret (BATON_CLIENT_ID/BATON_CLIENT_SECRET) the default
@@ -145,13 +140,14 @@ function checkTempDir(dir: string | undefined): string | undefined {
 function buildProvisioner(opts: ServiceModeOptions, logger: Logger, stop: AbortSignal): Provisioner {
   const api = clientFromOptions(opts, { provisioning: true, logger });
   const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
-  const journalPath = opts.journal ?? DEFAULT_JOURNAL_PATH;
+  // The one-shot commands' files: `recover -p` sees this journal, and the locks interlock.
+  const { journalPath, auditLogPath } = provisioningFiles(opts, baseUrl);
   return new Provisioner({
     api,
     baseUrl,
     logger,
     journalPath,
-    auditLogPath: opts.auditLog ?? DEFAULT_AUDIT_LOG_PATH,
+    auditLogPath,
     arrayModes: new ArrayModeMemory(join(dirname(journalPath), 'array-modes.json')),
     retry: { settleMs: settleWindowMs(opts) },
     lockTimeoutMs: opts.lockTimeout,

@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const cwd = tempDir('demo-service-cwd-');
+afterAll(() => cwd.cleanup());
 
 describe('coupa-connector demo --service-mode', () => {
   it('runs the connector as a real process against the fake ConductorOne: sync equal to the simulator, grant applied', async () => {
@@ -7,6 +12,7 @@ describe('coupa-connector demo --service-mode', () => {
       ['demo', '--service-mode', '--users', '120', '--latency', '0', '--rate-limit', '0'],
       {
         timeoutMs: 120_000,
+        cwd: cwd.dir,
       },
     );
     expect(run.stderr).toBe('');
@@ -21,5 +27,7 @@ describe('coupa-connector demo --service-mode', () => {
     );
     expect(run.stdout).toMatch(/the simulated Coupa now lists \S+ with "[^"]+": yes/);
     expect(run.stdout).toMatch(/Connector stopped on SIGTERM \(exit 0\)/);
+    // The grant's journal, audit log and locks went with the demo's scratch files, not here.
+    expect(readdirSync(cwd.dir)).toEqual([]);
   });
 });

@@ -76,6 +76,9 @@ export async function runServiceModeDemo(opts: ServiceModeDemoOptions): Promise<
       BATON_PROVISIONING: 'true',
       BATON_RATE_LIMIT: String(opts.rateLimit),
       BATON_C1Z_TEMP_DIR: work,
+      // The demo's journal, audit log and locks go with its other scratch files, not into the
+      // user's state folder (nor the working directory).
+      BATON_STATE_DIR: join(work, 'state'),
       BATON_LOG_LEVEL: 'warn',
     };
     let log = '';
