@@ -44,11 +44,12 @@ export function fullSyncHandler(opts: FullSyncOptions) {
     }
     if (first.cancelled) return { skipFinish: true };
 
+    // Before the heartbeats start: a failure here must not leave them beating after FinishTask.
+    const dir = await makeSyncDir(opts.tempDir);
     const task = new AbortController();
     const forward = () => task.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', forward, { once: true });
     const heartbeats = keepAlive(ctx, task, first.nextHeartbeatMs);
-    const dir = await mkdtemp(join(opts.tempDir ?? tmpdir(), 'coupa-connector-sync-'));
     const file = join(dir, 'sync.c1z');
     const started = Date.now();
     let synced = false;
@@ -100,6 +101,25 @@ export function fullSyncHandler(opts: FullSyncOptions) {
       await rm(dir, { recursive: true, force: true });
     }
   };
+}
+
+/**
+ * The sync's own folder in --c1z-temp-dir (or the OS temp dir). The folder was checked at start,
+ * but it can vanish (a tmp cleaner, an unmounted volume) or fill up while the service runs.
+ */
+async function makeSyncDir(tempDir: string | undefined): Promise<string> {
+  const parent = tempDir ?? tmpdir();
+  try {
+    return await mkdtemp(join(parent, 'coupa-connector-sync-'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new TaskError(
+      `cannot create the sync's temporary folder in ${parent} (${code}); ` +
+        `the connector's c1z temp dir (--c1z-temp-dir, BATON_C1Z_TEMP_DIR; default the OS temp dir) ` +
+        'must exist, be writable and have room for the c1z (about 4 KB per user)',
+      { nonRetryable: false, cause: err },
+    );
+  }
 }
 
 /** Heartbeats at the interval the server asks for until stopped; cancel or 9 failures abort the task. */

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startFakeC1, type FakeC1 } from '../../src/simulator/c1/index.js';
+import { fullSyncHandler } from '../../src/c1/handlers/full-sync.js';
+import { pause } from '../../src/c1/backoff.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { startInProcessDaemon, type InProcessDaemon } from './in-process-daemon.js';
+
+/**
+ * The task loop between tasks: what it tells ConductorOne, counts and logs when a step fails. The
+ * loop runs in this process against the fake ConductorOne; handlers are the real ones or stubs.
+ */
+
+const tmp = tempDir('c1-loop-');
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(() => tmp.cleanup());
+
+async function setup(
+  fakeOpts: Parameters<typeof startFakeC1>[0] = {},
+  daemonOpts: Omit<Parameters<typeof startInProcessDaemon>[0], 'fake'> = {},
+): Promise<{ fake: FakeC1; d: InProcessDaemon }> {
+  const fake = await startFakeC1({ tls: false, nextPollMs: 200, nextHeartbeatMs: 1000, ...fakeOpts });
+  cleanups.push(() => fake.close());
+  const d = startInProcessDaemon({ fake, ...daemonOpts });
+  cleanups.push(() => d.stop());
+  await fake.waitForHello();
+  return { fake, d };
+}
+
+describe('the task loop', () => {
+  it('a sync whose temp folder cannot be made: an actionable error, and no heartbeat after FinishTask', async () => {
+    const missing = join(tmp.dir, 'removed-after-start');
+    const { fake } = await setup(
+      {},
+      {
+        handlers: {
+          syncFull: fullSyncHandler({
+            coupaClient: () => {
+              throw new Error('no sync may start without its temp folder');
+            },
+            tempDir: missing,
+          }),
+        },
+      },
+    );
+    const task = fake.tasks.syncFull();
+    const f = await fake.waitForFinish(task.id);
+    const beats = fake.records.heartbeats.filter((h) => h.taskId === task.id).length;
+    // The server asks for a heartbeat every second: three intervals without one show they stopped.
+    await pause(3000);
+    expect(fake.records.heartbeats.filter((h) => h.taskId === task.id).length).toBe(beats);
+    expect(f).toMatchObject({ outcome: 'error', nonRetryable: false });
+    expect(f.message).toContain(missing);
+    expect(f.message).toMatch(/ENOENT/);
+    expect(f.message).toMatch(/BATON_C1Z_TEMP_DIR/);
+  });
+});
