@@ -269,10 +269,11 @@ async function runTask(opts: DaemonOptions, task: Task, hardStop: AbortSignal): 
         { code: encoded.code, nonRetryable: encoded.nonRetryable, err: encoded.message.split('\n')[0] },
         'task failed',
       );
-      await finish(opts, logger, task.id, {
+      const told = await finish(opts, logger, task.id, {
         status: { code: encoded.code, message: encoded.message },
         finalState: { case: 'error', value: { nonRetryable: encoded.nonRetryable } },
       });
+      if (!told) outcome = 'finish_failed';
       return;
     }
     if (result.skipFinish) {
@@ -286,7 +287,12 @@ async function runTask(opts: DaemonOptions, task: Task, hardStop: AbortSignal): 
         value: { response: result.response, annotations: result.annotations ?? [] },
       },
     });
-    if (ok && c === 'syncFull') opts.metrics?.markSyncSuccess(new Date());
+    // ConductorOne never heard of the result: it will time the task out, so it did not succeed.
+    if (!ok) {
+      outcome = 'finish_failed';
+      return;
+    }
+    if (c === 'syncFull') opts.metrics?.markSyncSuccess(new Date());
     logger.info({ durationMs: Date.now() - started }, 'task finished');
   } catch (err) {
     outcome = 'error';

@@ -30,6 +30,8 @@ async function setup(
   return { fake, d };
 }
 
+const forTask = (id: string) => (l: Record<string, unknown>) => l.task_id === id;
+
 describe('the task loop', () => {
   it('a sync whose temp folder cannot be made: an actionable error, and no heartbeat after FinishTask', async () => {
     const missing = join(tmp.dir, 'removed-after-start');
@@ -56,5 +58,34 @@ describe('the task loop', () => {
     expect(f.message).toContain(missing);
     expect(f.message).toMatch(/ENOENT/);
     expect(f.message).toMatch(/BATON_C1Z_TEMP_DIR/);
+  });
+
+  it('a FinishTask that fails is counted as finish_failed, not success, and the task is not logged as finished', async () => {
+    const { fake, d } = await setup({}, { handlers: { grant: () => Promise.resolve({}) } });
+    fake.faults.inject({ kind: 'unavailable', target: 'rpc', methods: ['FinishTask'], calls: 1 });
+    const task = fake.tasks.grant({
+      entitlement: { id: 'role:1:member', resource: { id: { resourceType: 'role', resource: '1' } } },
+      principal: { id: { resourceType: 'user', resource: '1' } },
+    });
+    await d.waitForLog(
+      (l) => forTask(task.id)(l) && l.msg === 'FinishTask failed; ConductorOne will time the task out',
+    );
+    // Let the loop record the outcome.
+    await pause(100);
+    const metrics = await d.metrics.text();
+    expect(metrics).toMatch(/coupa_connector_tasks_total\{type="grant",outcome="finish_failed"\} 1/);
+    expect(metrics).not.toMatch(/outcome="success"/);
+    expect(
+      d
+        .logs()
+        .filter(forTask(task.id))
+        .map((l) => l.msg),
+    ).not.toContain('task finished');
+    // The next task finishes normally.
+    const next = fake.tasks.grant({
+      entitlement: { id: 'role:1:member', resource: { id: { resourceType: 'role', resource: '1' } } },
+      principal: { id: { resourceType: 'user', resource: '2' } },
+    });
+    expect((await fake.waitForFinish(next.id)).outcome).toBe('success');
   });
 });

@@ -3,9 +3,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /**
  * How a task ended. `error`: FinishTask carried an error (retryable or not); `cancelled`: a
  * heartbeat said so; `not_permitted`: a write task without --provisioning (code 9);
- * `unsupported`: a task type this connector does not run (code 2).
+ * `unsupported`: a task type this connector does not run (code 2); `finish_failed`: the FinishTask
+ * call itself failed, so ConductorOne never learnt the result (whatever it was).
  */
-export type TaskOutcome = 'success' | 'error' | 'cancelled' | 'not_permitted' | 'unsupported';
+export type TaskOutcome =
+  'success' | 'error' | 'cancelled' | 'not_permitted' | 'unsupported' | 'finish_failed';
 
 /** Every metric name this module exports; docs/service-mode.md lists them with their meaning. */
 export const METRIC_NAMES = {
