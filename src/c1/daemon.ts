@@ -40,6 +40,15 @@ export type TaskHandler = (ctx: TaskContext) => Promise<TaskResult>;
 
 export type HandledTaskType = 'syncFull' | 'grant' | 'revoke' | 'createAccount';
 
+/** Task types the loop runs (hello is answered by a Hello); anything else is unsupported. */
+const RUNNABLE_TASKS: ReadonlySet<string> = new Set([
+  'hello',
+  'syncFull',
+  'grant',
+  'revoke',
+  'createAccount',
+]);
+
 /** The write tasks -p gates; their failures are non-retryable, as in baton. */
 const WRITE_TASKS: ReadonlySet<string> = new Set(['grant', 'revoke', 'createAccount']);
 
@@ -158,6 +167,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const running = new Set<Promise<void>>();
   let slotFreed: (() => void) | undefined;
   let errors = 0;
+  /** Unsupported tasks handed out in a row: ConductorOne re-queues them, as baton answers them retryable. */
+  let unsupported = 0;
   let wait = 0;
 
   while (!stop.aborted) {
@@ -191,7 +202,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     }
     if (errors > 0) logger.info({ afterErrors: errors }, 'ConductorOne reachable again');
     errors = 0;
-    wait = nextPollMs(polled.nextPollMs, polled.task !== undefined, opts.pollFloorMs ?? POLL_FLOOR_MS);
+    const floorMs = opts.pollFloorMs ?? POLL_FLOOR_MS;
+    const runnable = polled.task !== undefined && RUNNABLE_TASKS.has(polled.task.taskType.case ?? '');
+    unsupported = polled.task && !runnable ? unsupported + 1 : 0;
+    // After a task we cannot run, poll as after an idle one, and back off further while the same
+    // kind keeps coming back; otherwise a re-queued one would come round every 50 ms.
+    wait =
+      unsupported > 0
+        ? Math.max(nextPollMs(polled.nextPollMs, false, floorMs), errorBackoffMs(unsupported))
+        : nextPollMs(polled.nextPollMs, runnable, floorMs);
     if (!polled.task) continue;
     const run = runTask(opts, polled.task, hardStop.signal).finally(() => {
       running.delete(run);

@@ -1,45 +1,37 @@
 import { create, fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { connectorCapabilities } from '../connector/capabilities.js';
-import {
-  CapabilitySchema,
-  ConnectorCapabilitiesSchema,
-  ConnectorMetadataSchema,
-  type ConnectorMetadata,
-} from './messages.js';
+import { ConnectorCapabilitiesSchema, ConnectorMetadataSchema, type ConnectorMetadata } from './messages.js';
 
 export const CONNECTOR_DISPLAY_NAME = 'Coupa Connector';
 export const CONNECTOR_DESCRIPTION = 'Connector syncing Coupa users, groups, roles, and licenses';
 
 /**
- * Capability names newer than our copy of baton's enum, with their baton-sdk numbers; protojson
- * takes an enum's number where it does not know the name, so the value still reaches ConductorOne.
+ * Capabilities the CLI has that the task loop cannot serve. Enabling and disabling users are
+ * baton actions (`--invoke-action`), but service mode has no handler for `action_*` tasks:
+ * advertising them would make ConductorOne send tasks that can only fail. baton-coupa (SDK
+ * v0.2.58, whose Capability enum stops at RESOURCE_DELETE) never advertises actions either.
  */
-const NEWER_CAPABILITIES: Record<string, number> = { CAPABILITY_ACTIONS: 10 };
-
-function capabilityValue(name: string): string | number {
-  if (CapabilitySchema.values.some((v) => v.name === name)) return name;
-  const n = NEWER_CAPABILITIES[name];
-  if (n === undefined) throw new Error(`capability ${name} has no number in baton's Capability enum`);
-  return n;
-}
+const NOT_IN_SERVICE_MODE: ReadonlySet<string> = new Set(['CAPABILITY_ACTIONS']);
 
 /**
- * What Hello reports: the same capabilities `coupa-connector capabilities` prints (one source,
- * src/connector/capabilities.ts), as the c1.connector.v2 message instead of its JSON rendering.
+ * What Hello reports: what `coupa-connector capabilities` prints (one source,
+ * src/connector/capabilities.ts) less what service mode cannot run, as the c1.connector.v2
+ * message instead of its JSON rendering.
  */
 export function connectorMetadata(): ConnectorMetadata {
   const { '@type': _type, ...json } = connectorCapabilities();
-  const withNumbers = {
+  const served = (names: string[]) => names.filter((n) => !NOT_IN_SERVICE_MODE.has(n));
+  const capabilities = {
     ...json,
-    connectorCapabilities: json.connectorCapabilities.map(capabilityValue),
+    connectorCapabilities: served(json.connectorCapabilities),
     resourceTypeCapabilities: json.resourceTypeCapabilities.map((r) => ({
       ...r,
-      capabilities: r.capabilities.map(capabilityValue),
+      capabilities: served(r.capabilities),
     })),
   };
   return create(ConnectorMetadataSchema, {
     displayName: CONNECTOR_DISPLAY_NAME,
     description: CONNECTOR_DESCRIPTION,
-    capabilities: fromJson(ConnectorCapabilitiesSchema, withNumbers as unknown as JsonValue),
+    capabilities: fromJson(ConnectorCapabilitiesSchema, capabilities as unknown as JsonValue),
   });
 }

@@ -3,6 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startFakeC1, type FakeC1 } from '../../src/simulator/c1/index.js';
 import { fullSyncHandler } from '../../src/c1/handlers/full-sync.js';
 import { pause } from '../../src/c1/backoff.js';
+import { Capability } from '../../src/c1/messages.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startInProcessDaemon, type InProcessDaemon } from './in-process-daemon.js';
 
@@ -87,5 +88,30 @@ describe('the task loop', () => {
       principal: { id: { resourceType: 'user', resource: '2' } },
     });
     expect((await fake.waitForFinish(next.id)).outcome).toBe('success');
+  });
+
+  it('Hello does not advertise actions, which the loop cannot run', async () => {
+    const { fake } = await setup();
+    const caps = fake.records.hellos[0]!.request.connectorMetadata!.capabilities!;
+    expect(caps.connectorCapabilities).toEqual([
+      Capability.PROVISION,
+      Capability.SYNC,
+      Capability.ACCOUNT_PROVISIONING,
+    ]);
+    // baton-sdk's number for CAPABILITY_ACTIONS, newer than v0.2.58's enum.
+    expect(caps.resourceTypeCapabilities.flatMap((r) => r.capabilities)).not.toContain(10);
+  });
+
+  it('a task type it does not run, handed out again and again, is not polled for in a hot loop', async () => {
+    // ConductorOne puts a retryable failure back in the queue at once.
+    const { fake } = await setup({ requeueRetryable: true });
+    const task = fake.tasks.raw({ case: 'actionInvoke', value: { name: 'enable_user' } });
+    await fake.waitForFinish(task.id);
+    await pause(3000);
+    const finishes = fake.records.finishes.filter((f) => f.taskId === task.id);
+    expect(finishes[0]).toMatchObject({ code: 2, nonRetryable: false });
+    expect(finishes[0]!.message).toMatch(/^unsupported task type: action_invoke/);
+    // 50 ms between them before: some 50 FinishTasks in 3 s.
+    expect(finishes.length).toBeLessThanOrEqual(3);
   });
 });
