@@ -155,7 +155,12 @@ export async function startupHello(opts: DaemonOptions): Promise<boolean> {
  */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const { client, logger, stop } = opts;
-  if (!(await startupHello(opts))) return;
+  if (!(await startupHello(opts))) {
+    // Stopped before ConductorOne ever answered: still say so, as after a normal run.
+    client.close();
+    logger.info('service mode stopped');
+    return;
+  }
   logger.info(
     { host: client.endpoint.origin, hostId: client.hostId },
     'ConductorOne accepted the connector; polling for tasks',

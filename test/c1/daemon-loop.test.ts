@@ -34,6 +34,19 @@ async function setup(
 const forTask = (id: string) => (l: Record<string, unknown>) => l.task_id === id;
 
 describe('the task loop', () => {
+  it('a stop while the startup Hello is being retried ends the loop with "service mode stopped"', async () => {
+    const fake = await startFakeC1({ tls: false });
+    cleanups.push(() => fake.close());
+    fake.faults.inject({ kind: 'unavailable', target: 'token' });
+    const d = startInProcessDaemon({ fake });
+    cleanups.push(() => d.stop());
+    const retry = await d.waitForLog((l) => l.msg === 'ConductorOne Hello failed; retrying');
+    expect(retry.retryInSeconds).toBe(1);
+    await d.stop();
+    expect(d.logs().at(-1)).toMatchObject({ level: 'info', msg: 'service mode stopped' });
+    expect(fake.records.hellos).toHaveLength(0);
+  });
+
   it('a sync whose temp folder cannot be made: an actionable error, and no heartbeat after FinishTask', async () => {
     const missing = join(tmp.dir, 'removed-after-start');
     const { fake } = await setup(
