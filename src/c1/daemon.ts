@@ -151,7 +151,9 @@ export async function startupHello(opts: DaemonOptions): Promise<boolean> {
 /**
  * Service mode's main loop, as baton-sdk runs it: Hello, then poll for tasks while a slot is
  * free, run each in the background, report each with FinishTask. Returns after a stop request once
- * every task has finished or has been ended as retryable.
+ * every task has finished or has been ended as retryable. Rejects with C1AuthError (exit 3) when
+ * the token endpoint refuses the credentials for good (revoked or rotated in ConductorOne), after
+ * the same wind-down.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const { client, logger, stop } = opts;
@@ -172,6 +174,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const running = new Set<Promise<void>>();
   let slotFreed: (() => void) | undefined;
   let errors = 0;
+  let refused: C1AuthError | undefined;
   /** Unsupported tasks handed out in a row: ConductorOne re-queues them, as baton answers them retryable. */
   let unsupported = 0;
   let wait = 0;
@@ -196,6 +199,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
       polled = await client.getTask(stop);
     } catch (err) {
       if (stop.aborted) break;
+      const cause = unwrapC1Error(err);
+      if (cause instanceof C1AuthError && cause.credentialsRefused) {
+        // Revoked or rotated: no retry helps. Wind down, then end the process with exit 3.
+        refused = cause;
+        break;
+      }
       errors++;
       wait = errorBackoffMs(errors);
       if (isAuthRefusal(err)) client.tokens.invalidate();
@@ -234,6 +243,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     clearTimeout(timer);
   }
   client.close();
+  // The caller reports a refusal as the process's one error line (and exit code 3).
+  if (refused) throw refused;
   logger.info('service mode stopped');
 }
 

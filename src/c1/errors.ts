@@ -20,13 +20,21 @@ export class C1CredentialsError extends CoupaConnectorError {
 
 /** ConductorOne refused the credentials (token endpoint or gRPC Unauthenticated/PermissionDenied). */
 export class C1AuthError extends CoupaConnectorError {
-  constructor(message: string, hint?: string) {
+  /**
+   * The token endpoint said the client itself is not valid (401, or 400 `invalid_client`): what
+   * ConductorOne answers once the credentials were revoked or rotated. No retry can change that,
+   * so a running service stops (exit 3) instead of backing off forever.
+   */
+  readonly credentialsRefused: boolean;
+
+  constructor(message: string, hint?: string, opts: { credentialsRefused?: boolean } = {}) {
     super(message, {
       exitCode: ExitCode.auth,
       hint:
         hint ??
         'Check BATON_CLIENT_ID and BATON_CLIENT_SECRET; rotate the credentials in ConductorOne if they were revoked.',
     });
+    this.credentialsRefused = opts.credentialsRefused ?? false;
   }
 }
 

@@ -80,10 +80,16 @@ export class C1TokenSource {
     });
     const received = this.now();
     if (res.status !== 200) {
-      const detail = oauthError(res.body);
+      const { code, detail } = oauthError(res.body);
       const what = `ConductorOne token request to ${endpoint.tokenUrl} failed: HTTP ${res.status}${detail ? ` (${detail})` : ''}`;
-      if (res.status === 400 || res.status === 401 || res.status === 403)
-        throw new C1AuthError(`${what}; the client credentials were refused.`);
+      if (res.status === 400 || res.status === 401 || res.status === 403) {
+        // RFC 6749 §5.2: an unknown or revoked client is 401, or 400 with invalid_client. A 403 or
+        // another 400 may come from something in between (a proxy, a WAF) and is not taken as final.
+        const credentialsRefused = res.status === 401 || code === 'invalid_client';
+        throw new C1AuthError(`${what}; the client credentials were refused.`, undefined, {
+          credentialsRefused,
+        });
+      }
       throw new C1UnavailableError(`${what}.`);
     }
     let parsed: { access_token?: unknown; token_type?: unknown; expires_in?: unknown };
@@ -128,18 +134,21 @@ function tokenType(raw: unknown): string {
   }
 }
 
-/** `error: error_description` of an OAuth error body, shortened and scrubbed. */
-function oauthError(body: string): string | undefined {
+/** The OAuth `error` code and `error: error_description` of an error body, shortened and scrubbed. */
+function oauthError(body: string): { code?: string; detail?: string } {
   try {
     const j = JSON.parse(body) as { error?: unknown; error_description?: unknown; message?: unknown };
     const parts = [j.error, j.error_description ?? j.message].filter(
       (p): p is string => typeof p === 'string',
     );
-    if (parts.length > 0) return redact(parts.join(': ').slice(0, 200));
+    return {
+      code: typeof j.error === 'string' ? j.error : undefined,
+      detail: parts.length > 0 ? redact(parts.join(': ').slice(0, 200)) : undefined,
+    };
   } catch {
     // Not JSON: say nothing rather than quote an HTML error page.
   }
-  return undefined;
+  return {};
 }
 
 function postForm(

@@ -4,6 +4,7 @@ import { startFakeC1, type FakeC1 } from '../../src/simulator/c1/index.js';
 import { fullSyncHandler } from '../../src/c1/handlers/full-sync.js';
 import { pause } from '../../src/c1/backoff.js';
 import { Capability } from '../../src/c1/messages.js';
+import { C1AuthError } from '../../src/c1/errors.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startInProcessDaemon, type InProcessDaemon } from './in-process-daemon.js';
 
@@ -46,6 +47,37 @@ describe('the task loop', () => {
     expect(d.logs().at(-1)).toMatchObject({ level: 'info', msg: 'service mode stopped' });
     expect(fake.records.hellos).toHaveLength(0);
   });
+
+  it('credentials revoked mid-run (the token endpoint refuses a fresh token): the loop ends with C1AuthError, exit 3', async () => {
+    const { fake, d } = await setup();
+    await fake.waitForPolls(1);
+    fake.revokeCredentials();
+    const err = await d.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(C1AuthError);
+    expect((err as C1AuthError).exitCode).toBe(3);
+    expect((err as Error).message).toMatch(/HTTP 401 \(invalid_client: client credentials revoked\)/);
+    // One fresh token was asked for, and the loop did not back off to try again.
+    expect(fake.records.tokenRequests.filter((t) => !t.ok)).toHaveLength(1);
+    expect(d.logs().map((l) => l.msg)).not.toContain('polling ConductorOne for a task failed; backing off');
+  });
+
+  it('a token endpoint that fails for a while (503) only makes the loop back off, and it recovers', async () => {
+    const { fake, d } = await setup();
+    await fake.waitForPolls(1);
+    fake.faults.inject({ kind: 'unavailable', target: 'token', calls: 2 });
+    fake.tokens.revokeAll();
+    await d.waitForLog((l) => l.msg === 'ConductorOne reachable again', 15_000);
+    const backoffs = d.logs().filter((l) => l.msg === 'polling ConductorOne for a task failed; backing off');
+    expect(backoffs.map((l) => l.retryInSeconds)).toEqual([1, 4]);
+    const task = fake.tasks.grant({
+      entitlement: { id: 'role:1:member', resource: { id: { resourceType: 'role', resource: '1' } } },
+      principal: { id: { resourceType: 'user', resource: '1' } },
+    });
+    expect((await fake.waitForFinish(task.id)).outcome).toBe('error');
+  }, 30_000);
 
   it('a sync whose temp folder cannot be made: an actionable error, and no heartbeat after FinishTask', async () => {
     const missing = join(tmp.dir, 'removed-after-start');

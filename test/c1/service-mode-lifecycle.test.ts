@@ -88,6 +88,47 @@ describe('service mode lifecycle', () => {
     expect(fake.records.hellos).toHaveLength(0);
   });
 
+  it('credentials revoked while running: the process ends with exit 3 and one error line', async () => {
+    const { fake, sim, dir } = await setup({ tls: false });
+    const d = track(startDaemon({ fake, sim, cwd: dir, env: { BATON_C1_API_HOST: fake.url } }));
+    await fake.waitForHello({ timeoutMs: 30_000 });
+    await fake.waitForPolls(1, { timeoutMs: 30_000 });
+    const before = d.stderr().length;
+    fake.revokeCredentials();
+    const run = await Promise.race([
+      d.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still running:\n${d.stderr().slice(-2000)}`)), 30_000),
+      ),
+    ]);
+    expect(run.code, run.stderr.slice(-2000)).toBe(3);
+    // After the revocation: one line at error level (the process's last), whatever its format.
+    const errors = run.stderr
+      .slice(before)
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .filter((l) => !l.startsWith('{') || /"level":"(error|fatal)"/.test(l));
+    expect(errors, run.stderr.slice(before)).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /ConductorOne token request .* HTTP 401 \(invalid_client: client credentials revoked\)/,
+    );
+    expect(errors[0]).toMatch(/BATON_CLIENT_SECRET/);
+  });
+
+  it('SIGINT while the startup Hello is being retried: exit 0 and "service mode stopped"', async () => {
+    const { fake, sim, dir } = await setup({ tls: false });
+    fake.faults.inject({ kind: 'unavailable', target: 'token' });
+    const d = track(startDaemon({ fake, sim, cwd: dir, env: { BATON_C1_API_HOST: fake.url } }));
+    await fake.waitFor(
+      () => (d.stderr().includes('ConductorOne Hello failed; retrying') ? true : undefined),
+      'a Hello retry',
+      { timeoutMs: 30_000 },
+    );
+    const run = await d.stop('SIGINT');
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(run.stderr).toMatch(/"msg":"service mode stopped"/);
+  });
+
   it('a malformed client secret or a lone client id: a usage error (exit 2) before any connection', async () => {
     const { fake, sim, dir } = await setup();
     const bad = await cli(simulatorFlags(sim), {

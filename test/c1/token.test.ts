@@ -129,6 +129,24 @@ describe('token exchange', () => {
     expect((err as Error).message).not.toContain(c.encoded);
   });
 
+  it.each([
+    [401, { error: 'invalid_client' }, true],
+    [401, { error: 'unauthorized' }, true],
+    [400, { error: 'invalid_client' }, true],
+    [400, { error: 'invalid_request' }, false],
+    [403, { error: 'forbidden' }, false],
+  ])(
+    'HTTP %i %j: the credentials are refused for good: %s (a running service then stops with exit 3)',
+    async (status, body, final) => {
+      answer = { status, body };
+      const err = await source(Date.now)
+        .header()
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(C1AuthError);
+      expect((err as C1AuthError).credentialsRefused).toBe(final);
+    },
+  );
+
   it('a 503 or a closed port is C1UnavailableError (the loop backs off and retries)', async () => {
     answer = { status: 503, body: { error: 'down' } };
     await expect(source(Date.now).header()).rejects.toBeInstanceOf(C1UnavailableError);

@@ -104,6 +104,8 @@ export async function startFakeC1(options: FakeC1Options = {}): Promise<FakeC1> 
   });
 
   const tokenExpect = { clientId: creds.clientId, audience: creds.audience, publicKey: creds.publicKey };
+  /** Set by revokeCredentials(): the client is refused from then on, as after a Rotate. */
+  let credentialsRevoked = false;
 
   const resetConnection = (req: AnyRequest): void => {
     if ('stream' in req && req.stream) req.stream.session?.destroy();
@@ -126,6 +128,23 @@ export async function startFakeC1(options: FakeC1Options = {}): Promise<FakeC1> 
         state.notify();
         (res as http.ServerResponse).writeHead(503, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'temporarily_unavailable' }));
+        return;
+      }
+      if (credentialsRevoked) {
+        state.records.tokenRequests.push({
+          at: new Date(),
+          ok: false,
+          reason: 'client credentials revoked',
+          httpVersion: req.httpVersion,
+          userAgent: req.headers['user-agent'],
+        });
+        state.notify();
+        const body = JSON.stringify({
+          error: 'invalid_client',
+          error_description: 'client credentials revoked',
+        });
+        (res as http.ServerResponse).writeHead(401, { 'content-type': 'application/json' });
+        res.end(body);
         return;
       }
       handleTokenRequest(req, res, tokenExpect, state.tokens, (r) => {
@@ -302,6 +321,10 @@ export async function startFakeC1(options: FakeC1Options = {}): Promise<FakeC1> 
       get issued() {
         return state.tokens.issuedCount;
       },
+    },
+    revokeCredentials() {
+      credentialsRevoked = true;
+      state.tokens.revokeAll();
     },
     faults: {
       inject: (fault) => state.faults.inject(fault),

@@ -213,6 +213,12 @@ export interface FakeC1 {
     revokeAll(): void;
     readonly issued: number;
   };
+  /**
+   * Revokes the client credentials, as rotating them in ConductorOne does: every token issued
+   * stops working (Unauthenticated) and the token endpoint refuses the client from then on
+   * (`401 {"error":"invalid_client","error_description":"client credentials revoked"}`).
+   */
+  revokeCredentials(): void;
   faults: {
     inject(fault: FakeC1Fault): FakeC1FaultHandle;
     clear(): void;
