@@ -6,17 +6,23 @@ import { z } from 'zod';
 import { ConfigError, ExitCode } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { registerSecret } from '../secrets.js';
-import { resolveBaseUrl } from '../coupa/index.js';
+import { resolveBaseUrl, type CoupaClient } from '../coupa/index.js';
 import { ArrayModeMemory, Provisioner } from '../connector/provisioning/index.js';
 import { parseCredentials } from '../c1/credentials.js';
 import { C1Client } from '../c1/client.js';
-import { describeC1Error, runDaemon } from '../c1/daemon.js';
+import { describeC1Error, runDaemon, type TaskHandler } from '../c1/daemon.js';
 import { buildInfo, osInfo } from '../c1/build-info.js';
 import { connectorMetadata } from '../c1/metadata.js';
 import { BatonServiceHelloRequestSchema } from '../c1/messages.js';
 import { fullSyncHandler } from '../c1/handlers/full-sync.js';
 import { createAccountHandler, grantHandler, revokeHandler } from '../c1/handlers/provisioning.js';
-import { createServiceMetrics, startHealthServer, type HealthServer } from '../c1/ops/index.js';
+import {
+  createServiceMetrics,
+  startHealthServer,
+  type HealthCheck,
+  type HealthServer,
+  type ServiceMetrics,
+} from '../c1/ops/index.js';
 import { clientFromOptions, type ConnectionOptions } from './connection.js';
 import { option, parseDuration, parseWholeNumber, type LogOptions } from './options.js';
 import { addHealthCheckOptions, type HealthCheckOptions } from './health-check-options.js';
@@ -137,8 +143,12 @@ function checkTempDir(dir: string | undefined): string | undefined {
   return dir;
 }
 
-function buildProvisioner(opts: ServiceModeOptions, logger: Logger, stop: AbortSignal): Provisioner {
-  const api = clientFromOptions(opts, { provisioning: true, logger });
+function buildProvisioner(
+  opts: ServiceModeOptions,
+  api: CoupaClient,
+  logger: Logger,
+  stop: AbortSignal,
+): Provisioner {
   const baseUrl = resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString();
   // The one-shot commands' files: `recover -p` sees this journal, and the locks interlock.
   const { journalPath, auditLogPath } = provisioningFiles(opts, baseUrl);
@@ -156,6 +166,51 @@ function buildProvisioner(opts: ServiceModeOptions, logger: Logger, stop: AbortS
 }
 
 const ProbeSchema = z.array(z.unknown());
+
+/**
+ * /health's check: one page of users, with one client kept for every probe so its token is reused
+ * (a probe every few seconds must not cost a token request each), and its requests counted in
+ * coupa_connector_coupa_requests_total like every other. The health server bounds each check's
+ * time; a request it stops waiting for finishes in the background within the client's timeouts.
+ */
+function coupaHealthCheck(opts: ServiceModeOptions, logger: Logger, metrics: ServiceMetrics): HealthCheck {
+  let probe: { client: CoupaClient; count: () => void } | undefined;
+  return async () => {
+    if (!probe) {
+      const client = clientFromOptions(opts, { logger });
+      probe = { client, count: requestCounter(client, metrics) };
+    }
+    try {
+      await probe.client.get('/api/users', { query: { limit: '1' }, fields: ['id'], schema: ProbeSchema });
+    } finally {
+      probe.count();
+    }
+  };
+}
+
+/**
+ * Adds what a long-lived client sent since the last call to the metrics (they take changes, not
+ * running totals). A request still in flight is counted by a later call.
+ */
+function requestCounter(client: CoupaClient, metrics: ServiceMetrics): () => void {
+  let counted = { requests: 0, throttled: 0 };
+  return () => {
+    const { requests, throttled } = client.stats();
+    metrics.addCoupaRequests(requests - counted.requests, throttled - counted.throttled);
+    counted = { requests, throttled };
+  };
+}
+
+/** Runs the handler, then counts the requests its client sent. */
+function counting(handler: TaskHandler, count: (() => void) | undefined): TaskHandler {
+  return async (ctx) => {
+    try {
+      return await handler(ctx);
+    } finally {
+      count?.();
+    }
+  };
+}
 
 export async function runServiceMode(opts: ServiceModeOptions): Promise<void> {
   registerSecret(opts.clientSecret);
@@ -195,18 +250,19 @@ export async function runServiceMode(opts: ServiceModeOptions): Promise<void> {
         metrics,
         logger,
         isReady: () => ready && !stopping.signal.aborted,
-        checkHealth: async (signal) => {
-          const probe = clientFromOptions(opts, { logger, signal });
-          await probe.get('/api/users', { query: { limit: '1' }, fields: ['id'], schema: ProbeSchema });
-        },
+        checkHealth: coupaHealthCheck(opts, logger, metrics),
       });
       logger.info({ url: health.url }, 'health check server listening');
     }
 
     let provisioner: Provisioner | undefined;
+    let countWrites: (() => void) | undefined;
     if (opts.provisioning) {
-      provisioner = buildProvisioner(opts, logger, stopping.signal);
+      const api = clientFromOptions(opts, { provisioning: true, logger });
+      countWrites = requestCounter(api, metrics);
+      provisioner = buildProvisioner(opts, api, logger, stopping.signal);
       await recoverOnce(provisioner, logger);
+      countWrites();
     }
     const provisionerOrFail = () => {
       if (!provisioner) throw new Error('provisioning is not enabled');
@@ -238,9 +294,9 @@ export async function runServiceMode(opts: ServiceModeOptions): Promise<void> {
           tempDir,
           metrics,
         }),
-        grant: grantHandler(provisionerOrFail),
-        revoke: revokeHandler(provisionerOrFail),
-        createAccount: createAccountHandler(provisionerOrFail),
+        grant: counting(grantHandler(provisionerOrFail), countWrites),
+        revoke: counting(revokeHandler(provisionerOrFail), countWrites),
+        createAccount: counting(createAccountHandler(provisionerOrFail), countWrites),
       },
     });
   } finally {
