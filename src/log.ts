@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger, type DestinationStream, type LoggerOptions as PinoOptions } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { redact } from './secrets.js';
@@ -56,6 +57,27 @@ export const ZAP_JSON: Pick<PinoOptions, 'formatters' | 'timestamp' | 'messageKe
   timestamp: () => `,"ts":${Date.now() / 1000}`,
 };
 
+const contextFields = new AsyncLocalStorage<Readonly<Record<string, unknown>>>();
+
+/**
+ * Runs `fn` with `fields` on every line any logger of createLogger writes from within it, async
+ * continuations included. Service mode runs each task inside one with its task_id and task_type,
+ * so code that never sees the task's logger (the Coupa client, provisioning) still names the task.
+ */
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return contextFields.run({ ...contextFields.getStore(), ...fields }, fn);
+}
+
+/** The context's fields, less those the logger already binds (a child logger of the task). */
+function contextMixin(_line: object, _level: number, logger: Logger): object {
+  const fields = contextFields.getStore();
+  if (!fields) return {};
+  const bound = logger.bindings();
+  const added: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (!(k in bound)) added[k] = v;
+  return added;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const target = options.destination ?? process.stderr;
@@ -65,6 +87,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level,
       base: undefined,
+      mixin: contextMixin,
       // pino-pretty reads pino's own numeric shape; the zap shape is what machines get.
       ...(format === 'json' ? ZAP_JSON : {}),
       // Belt and braces: keys that hold secrets by name are dropped even before the scrubber runs.

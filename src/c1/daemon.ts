@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { Logger } from '../log.js';
+import { withLogContext, type Logger } from '../log.js';
 import { formatError } from '../errors.js';
 import { redact } from '../secrets.js';
 import { errorBackoffMs, helloBackoffMs, nextPollMs, pause, POLL_FLOOR_MS } from './backoff.js';
@@ -226,7 +226,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
         ? Math.max(nextPollMs(polled.nextPollMs, false, floorMs), errorBackoffMs(unsupported))
         : nextPollMs(polled.nextPollMs, runnable, floorMs);
     if (!polled.task) continue;
-    const run = runTask(opts, polled.task, hardStop.signal).finally(() => {
+    const task = polled.task;
+    // Every line logged while the task runs names it, also from code handed no task logger.
+    const fields = { task_id: task.id, task_type: taskTypeName(task) };
+    const run = withLogContext(fields, () => runTask(opts, task, hardStop.signal)).finally(() => {
       running.delete(run);
       slotFreed?.();
     });
@@ -300,8 +303,13 @@ async function runTask(opts: DaemonOptions, task: Task, hardStop: AbortSignal): 
             : err instanceof TaskError && err.code === Code.Canceled
               ? 'cancelled'
               : 'error';
-      logger.warn(
-        { code: encoded.code, nonRetryable: encoded.nonRetryable, err: encoded.message.split('\n')[0] },
+      // The one line for this failure (provisioning's own record of it is at debug level).
+      logger[encoded.nonRetryable ? 'error' : 'warn'](
+        {
+          code: encoded.code,
+          nonRetryable: encoded.nonRetryable,
+          err: redact(err instanceof TaskError ? err.message : formatError(err)),
+        },
         'task failed',
       );
       const told = await finish(opts, logger, task.id, {

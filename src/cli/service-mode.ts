@@ -11,7 +11,7 @@ import { ArrayModeMemory, Provisioner } from '../connector/provisioning/index.js
 import { parseCredentials } from '../c1/credentials.js';
 import { C1Client } from '../c1/client.js';
 import { describeC1Error, runDaemon, type TaskHandler } from '../c1/daemon.js';
-import { buildInfo, osInfo } from '../c1/build-info.js';
+import { buildInfo, osInfo, packageInfo } from '../c1/build-info.js';
 import { connectorMetadata } from '../c1/metadata.js';
 import { BatonServiceHelloRequestSchema } from '../c1/messages.js';
 import { fullSyncHandler } from '../c1/handlers/full-sync.js';
@@ -228,6 +228,19 @@ export async function runServiceMode(opts: ServiceModeOptions): Promise<void> {
   if (tempDir) process.env.TMPDIR = tempDir;
   // Coupa settings are checked now (missing domain or secret), not at the first task.
   clientFromOptions(opts, { logger });
+  const client = new C1Client({ creds, logger });
+  // What an operator needs to tell one instance's run from another's.
+  logger.info(
+    {
+      version: packageInfo().version,
+      provisioning: Boolean(opts.provisioning),
+      hostId: client.hostId,
+      conductorOne: client.endpoint.origin,
+      coupa: resolveBaseUrl({ domain: opts.coupaDomain, baseUrl: opts.baseUrl }).toString(),
+      taskConcurrency: opts.taskConcurrency,
+    },
+    'service mode starting',
+  );
 
   const stopping = new AbortController();
   let signals = 0;
@@ -252,7 +265,6 @@ export async function runServiceMode(opts: ServiceModeOptions): Promise<void> {
         isReady: () => ready && !stopping.signal.aborted,
         checkHealth: coupaHealthCheck(opts, logger, metrics),
       });
-      logger.info({ url: health.url }, 'health check server listening');
     }
 
     let provisioner: Provisioner | undefined;
@@ -269,7 +281,6 @@ export async function runServiceMode(opts: ServiceModeOptions): Promise<void> {
       return provisioner;
     };
 
-    const client = new C1Client({ creds, logger });
     const hello = {
       buildInfo: buildInfo(),
       osInfo: osInfo(),

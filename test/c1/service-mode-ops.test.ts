@@ -4,7 +4,8 @@ import { type Simulator } from '../../src/simulator/index.js';
 import { startFakeC1, type FakeC1 } from '../../src/simulator/c1/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { testSimulator } from '../helpers/simulator.js';
-import { startDaemon, type DaemonProcess } from './daemon-helpers.js';
+import { logLines, startDaemon, type DaemonProcess } from './daemon-helpers.js';
+import { arrange } from '../provisioning/helpers.js';
 
 /**
  * What an operator sees of a running service: /health and /metrics, and the log lines. One
@@ -96,5 +97,85 @@ describe('service mode operations', () => {
     const sent = sim.counters().total - simBefore;
     expect(sent).toBeGreaterThanOrEqual(2);
     expect((await metric('coupa_connector_coupa_requests_total')) - requestsBefore).toBe(sent);
+  });
+
+  it('every line about a task names it, from the provisioning layer and the Coupa client too', async () => {
+    // Two roles held: the revoke of one, in a tenant that merges arrays, is a clear and a put-back.
+    const user = sim.groundTruth().users.filter((u) => !u.apiUser)[1]!.id;
+    arrange(sim, user, 'role', [1, 3]);
+    const entitlement = { id: 'role:3:member', resource: { id: { resourceType: 'role', resource: '3' } } };
+    const principal = { id: { resourceType: 'user', resource: String(user) } };
+    const task = fake.tasks.revoke({ grant: { id: `role:3:member:user:${user}`, entitlement, principal } });
+    expect((await fake.waitForFinish(task.id, { timeoutMs: 30_000 })).outcome).toBe('success');
+    await fake.waitFor(
+      () =>
+        daemon.stderr().includes(`"task_id":"${task.id}"`) && /task finished/.test(daemon.stderr())
+          ? true
+          : undefined,
+      'the task finished line',
+    );
+    const lines = logLines(daemon.stderr());
+    const mine = lines.filter((l) => l.task_id === task.id);
+    expect(mine.every((l) => l.task_type === 'revoke')).toBe(true);
+    const messages = mine.map((l) => l.msg);
+    expect(messages).toContain('tenant merges association arrays; removing by clear-then-set');
+    expect(messages).toContain('provisioning change finished');
+    expect(messages.filter((m) => m === 'coupa request').length).toBeGreaterThanOrEqual(3);
+    // None of those lines anywhere without the task's id.
+    for (const msg of [
+      'provisioning change finished',
+      'tenant merges association arrays; removing by clear-then-set',
+    ])
+      expect(lines.filter((l) => l.msg === msg && l.task_id === undefined)).toEqual([]);
+    // Bound once per line, not once by the task's logger and again by the context.
+    for (const raw of daemon.stderr().split('\n'))
+      expect(raw.split('"task_id"').length).toBeLessThanOrEqual(2);
+  });
+
+  it('one line per event: a failed grant is one "task failed" line, the health server is announced once', async () => {
+    const task = fake.tasks.grant({
+      entitlement: {
+        id: 'role:999999:member',
+        resource: { id: { resourceType: 'role', resource: '999999' } },
+      },
+      principal: { id: { resourceType: 'user', resource: '12' } },
+    });
+    const f = await fake.waitForFinish(task.id, { timeoutMs: 30_000 });
+    expect(f).toMatchObject({ outcome: 'error', nonRetryable: true });
+    await fake.waitFor(
+      () =>
+        logLines(daemon.stderr()).some((l) => l.task_id === task.id && l.msg === 'task failed')
+          ? true
+          : undefined,
+      'the task failed line',
+    );
+    const lines = logLines(daemon.stderr());
+    const loud = lines.filter((l) => l.task_id === task.id && ['warn', 'error'].includes(String(l.level)));
+    expect(loud.map((l) => l.msg)).toEqual(['task failed']);
+    // Provisioning's own record of the failure stays below info, with or without the task's id.
+    expect(lines.filter((l) => l.msg === 'provisioning change failed').map((l) => l.level)).toEqual([
+      'debug',
+    ]);
+    expect(loud[0]).toMatchObject({ level: 'error', code: 2, nonRetryable: true });
+    expect(String(loud[0]!.err)).toMatch(/role:999999:member/);
+    expect(lines.filter((l) => String(l.msg).startsWith('health check server listening'))).toHaveLength(1);
+  });
+
+  it('a startup line says version, provisioning and host id; errors are in `err`, never `error`', async () => {
+    const lines = logLines(daemon.stderr());
+    const start = lines.find((l) => l.msg === 'service mode starting');
+    expect(start).toMatchObject({ level: 'info', provisioning: true, hostId: 'coupa-ops' });
+    expect(start!.version).toMatch(/^\d+\.\d+\.\d+/);
+    // A failing /health logs why.
+    const stop = sim.faults.add({ match: { path: '/api/users' }, kind: 'status', status: 500, times: 1 });
+    expect((await fetch(`${healthUrl}/health`)).status).toBe(503);
+    stop();
+    await fake.waitFor(
+      () => (daemon.stderr().includes('health check failed') ? true : undefined),
+      'the health check failed line',
+    );
+    const failed = logLines(daemon.stderr()).find((l) => l.msg === 'health check failed')!;
+    expect(String(failed.err)).toMatch(/500/);
+    expect(logLines(daemon.stderr()).filter((l) => 'error' in l)).toEqual([]);
   });
 });

@@ -56,7 +56,6 @@ export function grantHandler(provisioner: () => Provisioner) {
     if (!entId || !t.principal) throw malformedTask('grant');
     const userId = userIdOf(t.principal, 'grant');
     const result = await provisioner().grant(entId, userId);
-    ctx.logger.info({ entitlement: entId, user: userId, outcome: result.outcome }, result.message);
     const grant = create(GrantSchema, {
       id: grantId(entId, userId),
       entitlement: t.entitlement,
@@ -83,7 +82,6 @@ export function revokeHandler(provisioner: () => Provisioner) {
     }
     if (!entId || !userId) throw malformedTask('revoke');
     const result = await provisioner().revoke(entId, userId);
-    ctx.logger.info({ entitlement: entId, user: userId, outcome: result.outcome }, result.message);
     const annotations: Any[] =
       result.outcome === 'already-revoked' ? [emptyAnnotation(GrantAlreadyRevokedSchema)] : [];
     const response = create(GrantManagerServiceRevokeResponseSchema, { annotations });
@@ -125,7 +123,6 @@ export function createAccountHandler(provisioner: () => Provisioner) {
       ctx.logger.warn({ ignored }, 'create_account: profile fields Coupa has no place for were left out');
     // Failures (missing login, email or names; a taken login) are final, as for every write task.
     const result = await provisioner().createAccount({ login, email, profile });
-    ctx.logger.info({ user: result.userId, outcome: result.outcome }, result.message);
     const resource = create(ResourceSchema, {
       id: { resourceType: ResourceTypeId.user, resource: String(result.userId) },
       displayName: login,

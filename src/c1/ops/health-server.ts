@@ -103,7 +103,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         send(res, 200, { status: 'healthy', timestamp: new Date().toISOString() });
       } catch (err) {
         const error = redact(formatError(err));
-        logger.warn({ error }, 'health check failed');
+        logger.warn({ err: error }, 'health check failed');
         send(res, 503, { status: 'unhealthy', timestamp: new Date().toISOString(), error });
       }
     },
@@ -130,7 +130,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      logger.error({ error: redact(formatError(err)), path: req.url }, 'health server request failed');
+      logger.error({ err: redact(formatError(err)), path: req.url }, 'health server request failed');
       if (!res.headersSent) send(res, 500, { status: 'error' });
       else res.destroy();
     });

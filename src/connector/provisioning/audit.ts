@@ -17,7 +17,9 @@ export async function audited(
   try {
     result = await fn();
   } catch (err) {
-    ctx.logger.error(
+    // Debug: whoever called reports the failure itself (the CLI's error line, service mode's
+    // "task failed"); one event, one line at info level and above.
+    ctx.logger.debug(
       {
         caller: 'provisioning/audit',
         operation: what.operation,
@@ -26,7 +28,7 @@ export async function audited(
         outcome: err instanceof NeedsRecoveryError ? 'needs-recovery' : 'error',
         dryRun: ctx.dryRun,
         durationMs: Date.now() - started,
-        error: formatError(err),
+        err: formatError(err),
       },
       'provisioning change failed',
     );
