@@ -1,5 +1,5 @@
 import { Code } from '@connectrpc/connect';
-import { formatError } from '../errors.js';
+import { CoupaConnectorError, formatError } from '../errors.js';
 import { redact } from '../secrets.js';
 
 /**
@@ -79,7 +79,8 @@ export interface EncodedTaskError {
 
 /**
  * §5.8 of the protocol: an error carrying a gRPC status keeps its code and reads
- * `rpc error: code = <Name> desc = <text>`; any other error is code 2 (Unknown) with its text.
+ * `rpc error: code = <Name> desc = <text>`; any other error is code 2 (Unknown) with its text
+ * (for our own errors, the message without the command-line hint).
  * A non-retryable error's message ends with baton's `\ntask failed and is non-retryable`.
  * `defaultNonRetryable` is the task type's rule (writes: true; sync: false) unless the error says.
  * The text goes to ConductorOne, so it is scrubbed of every registered secret.
@@ -92,7 +93,9 @@ export function encodeTaskError(err: unknown, defaultNonRetryable: boolean): Enc
   if (err instanceof TaskError && err.code !== undefined) {
     code = err.code;
     text = `rpc error: code = ${GO_CODE_NAMES[code] ?? String(code)} desc = ${err.message}`;
-  } else if (err instanceof TaskError) {
+  } else if (err instanceof TaskError || err instanceof CoupaConnectorError) {
+    // Our errors' hints are advice for the command line (flags, commands to run); ConductorOne
+    // gets what failed, which is the message.
     text = err.message;
   } else {
     text = formatError(err);

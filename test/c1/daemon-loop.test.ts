@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startFakeC1, type FakeC1 } from '../../src/simulator/c1/index.js';
 import { fullSyncHandler } from '../../src/c1/handlers/full-sync.js';
+import { createAccountHandler } from '../../src/c1/handlers/provisioning.js';
 import { pause } from '../../src/c1/backoff.js';
 import { Capability } from '../../src/c1/messages.js';
 import { C1AuthError } from '../../src/c1/errors.js';
@@ -133,6 +134,31 @@ describe('the task loop', () => {
       principal: { id: { resourceType: 'user', resource: '2' } },
     });
     expect((await fake.waitForFinish(next.id)).outcome).toBe('success');
+  });
+
+  it('a create_account task without names is refused in words for ConductorOne, not the CLI flags', async () => {
+    const { fake } = await setup(
+      {},
+      {
+        handlers: {
+          createAccount: createAccountHandler(() => {
+            throw new Error('validation comes first: Coupa is not asked');
+          }),
+        },
+      },
+    );
+    const task = fake.tasks.createAccount({
+      accountInfo: {
+        login: 'ada',
+        emails: [{ address: 'ada@example.com' }],
+        profile: { sso_identifier: 'ada' },
+      },
+    });
+    const f = await fake.waitForFinish(task.id);
+    expect(f).toMatchObject({ outcome: 'error', code: 2, nonRetryable: true });
+    expect(f.message).toBe(
+      'The account profile must give firstname and lastname (Coupa requires both).\ntask failed and is non-retryable',
+    );
   });
 
   it('Hello does not advertise actions, which the loop cannot run', async () => {

@@ -8,7 +8,9 @@ import {
   TaskError,
   unsupportedTaskType,
 } from '../../src/c1/task-error.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, formatError } from '../../src/errors.js';
+import { CoupaUnavailableError } from '../../src/coupa/errors.js';
+import { UnknownEntitlementError } from '../../src/connector/provisioning/index.js';
 import { registerSecret } from '../../src/secrets.js';
 
 describe('FinishTask error encoding (baton-sdk §5.8)', () => {
@@ -30,10 +32,10 @@ describe('FinishTask error encoding (baton-sdk §5.8)', () => {
   });
 
   it('a plain error is code 2 with its text; the task type decides retry', () => {
-    const e = encodeTaskError(new ConfigError('bad thing', 'do this'), true);
+    const e = encodeTaskError(new ConfigError('bad thing', 'pass --this'), true);
     expect(e).toEqual({
       code: 2,
-      message: 'bad thing do this\ntask failed and is non-retryable',
+      message: 'bad thing\ntask failed and is non-retryable',
       nonRetryable: true,
     });
     expect(encodeTaskError(new Error('boom'), false)).toEqual({
@@ -51,6 +53,29 @@ describe('FinishTask error encoding (baton-sdk §5.8)', () => {
       nonRetryable: false,
       message: expect.stringMatching(/^rpc error: code = Canceled desc = context canceled/),
     });
+  });
+
+  it('ConductorOne gets what failed, not the command-line advice the CLI prints with it', () => {
+    const entitlement = new UnknownEntitlementError('role:999:member', 'Coupa has no role 999');
+    const coupaDown = new CoupaUnavailableError(
+      'Gave up on GET /api/users/12 at https://acme.coupahost.com after 7 attempts (last failure: HTTP 503).',
+      {
+        hint: 'Coupa is unavailable or overloaded; try again later, or raise --max-retries / --request-timeout.',
+      },
+    );
+    // The CLI prints the advice after the message.
+    expect(formatError(entitlement)).toMatch(/coupa-connector entitlements -f sync\.c1z/);
+    expect(formatError(coupaDown)).toMatch(/--max-retries/);
+    for (const err of [entitlement, coupaDown]) {
+      const { message } = encodeTaskError(err, true);
+      expect(message).not.toMatch(/--[a-z]|coupa-connector /);
+    }
+    expect(encodeTaskError(entitlement, true).message).toBe(
+      'Unknown entitlement "role:999:member": Coupa has no role 999.\ntask failed and is non-retryable',
+    );
+    expect(encodeTaskError(coupaDown, false).message).toBe(
+      'Gave up on GET /api/users/12 at https://acme.coupahost.com after 7 attempts (last failure: HTTP 503).',
+    );
   });
 
   it('never sends a registered secret to ConductorOne', () => {

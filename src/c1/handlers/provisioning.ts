@@ -11,7 +11,7 @@ import {
 import { emptyAnnotation } from '../../c1z/any.js';
 import { entitlementId as makeEntitlementId, grantId, ResourceTypeId } from '../../connector/ids.js';
 import { defaultSlugFor, parseGrantId } from '../../connector/types/index.js';
-import type { Provisioner } from '../../connector/provisioning/index.js';
+import { accountBody, type Provisioner } from '../../connector/provisioning/index.js';
 import {
   CreateAccountResponseSchema,
   GrantManagerServiceGrantResponseSchema,
@@ -102,6 +102,13 @@ const PROFILE_KEYS = new Set([
   'authentication_method',
 ]);
 
+/** What a create_account task's validation errors call its fields (the CLI names its flags). */
+const TASK_ACCOUNT_FIELDS = {
+  login: "The account's login",
+  email: "The account's email",
+  profile: 'The account profile',
+};
+
 export function createAccountHandler(provisioner: () => Provisioner) {
   return async (ctx: TaskContext): Promise<TaskResult> => {
     if (ctx.task.taskType.case !== 'createAccount') throw malformedTask('create_account');
@@ -122,6 +129,8 @@ export function createAccountHandler(provisioner: () => Provisioner) {
     if (ignored.length > 0)
       ctx.logger.warn({ ignored }, 'create_account: profile fields Coupa has no place for were left out');
     // Failures (missing login, email or names; a taken login) are final, as for every write task.
+    // Checked first with names that fit a task in ConductorOne, not the command line's flags.
+    accountBody({ login, email, profile }, TASK_ACCOUNT_FIELDS);
     const result = await provisioner().createAccount({ login, email, profile });
     const resource = create(ResourceSchema, {
       id: { resourceType: ResourceTypeId.user, resource: String(result.userId) },
