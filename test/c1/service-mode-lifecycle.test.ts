@@ -78,7 +78,10 @@ describe('service mode lifecycle', () => {
       timeoutMs: 30_000,
     });
     expect(run.code, run.stderr).toBe(3);
+    // The startup line (version, host id), then the refusal; nothing else above debug.
     const lines = run.stderr.split('\n').filter((l) => l.trim() !== '' && !l.includes('"level":"debug"'));
+    expect(lines[0]).toMatch(/"msg":"service mode starting"/);
+    lines.shift();
     expect(lines, run.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(
       /^coupa-connector: ConductorOne token request to https:\/\/127\.0\.0\.1:\d+\/auth\/v1\/token failed: HTTP 401/,
