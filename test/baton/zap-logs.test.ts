@@ -144,7 +144,7 @@ describe('a sync logs one structured record at its end: "sync finished" or "sync
       host: new URL(sim.url).host,
       output: join(tmp.dir, 'failed.c1z'),
     });
-    expect(String(failed[0]!.error)).toMatch(/rejected the client id\/secret/);
+    expect(String(failed[0]!.err)).toMatch(/rejected the client id\/secret/);
     // The human line is still there, once.
     const human = run.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
     expect(human).toEqual([expect.stringMatching(/^coupa-connector: Coupa rejected/)]);

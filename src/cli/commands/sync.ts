@@ -147,7 +147,7 @@ function logSyncFailed(logger: Logger, err: unknown, ctx: SyncCommandOptions & {
       exitCode: exitCodeOf(err),
       durationMs: ctx.durationMs,
       // Scrubbed of secrets by the logger's sink, as every line is.
-      error: formatError(err),
+      err: formatError(err),
     },
     'sync failed',
   );
