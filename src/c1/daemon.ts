@@ -303,7 +303,7 @@ async function runTask(opts: DaemonOptions, task: Task, hardStop: AbortSignal): 
             : err instanceof TaskError && err.code === Code.Canceled
               ? 'cancelled'
               : 'error';
-      // The one line for this failure (provisioning's own record of it is at debug level).
+      // The one line for this failure (service mode puts provisioning's own record at debug).
       logger[encoded.nonRetryable ? 'error' : 'warn'](
         {
           code: encoded.code,

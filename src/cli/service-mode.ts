@@ -162,6 +162,8 @@ function buildProvisioner(
     retry: { settleMs: settleWindowMs(opts) },
     lockTimeoutMs: opts.lockTimeout,
     signal: stop,
+    // A failed task is reported once, by the task loop's "task failed" line.
+    failureLogLevel: 'debug',
   });
 }
 

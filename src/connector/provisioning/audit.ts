@@ -17,9 +17,7 @@ export async function audited(
   try {
     result = await fn();
   } catch (err) {
-    // Debug: whoever called reports the failure itself (the CLI's error line, service mode's
-    // "task failed"); one event, one line at info level and above.
-    ctx.logger.debug(
+    ctx.logger[ctx.failureLogLevel ?? 'error'](
       {
         caller: 'provisioning/audit',
         operation: what.operation,

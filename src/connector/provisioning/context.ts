@@ -79,6 +79,8 @@ export interface ProvisioningContext {
   /** Identifies the tenant in the journal, the audit log and the array-mode memory. */
   baseUrl: string;
   logger: Logger;
+  /** Level of the "provisioning change failed" record (see ProvisionerOptions.failureLogLevel). */
+  failureLogLevel?: 'error' | 'debug';
   dryRun: boolean;
   journal: Journal;
   audit: AuditLog;

@@ -25,6 +25,12 @@ export interface ProvisionerOptions {
   /** The tenant's base URL; keys the journal, the audit log and the array-mode memory. */
   baseUrl: string | URL;
   logger?: Logger;
+  /**
+   * Level of the "provisioning change failed" record: `error` (default) where it is the run's
+   * record of the failure (the CLI with --log-format json), `debug` where the caller logs the
+   * failure itself (service mode's "task failed"), so that one failure is one line.
+   */
+  failureLogLevel?: 'error' | 'debug';
   /** Read current state, plan the writes, send none of them. */
   dryRun?: boolean;
   /** Default `journal.jsonl` in the tenant's state folder (see state-dir.ts), whatever the working directory. */
@@ -65,6 +71,7 @@ export class Provisioner {
       api: opts.api,
       baseUrl: String(opts.baseUrl).replace(/\/+$/, ''),
       logger,
+      failureLogLevel: opts.failureLogLevel,
       dryRun: opts.dryRun ?? false,
       journal: new Journal(journalPath, { logger }),
       audit: new AuditLog(opts.auditLogPath ?? state.auditLog),
