@@ -20,14 +20,19 @@ const EXIT_CODES: [number, string][] = [
   ],
   [
     ExitCode.auth,
-    'Coupa refused the credentials or a scope, or (service mode) ConductorOne refused the client id and secret',
+    'Coupa refused the credentials or a scope, or (service mode) ConductorOne refused the client id and secret, ' +
+      'at start or once they were revoked or rotated',
   ],
   [ExitCode.unavailable, 'Coupa could not be reached, or kept failing past the retry budget'],
   [
     ExitCode.needsRecovery,
     'a provisioning change was left half-done or could not be confirmed: run coupa-connector recover -p',
   ],
-  [ExitCode.interrupted, 'stopped by SIGINT/SIGTERM'],
+  [
+    ExitCode.interrupted,
+    'stopped by SIGINT/SIGTERM. Service mode stops gracefully on the first signal and then exits 0 (a stop is ' +
+      'what systemd and Kubernetes ask for); a second signal quits at once with 130',
+  ],
 ];
 
 const WIDTH = 100;
