@@ -89,6 +89,15 @@ export function parseFrameHeader(buf: Uint8Array): FrameHeader | 'skippable' | '
  * baton's limits. Every way this can fail maps to a typed C1zError.
  */
 export async function decodeC1z(path: string, dbPath: string, limits: DecodeLimits): Promise<void> {
+  await checkC1zHeader(path, limits);
+  await decompressInto(path, dbPath, limits);
+}
+
+/**
+ * What can be told from the first bytes: a regular, non-empty file with the C1ZF magic and a zstd
+ * frame header within baton's limits. Milliseconds, whatever the file's size.
+ */
+export async function checkC1zHeader(path: string, limits: DecodeLimits): Promise<void> {
   let size: number;
   try {
     const st = await stat(path);
@@ -146,7 +155,9 @@ export async function decodeC1z(path: string, dbPath: string, limits: DecodeLimi
       );
     }
   }
+}
 
+async function decompressInto(path: string, dbPath: string, limits: DecodeLimits): Promise<void> {
   let decoded: number;
   try {
     // Bounded step by step (see bounded-decompress.ts); later frames are capped by the decoder

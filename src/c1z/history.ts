@@ -7,7 +7,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { decodeC1z, decodeLimits } from './container.js';
+import { checkC1zHeader, decodeC1z, decodeLimits } from './container.js';
 import {
   C1zError,
   C1zLimitError,
@@ -132,6 +132,34 @@ function isBadFile(err: unknown): err is C1zError {
   );
 }
 
+/** A bad-file error about the previous c1z, said as the sync's own error; others unchanged. */
+function asUnreadablePrevious(err: unknown, previousPath: string): unknown {
+  if (!isBadFile(err)) return err;
+  // Its message starts with the path this one already names.
+  const detail = err.message.replace(`${previousPath} `, 'it ').replace(/\.$/, '');
+  return new UnreadablePreviousC1zError(previousPath, detail, err);
+}
+
+/**
+ * The header of the c1z a sync keeping `keep` runs will join, checked in milliseconds: a file that
+ * is not a c1z at all fails now (UnreadablePreviousC1zError), before the sync's first request.
+ * Resolves to the file's size, 0 when there is nothing to join.
+ */
+export async function checkPreviousC1zHeader(previousPath: string, keep: number): Promise<number> {
+  if (keep <= 1) return 0;
+  const size = await stat(previousPath).then(
+    (st) => (st.isFile() ? st.size : 0),
+    () => 0,
+  );
+  if (size === 0) return 0;
+  try {
+    await checkC1zHeader(previousPath, decodeLimits());
+  } catch (err) {
+    throw asUnreadablePrevious(err, previousPath);
+  }
+  return size;
+}
+
 /** SQLite's word for a file that is not a database, or a damaged one. */
 function isSqliteDamage(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -164,12 +192,7 @@ export async function openPreviousC1z(
     try {
       await decodeC1z(previousPath, decoded, decodeLimits());
     } catch (err) {
-      if (isBadFile(err)) {
-        // Its message starts with the path this one already names.
-        const detail = err.message.replace(`${previousPath} `, 'it ').replace(/\.$/, '');
-        throw new UnreadablePreviousC1zError(previousPath, detail, err);
-      }
-      throw err;
+      throw asUnreadablePrevious(err, previousPath);
     }
     let db: Database.Database | undefined;
     try {

@@ -21,10 +21,11 @@ import {
 import { buildsAfterLoad, C1Z_MAGIC, GRANTS_UNIQUE_INDEX, SCHEMA_STATEMENTS, TABLES } from './schema.js';
 import { newKsuid } from './ksuid.js';
 import { goTimestampNow } from './timestamp.js';
-import { C1zWriteError } from './errors.js';
+import { C1zWriteError, UnreadablePreviousC1zError } from './errors.js';
 import {
   carryOverSyncs,
   endAfter,
+  checkPreviousC1zHeader,
   openPreviousC1z,
   type CarriedOver,
   type PreviousC1z,
@@ -49,6 +50,11 @@ export interface C1zWriterOptions {
    * target and rejects one that is not a readable c1z (UnreadablePreviousC1zError).
    */
   keepSyncs?: number;
+  /**
+   * Above this size (default DECODE_UPFRONT_MAX_BYTES) create() checks only the existing target's
+   * header and decodes the rest during the sync; damage past the header fails finish() instead.
+   */
+  decodeUpfrontMaxBytes?: number;
 }
 
 export interface C1zWriteResult {
@@ -96,6 +102,13 @@ function keepCount(opts: C1zWriterOptions): number {
  * for 1.4% more bytes. Jobs of 2 MiB keep the threads' buffers to some 10 MB (zstd's default job
  * for level 3 is 8 MiB: +45 MB of RSS). At most 4 threads: beyond that the disk is the limit.
  */
+/**
+ * A previous c1z up to this size is decoded before the sync's first request (a 10k-user tenant's
+ * file is a few MB); a larger one (a 100k tenant's two kept syncs are ~100 MB, seconds to decode)
+ * is decoded while the sync runs.
+ */
+export const DECODE_UPFRONT_MAX_BYTES = 16 << 20;
+
 const COMPRESSION_THREADS = Math.min(4, availableParallelism());
 const COMPRESSION_JOB_BYTES = 2 << 20;
 
@@ -136,14 +149,14 @@ export class C1zWriter {
   /** The half-written `<out>.tmp-*` while finish() compresses, so a forced exit removes it too. */
   private tmpOut: string | undefined;
 
-  /** The target's earlier c1z, decoded and checked at create() (before the sync's requests). */
-  private readonly previous: PreviousC1z | undefined;
+  /** The target's earlier c1z, decoded and checked from create() on (see there). */
+  private readonly previous: Promise<PreviousC1z | undefined>;
 
   private constructor(
     outPath: string,
     dir: string,
     opts: C1zWriterOptions,
-    previous: PreviousC1z | undefined,
+    previous: Promise<PreviousC1z | undefined>,
   ) {
     this.previous = previous;
     this.outPath = outPath;
@@ -193,11 +206,20 @@ export class C1zWriter {
         err,
       );
     }
-    // The file a sync that keeps history joins is read now, so that a damaged one fails before the
-    // sync sends a request, not after all of them.
-    let previous: PreviousC1z | undefined;
+    // The file a sync that keeps history joins is checked now, so that a damaged one fails before
+    // the sync sends a request, not after all of them. A small one (most tenants') is decoded and
+    // read whole now. A large one takes seconds to decode, which every sync keeping history would
+    // add to its wall time: its header is checked now and the rest is decoded while the sync
+    // runs, so a body damaged past the header (a truncated copy) is reported when the sync
+    // finishes, with the same error.
+    let previous: Promise<PreviousC1z | undefined>;
     try {
-      previous = await openPreviousC1z(path, keepCount(opts), dir);
+      const keep = keepCount(opts);
+      const size = await checkPreviousC1zHeader(path, keep);
+      if (size > (opts.decodeUpfrontMaxBytes ?? DECODE_UPFRONT_MAX_BYTES)) {
+        previous = openPreviousC1z(path, keep, dir);
+        previous.catch(() => undefined); // awaited at finish or abort
+      } else previous = Promise.resolve(await openPreviousC1z(path, keep, dir));
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
@@ -318,7 +340,7 @@ export class C1zWriter {
         this.rowsInBatch = 0;
         // Copy, add, compact: only the kept runs are copied in, so the new file never holds rows
         // of dropped syncs and needs no VACUUM; copied before the index build, which is faster.
-        const history = await carryOverSyncs(db, this.outPath, this.keepSyncs, this.dir, this.previous);
+        const history = await carryOverSyncs(db, this.outPath, this.keepSyncs, this.dir, await this.previous);
         this.buildDeferredIndexes(db);
         return history;
       } finally {
@@ -368,7 +390,9 @@ export class C1zWriter {
       this.state = 'aborted';
       if (this.tmpOut) await unlink(this.tmpOut).catch(() => undefined);
       this.tmpOut = undefined;
-      throw err instanceof C1zWriteError
+      // A previous file found damaged at the end (decoded during the sync, or replaced since the
+      // start) is the same usage error as at the start, not a write failure.
+      throw err instanceof C1zWriteError || err instanceof UnreadablePreviousC1zError
         ? err
         : new C1zWriteError(`Writing ${this.outPath} failed: ${(err as Error).message}`, err);
     } finally {
@@ -383,6 +407,8 @@ export class C1zWriter {
     if (this.state === 'done') return;
     this.state = 'aborted';
     this.closeQuietly();
+    // A decode still writing into the temp dir would recreate what rm removes.
+    await this.previous.catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
     process.off('exit', this.removeOnExit);
   }

@@ -178,6 +178,49 @@ describe('sync history: a new sync joins the existing file', () => {
   });
 });
 
+describe('a large previous file is decoded during the sync, not before it', () => {
+  it('its header is still checked before any row: not a c1z at all fails create(), exit 2', async () => {
+    const out = join(tempDir(), 'sync.c1z');
+    const junk = Buffer.from('PK\u0003\u0004 a zip, not a c1z');
+    writeFileSync(out, junk);
+    const err = await C1zWriter.create(out, { keepSyncs: 2, decodeUpfrontMaxBytes: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UnreadablePreviousC1zError);
+    expect(readFileSync(out)).toEqual(junk);
+  });
+
+  it('a body damaged past the header fails finish() with the same error, and the file stays as it was', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'sync.c1z');
+    copyFileSync(FIXTURE, out);
+    const truncated = readFileSync(out).subarray(0, 4000);
+    writeFileSync(out, truncated);
+    const w = await C1zWriter.create(out, { keepSyncs: 2, decodeUpfrontMaxBytes: 0 });
+    for (const x of sampleData(1).resourceTypes) w.putResourceType(x);
+    const err = await w.finish().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnreadablePreviousC1zError);
+    expect((err as UnreadablePreviousC1zError).exitCode).toBe(ExitCode.usage);
+    await w.abort();
+    expect(readFileSync(out)).toEqual(truncated);
+  });
+
+  it('a good one is joined as when decoded up front', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'sync.c1z');
+    const first = await write(out, sampleData(1), 2);
+    const w = await C1zWriter.create(out, { keepSyncs: 2, decodeUpfrontMaxBytes: 0 });
+    for (const x of sampleData(2).resourceTypes) w.putResourceType(x);
+    const second = (await w.finish()).syncId;
+    const db = openRawDb(out, dir);
+    const runs = (db.prepare('select sync_id from v1_sync_runs').all() as { sync_id: string }[]).map(
+      (r) => r.sync_id,
+    );
+    expect(runs.sort()).toEqual([first, second].sort());
+    db.close();
+  });
+});
+
 describe('the new run ends after every run it joins', () => {
   it('bumps past a later ended_at in the same layout, so text order still picks it', () => {
     expect(endAfter('2026-01-01 00:00:00.5', null)).toBe('2026-01-01 00:00:00.5');
