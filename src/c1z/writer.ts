@@ -52,7 +52,8 @@ export interface C1zWriterOptions {
   keepSyncs?: number;
   /**
    * Above this size (default DECODE_UPFRONT_MAX_BYTES) create() checks only the existing target's
-   * header and decodes the rest during the sync; damage past the header fails finish() instead.
+   * header and decodes the rest when the file gets ready to finish; damage past the header fails
+   * finish() instead.
    */
   decodeUpfrontMaxBytes?: number;
 }
@@ -105,9 +106,25 @@ function keepCount(opts: C1zWriterOptions): number {
 /**
  * A previous c1z up to this size is decoded before the sync's first request (a 10k-user tenant's
  * file is a few MB); a larger one (a 100k tenant's two kept syncs are ~100 MB, seconds to decode)
- * is decoded while the sync runs.
+ * only has its header checked then, and is decoded when the file gets ready to finish.
  */
 export const DECODE_UPFRONT_MAX_BYTES = 16 << 20;
+
+/** A decode started on first use, and whether it has started (abort waits only for one that has). */
+interface LazyPrevious {
+  get(): Promise<PreviousC1z | undefined>;
+  readonly started: Promise<PreviousC1z | undefined> | undefined;
+}
+
+function lazy(open: () => Promise<PreviousC1z | undefined>): LazyPrevious {
+  let started: Promise<PreviousC1z | undefined> | undefined;
+  return {
+    get: () => (started ??= open()),
+    get started() {
+      return started;
+    },
+  };
+}
 
 const COMPRESSION_THREADS = Math.min(4, availableParallelism());
 const COMPRESSION_JOB_BYTES = 2 << 20;
@@ -149,15 +166,10 @@ export class C1zWriter {
   /** The half-written `<out>.tmp-*` while finish() compresses, so a forced exit removes it too. */
   private tmpOut: string | undefined;
 
-  /** The target's earlier c1z, decoded and checked from create() on (see there). */
-  private readonly previous: Promise<PreviousC1z | undefined>;
+  /** The target's earlier c1z, decoded and checked at create() or when first asked for (see there). */
+  private readonly previous: LazyPrevious;
 
-  private constructor(
-    outPath: string,
-    dir: string,
-    opts: C1zWriterOptions,
-    previous: Promise<PreviousC1z | undefined>,
-  ) {
+  private constructor(outPath: string, dir: string, opts: C1zWriterOptions, previous: LazyPrevious) {
     this.previous = previous;
     this.outPath = outPath;
     this.dir = dir;
@@ -208,18 +220,21 @@ export class C1zWriter {
     }
     // The file a sync that keeps history joins is checked now, so that a damaged one fails before
     // the sync sends a request, not after all of them. A small one (most tenants') is decoded and
-    // read whole now. A large one takes seconds to decode, which every sync keeping history would
-    // add to its wall time: its header is checked now and the rest is decoded while the sync
-    // runs, so a body damaged past the header (a truncated copy) is reported when the sync
-    // finishes, with the same error.
-    let previous: Promise<PreviousC1z | undefined>;
+    // read whole now. A large one takes seconds of CPU to decode, which every sync keeping history
+    // would add to its wall time (and, on a small machine, take from the pages arriving): its
+    // header is checked now and the rest is decoded when the file gets ready to finish, during the
+    // last pages, as before; a body damaged past the header (a truncated copy) is reported then,
+    // with the same error.
+    let previous: LazyPrevious;
     try {
       const keep = keepCount(opts);
       const size = await checkPreviousC1zHeader(path, keep);
       if (size > (opts.decodeUpfrontMaxBytes ?? DECODE_UPFRONT_MAX_BYTES)) {
-        previous = openPreviousC1z(path, keep, dir);
-        previous.catch(() => undefined); // awaited at finish or abort
-      } else previous = Promise.resolve(await openPreviousC1z(path, keep, dir));
+        previous = lazy(() => openPreviousC1z(path, keep, dir));
+      } else {
+        const opened = await openPreviousC1z(path, keep, dir);
+        previous = lazy(() => Promise.resolve(opened));
+      }
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
@@ -340,7 +355,13 @@ export class C1zWriter {
         this.rowsInBatch = 0;
         // Copy, add, compact: only the kept runs are copied in, so the new file never holds rows
         // of dropped syncs and needs no VACUUM; copied before the index build, which is faster.
-        const history = await carryOverSyncs(db, this.outPath, this.keepSyncs, this.dir, await this.previous);
+        const history = await carryOverSyncs(
+          db,
+          this.outPath,
+          this.keepSyncs,
+          this.dir,
+          await this.previous.get(),
+        );
         this.buildDeferredIndexes(db);
         return history;
       } finally {
@@ -408,7 +429,7 @@ export class C1zWriter {
     this.state = 'aborted';
     this.closeQuietly();
     // A decode still writing into the temp dir would recreate what rm removes.
-    await this.previous.catch(() => undefined);
+    await this.previous.started?.catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
     process.off('exit', this.removeOnExit);
   }
