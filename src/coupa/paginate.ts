@@ -283,6 +283,15 @@ interface Plan {
   lastEnd?: number;
 }
 
+/**
+ * Ids per record over everything a plan has read in its gap (runs of holes included), from its
+ * start to the highest id of the page at `confirmed`; undefined before that page is in.
+ */
+function idsPerRecord(p: Plan): number | undefined {
+  if (p.confirmedMax === undefined || p.confirmed === 0) return undefined;
+  return (p.confirmedMax - p.lo) / (p.confirmed + PAGE_SIZE);
+}
+
 /** Median distance between consecutive ids of a page: robust to one huge id in it. */
 function medianGap(ids: number[]): number | undefined {
   if (ids.length < 2) return undefined;
@@ -637,11 +646,11 @@ export async function* paginateById<T extends { id: number }>(
     // measure of the gap's own density, holes included.
     if (p.confirmed === 0)
       target = Math.min(target, Math.max(p.stride, Math.min(0.9 * p.estimate - PAGE_SIZE, 4 * p.stride)));
-    if (p.confirmedMax !== undefined && p.confirmed > 0) {
+    const perRecord = idsPerRecord(p);
+    if (perRecord !== undefined && p.confirmedMax !== undefined) {
       // Where the ids seen so far put the end of the gap (ids per record over everything read in
       // it, so runs of holes count): just below it, so that the probe is likely full; but at least
       // `step` strides on, since that estimate can keep falling short.
-      const perRecord = (p.confirmedMax - p.lo) / (p.confirmed + PAGE_SIZE);
       const end = p.confirmed + PAGE_SIZE + (p.hi - p.confirmedMax) / Math.max(perRecord, 1e-9);
       if (p.lastEnd !== undefined) p.step = end > p.lastEnd + p.stride ? Math.min(2 * p.step, 64) : 1;
       p.lastEnd = end;
@@ -795,13 +804,11 @@ export async function* paginateById<T extends { id: number }>(
    * and on sparse ids it over-counts many times over: a progress bar stuck at 6% until the end.
    */
   const progressEstimate = (lo: number, hi: number): number | undefined => {
-    if (rankedSpan(lo, hi)) return estimate(lo, hi);
-    for (const p of plans) {
-      if (p.confirmedMax === undefined || p.confirmed === 0 || lo < p.lo || hi > p.hi) continue;
-      const perRecord = (p.confirmedMax - p.lo) / (p.confirmed + PAGE_SIZE);
-      return Math.round((hi - lo - 1) / Math.max(perRecord, 1));
-    }
-    return estimate(lo, hi);
+    const ranked = rankedSpan(lo, hi);
+    if (ranked) return ranked.to - ranked.from - 1;
+    const p = plans.find((q) => q.confirmed > 0 && lo >= q.lo && hi <= q.hi);
+    const perRecord = p && idsPerRecord(p);
+    return perRecord === undefined ? estimate(lo, hi) : Math.round((hi - lo - 1) / Math.max(perRecord, 1));
   };
 
   let reported: number | undefined;
